@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Wire format shared by the eBPF programs (vigil.bpf.c) and the Go decoder
+ * (internal/decode). Every record starts with struct event_header; a fixed
+ * body follows, then variable-length fields, each a little-endian u16 length
+ * and that many bytes (no NUL). Changing anything here means changing the
+ * decoder in the same commit.
+ */
+#ifndef VIGIL_H
+#define VIGIL_H
+
+#define EVENT_FORK   1
+#define EVENT_EXEC   2
+#define EVENT_EXIT   3
+#define EVENT_OPEN   4
+#define EVENT_SOCKET 5
+#define EVENT_KINDS  6
+
+/*
+ * Syscall handlers. User space fills the syscall filter map with one of these
+ * per syscall number, so the programs stay free of per-architecture tables.
+ */
+#define H_NONE      0
+#define H_OPEN      1  /* open(path, flags, mode) */
+#define H_OPENAT    2  /* openat(dirfd, path, flags, mode) */
+#define H_OPENAT2   3  /* openat2(dirfd, path, how, size) */
+#define H_CREAT     4  /* creat(path, mode) */
+#define H_CONNECT   5  /* connect(fd, addr, addrlen) */
+#define H_ACCEPT    6  /* accept(fd, addr, addrlen) and accept4 */
+#define H_BIND      7  /* bind(fd, addr, addrlen) */
+#define H_LISTEN    8  /* listen(fd, backlog) */
+#define H_EXECVE    9  /* execve(path, argv, envp): failures only */
+#define H_EXECVEAT 10  /* execveat(dirfd, path, argv, envp, flags): failures only */
+
+#define EXEC_F_MEMFD      (1 << 0)
+#define EXEC_F_UPPER      (1 << 1)
+#define EXEC_F_LOGINUID   (1 << 2)
+#define EXEC_F_ARGS_TRUNC (1 << 3)
+
+#define FORK_F_THREAD (1 << 0)
+
+/* Drop counters, indexed by event kind; slot 0 counts stash-map failures. */
+#define DROP_STASH 0
+
+struct event_header {
+	__u64 ts_ns;      /* bpf_ktime_get_ns: CLOCK_MONOTONIC */
+	__u64 cgroup_id;  /* cgroup v2 id */
+	__s64 ret;        /* syscall result, or 0 */
+	__u16 kind;       /* EVENT_* */
+	__u16 size;       /* whole record, header included */
+	__s32 syscall_nr; /* -1 for scheduler hooks */
+	__u32 pid;        /* thread-group id */
+	__u32 tid;
+	__u32 ppid;       /* thread-group id of real_parent */
+	__u32 _pad;
+	char comm[16];
+};
+
+struct fork_body {
+	__u32 child_pid;
+	__u32 child_tid;
+	__u32 flags;      /* FORK_F_* */
+	__u32 _pad;
+};
+
+/* Followed by: filename, exe, cwd, args (NUL separated). */
+struct exec_body {
+	__u32 uid, gid, euid, egid;
+	__u32 loginuid, tty, sid, pgid;
+	__u64 cap_effective;
+	__u64 cap_permitted;
+	__u32 mnt_ns;
+	__u32 flags;      /* EXEC_F_* */
+};
+
+struct exit_body {
+	__u32 exit_code;  /* task->exit_code: (status << 8) | signal | 0x80 core */
+	__u32 _pad;
+};
+
+/* Followed by: path as passed, base directory when the path is relative. */
+struct open_body {
+	__s32 dirfd;
+	__u32 flags;
+	__u32 mode;
+	__u32 _pad;
+	__u64 resolve;
+};
+
+/* Followed by: local unix path, remote unix path, user sockaddr bytes. */
+struct socket_body {
+	__s32 fd;
+	__u16 family;
+	__u16 type;
+	__u16 protocol;
+	__u16 lport;      /* host byte order */
+	__u16 rport;      /* host byte order */
+	__u16 op;         /* H_CONNECT, H_ACCEPT, H_BIND or H_LISTEN */
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__s32 backlog;
+	__u32 _pad2;
+};
+
+/* The Go decoder hard-codes these sizes (internal/decode/layout.go). */
+_Static_assert(sizeof(struct event_header) == 64, "event_header layout");
+_Static_assert(sizeof(struct fork_body) == 16, "fork_body layout");
+_Static_assert(sizeof(struct exec_body) == 56, "exec_body layout");
+_Static_assert(sizeof(struct exit_body) == 8, "exit_body layout");
+_Static_assert(sizeof(struct open_body) == 24, "open_body layout");
+_Static_assert(sizeof(struct socket_body) == 56, "socket_body layout");
+
+#endif

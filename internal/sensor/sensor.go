@@ -1,0 +1,243 @@
+// Package sensor loads Vigil's eBPF programs, attaches them to the kernel's
+// scheduler and syscall tracepoints, and streams decoded events from the
+// ring buffer.
+package sensor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/vigilsec/vigil/internal/decode"
+	"github.com/vigilsec/vigil/internal/event"
+)
+
+// Config tunes the sensor. The zero value is usable: every field has a
+// default.
+type Config struct {
+	// RingBufferBytes is the size of the kernel-to-user ring buffer. It is
+	// rounded up to a power of two of at least one page. Default 8 MiB.
+	RingBufferBytes int
+	// WakeupBytes is how much data must wait in the ring before the kernel
+	// wakes the reader; smaller batches are picked up every PollInterval.
+	// Default 64 KiB.
+	WakeupBytes int
+	// PollInterval bounds how long a small batch waits. Default 5 ms.
+	PollInterval time.Duration
+	// Syscalls names the syscalls to capture at exit (see
+	// syscalls.Supported). Process lifecycle events are always captured.
+	Syscalls []string
+	// IgnorePID is the process whose own activity is filtered in the
+	// kernel. Default: this process.
+	IgnorePID int
+}
+
+func (c *Config) setDefaults() {
+	if c.RingBufferBytes <= 0 {
+		c.RingBufferBytes = 8 << 20
+	}
+	c.RingBufferBytes = roundPow2(max(c.RingBufferBytes, os.Getpagesize()))
+	if c.WakeupBytes <= 0 {
+		c.WakeupBytes = 64 << 10
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 5 * time.Millisecond
+	}
+	if c.IgnorePID == 0 {
+		c.IgnorePID = os.Getpid()
+	}
+}
+
+func roundPow2(n int) int {
+	p := 1
+	for p < n {
+		p <<= 1
+	}
+	return p
+}
+
+// Stats counts what the sensor saw and lost.
+type Stats struct {
+	Received     uint64            // records read from the ring buffer
+	DecodeErrors uint64            // records that failed to decode
+	KernelDrops  map[string]uint64 // by event kind, plus "stash" for full argument stashes
+}
+
+// TotalKernelDrops sums KernelDrops.
+func (s Stats) TotalKernelDrops() uint64 {
+	var n uint64
+	for _, v := range s.KernelDrops {
+		n += v
+	}
+	return n
+}
+
+// Sensor owns the loaded eBPF objects, their attachments and the ring-buffer
+// reader.
+type Sensor struct {
+	cfg    Config
+	objs   vigilObjects
+	links  []link.Link
+	reader *ringbuf.Reader
+	filter *filter
+
+	received     atomic.Uint64
+	decodeErrors atomic.Uint64
+
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+// Open loads and attaches the programs. It needs root (CAP_BPF and
+// CAP_PERFMON) and a kernel with BTF.
+func Open(cfg Config) (*Sensor, error) {
+	cfg.setDefaults()
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return nil, fmt.Errorf("raise memlock limit: %w", err)
+	}
+	spec, err := loadVigil()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded eBPF object: %w", err)
+	}
+	spec.Maps["events"].MaxEntries = uint32(cfg.RingBufferBytes)
+	if err := spec.Variables["agent_tgid"].Set(uint32(cfg.IgnorePID)); err != nil {
+		return nil, fmt.Errorf("set agent_tgid: %w", err)
+	}
+	if err := spec.Variables["wakeup_bytes"].Set(uint64(cfg.WakeupBytes)); err != nil {
+		return nil, fmt.Errorf("set wakeup_bytes: %w", err)
+	}
+
+	s := &Sensor{cfg: cfg, done: make(chan struct{})}
+	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
+		var verr *ebpf.VerifierError
+		if errors.As(err, &verr) {
+			return nil, fmt.Errorf("kernel verifier rejected the sensor: %+v", verr)
+		}
+		return nil, fmt.Errorf("load eBPF programs: %w", err)
+	}
+	s.filter = &filter{m: s.objs.SyscallFilter}
+	if err := s.filter.set(cfg.Syscalls); err != nil {
+		s.Close()
+		return nil, err
+	}
+	attach := []struct {
+		name string
+		prog *ebpf.Program
+	}{
+		{"sched_process_fork", s.objs.VigilFork},
+		{"sched_process_exec", s.objs.VigilExec},
+		{"sched_process_exit", s.objs.VigilExit},
+		{"sys_enter", s.objs.VigilSysEnter},
+		{"sys_exit", s.objs.VigilSysExit},
+	}
+	for _, a := range attach {
+		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.name, Program: a.prog})
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("attach raw tracepoint %s: %w", a.name, err)
+		}
+		s.links = append(s.links, l)
+	}
+	s.reader, err = ringbuf.NewReader(s.objs.Events)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open ring buffer: %w", err)
+	}
+	return s, nil
+}
+
+// SetSyscalls replaces the set of syscalls captured at exit. Syscalls not
+// listed cost only the bare tracepoint hook.
+func (s *Sensor) SetSyscalls(names []string) error { return s.filter.set(names) }
+
+// Syscalls returns the names currently captured.
+func (s *Sensor) Syscalls() []string { return s.filter.names() }
+
+// Run reads events until Close is called, handing each decoded event to
+// sink. sink owns the event and must Release it. Run must not be called
+// twice.
+func (s *Sensor) Run(sink func(*event.Event)) error {
+	// The kernel wakes the reader only for large batches; the ticker
+	// collects small ones.
+	go func() {
+		t := time.NewTicker(s.cfg.PollInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.done:
+				return
+			case <-t.C:
+				s.reader.Flush()
+			}
+		}
+	}()
+	var rec ringbuf.Record
+	for {
+		err := s.reader.ReadInto(&rec)
+		switch {
+		case err == nil:
+		case errors.Is(err, ringbuf.ErrFlushed), errors.Is(err, os.ErrDeadlineExceeded):
+			continue
+		case errors.Is(err, ringbuf.ErrClosed):
+			return nil
+		default:
+			return fmt.Errorf("read ring buffer: %w", err)
+		}
+		s.received.Add(1)
+		ev := event.New()
+		if err := decode.Decode(rec.RawSample, ev); err != nil {
+			s.decodeErrors.Add(1)
+			ev.Release()
+			continue
+		}
+		sink(ev)
+	}
+}
+
+var dropNames = [...]string{"stash", "fork", "exec", "exit", "open", "socket"}
+
+// Stats returns the sensor's counters, reading the kernel's per-CPU drop
+// counters.
+func (s *Sensor) Stats() Stats {
+	st := Stats{
+		Received:     s.received.Load(),
+		DecodeErrors: s.decodeErrors.Load(),
+		KernelDrops:  make(map[string]uint64, len(dropNames)),
+	}
+	for i, name := range dropNames {
+		var perCPU []uint64
+		if err := s.objs.Drops.Lookup(uint32(i), &perCPU); err != nil {
+			continue
+		}
+		var n uint64
+		for _, v := range perCPU {
+			n += v
+		}
+		st.KernelDrops[name] = n
+	}
+	return st
+}
+
+// Close detaches the programs and releases every kernel object. It is safe
+// to call more than once and unblocks Run.
+func (s *Sensor) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		if s.reader != nil {
+			s.reader.Close()
+		}
+		for _, l := range s.links {
+			l.Close()
+		}
+		s.objs.Close()
+	})
+	return nil
+}
