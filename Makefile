@@ -1,0 +1,35 @@
+# Vigil build targets. `make test` is what CI runs (through scripts/test.sh).
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+.PHONY: build generate vmlinux check-generated test unit kernel-test bench clean
+
+## build: the static vigil binary (no cgo, no clang needed)
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o vigil ./cmd/vigil
+
+## generate: rebuild the eBPF objects and their Go bindings (needs clang)
+generate:
+	cd internal/sensor && $(GO) generate ./...
+
+## vmlinux: regenerate bpf/vmlinux.h from the running kernel's BTF, then the objects
+vmlinux:
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h
+	$(MAKE) generate
+
+## check-generated: fail if the committed eBPF objects differ from a fresh build
+check-generated: generate
+	git diff --exit-code -- internal/sensor/ || \
+		{ echo "committed eBPF objects are stale: run 'make generate' and commit"; exit 1; }
+
+## test: everything CI runs
+test:
+	./scripts/test.sh
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+clean:
+	rm -f vigil

@@ -1,0 +1,30 @@
+// Command vigil is Vigil's command-line interface: the agent and its tools.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Set at link time: -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+func main() {
+	root := &cobra.Command{
+		Use:           "vigil",
+		Short:         "Runtime security for Linux hosts, containers and Kubernetes",
+		Long:          "Vigil watches every process on a node through eBPF, enriches each event with\nprocess ancestry, and streams or evaluates it.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newVersionCmd(), newEventsCmd())
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "vigil:", err)
+		os.Exit(1)
+	}
+}

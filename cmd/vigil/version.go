@@ -1,0 +1,48 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigilsec/vigil/internal/sensor"
+)
+
+func newVersionCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version, the commit and the kernel features found",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			features := sensor.ProbeFeatures()
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return json.NewEncoder(out).Encode(map[string]any{
+					"version": version, "commit": commit, "go": runtime.Version(), "features": features,
+				})
+			}
+			fmt.Fprintf(out, "vigil %s (commit %s, %s %s/%s)\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintln(out, "kernel features:")
+			for _, f := range features {
+				state := "yes"
+				if !f.Available {
+					state = "no"
+				}
+				line := fmt.Sprintf("  %-18s %-3s", f.Name, state)
+				if f.Required {
+					line += "  (required)"
+				}
+				if f.Detail != "" {
+					line += "  " + f.Detail
+				}
+				fmt.Fprintln(out, line)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}

@@ -1,0 +1,225 @@
+// Package output renders events and alerts for the world outside the agent.
+package output
+
+import (
+	"encoding/json"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/event"
+	"github.com/vigilsec/vigil/internal/proc"
+	"github.com/vigilsec/vigil/internal/syscalls"
+)
+
+// Clock converts the kernel's CLOCK_MONOTONIC timestamps to wall time.
+type Clock struct{ offset time.Duration }
+
+// NewClock measures the offset between the monotonic and the wall clock now.
+func NewClock() Clock {
+	return Clock{offset: time.Duration(time.Now().UnixNano() - monotonicNow())}
+}
+
+// Wall returns the wall-clock time of a monotonic timestamp.
+func (c Clock) Wall(mono uint64) time.Time {
+	return time.Unix(0, int64(mono)+int64(c.offset)).UTC()
+}
+
+// TypeName is the event type as rules and users name it: the syscall name
+// for syscall events, "execve"/"execveat" for exec, "fork" for a new task
+// and "procexit" for the end of a process (as in Falco).
+func TypeName(ev *event.Event) string {
+	switch ev.Kind {
+	case event.KindFork:
+		return "fork"
+	case event.KindExit:
+		return "procexit"
+	case event.KindExec:
+		if ev.Syscall < 0 {
+			return "execve"
+		}
+	}
+	if name := syscalls.Name(ev.Syscall); name != "" {
+		return name
+	}
+	return ev.Kind.String()
+}
+
+// EventJSON is the JSON shape of one event in `vigil events`, documented in
+// docs/events.md.
+type EventJSON struct {
+	Time     time.Time    `json:"time"`
+	TS       uint64       `json:"ts"`
+	Type     string       `json:"type"`
+	Kind     string       `json:"kind"`
+	PID      uint32       `json:"pid"`
+	TID      uint32       `json:"tid"`
+	PPID     uint32       `json:"ppid"`
+	Comm     string       `json:"comm"`
+	CgroupID uint64       `json:"cgroup_id"`
+	Ret      int64        `json:"ret"`
+	Fork     *ForkJSON    `json:"fork,omitempty"`
+	Exec     *ExecJSON    `json:"exec,omitempty"`
+	Exit     *ExitJSON    `json:"exit,omitempty"`
+	Open     *OpenJSON    `json:"open,omitempty"`
+	Socket   *SocketJSON  `json:"socket,omitempty"`
+	Process  *ProcessJSON `json:"process,omitempty"`
+}
+
+// ForkJSON is the fork body.
+type ForkJSON struct {
+	ChildPID uint32 `json:"child_pid"`
+	ChildTID uint32 `json:"child_tid"`
+	Thread   bool   `json:"thread"`
+}
+
+// ExecJSON is the exec body.
+type ExecJSON struct {
+	Filename      string   `json:"filename"`
+	Exe           string   `json:"exe"`
+	Args          []string `json:"args"`
+	ArgsTruncated bool     `json:"args_truncated,omitempty"`
+	Cwd           string   `json:"cwd"`
+	UID           uint32   `json:"uid"`
+	GID           uint32   `json:"gid"`
+	EUID          uint32   `json:"euid"`
+	EGID          uint32   `json:"egid"`
+	LoginUID      uint32   `json:"loginuid"`
+	TTY           uint32   `json:"tty"`
+	SID           uint32   `json:"sid"`
+	PGID          uint32   `json:"pgid"`
+	CapEffective  uint64   `json:"cap_effective"`
+	CapPermitted  uint64   `json:"cap_permitted"`
+	MntNS         uint32   `json:"mnt_ns"`
+	FromMemfd     bool     `json:"exe_from_memfd"`
+	UpperLayer    bool     `json:"exe_upper_layer"`
+}
+
+// ExitJSON is the exit body.
+type ExitJSON struct {
+	Code       uint32 `json:"code"`
+	Signal     uint32 `json:"signal"`
+	CoreDumped bool   `json:"core_dumped,omitempty"`
+}
+
+// OpenJSON is the open body.
+type OpenJSON struct {
+	Path    string `json:"path"`
+	RawPath string `json:"raw_path"`
+	DirFD   int32  `json:"dirfd"`
+	Flags   uint32 `json:"flags"`
+	Mode    uint32 `json:"mode"`
+	Resolve uint64 `json:"resolve,omitempty"`
+}
+
+// SocketJSON is the socket body.
+type SocketJSON struct {
+	Op         string `json:"op"`
+	FD         int32  `json:"fd"`
+	Family     uint16 `json:"family"`
+	Type       uint16 `json:"type"`
+	Protocol   uint16 `json:"protocol"`
+	Local      string `json:"local,omitempty"`
+	Remote     string `json:"remote,omitempty"`
+	LocalPath  string `json:"local_path,omitempty"`
+	RemotePath string `json:"remote_path,omitempty"`
+	Backlog    int32  `json:"backlog,omitempty"`
+}
+
+// ProcessJSON is the process-table view of the event's process.
+type ProcessJSON struct {
+	Exe       string         `json:"exe"`
+	Args      []string       `json:"args"`
+	Cwd       string         `json:"cwd"`
+	UID       uint32         `json:"uid"`
+	StartTime uint64         `json:"start_ts,omitempty"`
+	Seeded    bool           `json:"from_procfs,omitempty"`
+	Ancestors []AncestorJSON `json:"ancestors"`
+}
+
+// AncestorJSON names one ancestor, nearest first.
+type AncestorJSON struct {
+	PID  uint32   `json:"pid"`
+	Comm string   `json:"comm"`
+	Exe  string   `json:"exe"`
+	Args []string `json:"args,omitempty"`
+}
+
+func addrString(a netip.AddrPort) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// NewEventJSON builds the JSON view of ev, enriched from the process table
+// when table is not nil. It copies every string, so it outlives ev.
+func NewEventJSON(ev *event.Event, table *proc.Table, clock Clock) *EventJSON {
+	j := &EventJSON{
+		Time: clock.Wall(ev.Timestamp), TS: ev.Timestamp, Type: TypeName(ev), Kind: ev.Kind.String(),
+		PID: ev.PID, TID: ev.TID, PPID: ev.PPID, Comm: ev.Comm, CgroupID: ev.CgroupID, Ret: ev.Ret,
+	}
+	switch ev.Kind {
+	case event.KindFork:
+		j.Fork = &ForkJSON{ChildPID: ev.Fork.ChildPID, ChildTID: ev.Fork.ChildTID, Thread: ev.Fork.IsThread}
+	case event.KindExec:
+		x := &ev.Exec
+		j.Exec = &ExecJSON{
+			Filename: x.Filename, Exe: x.Exe, Args: x.Argv(), Cwd: x.Cwd,
+			ArgsTruncated: x.Flags&event.ExecArgsTruncated != 0,
+			UID:           x.UID, GID: x.GID, EUID: x.EUID, EGID: x.EGID, LoginUID: x.LoginUID, TTY: x.TTY,
+			SID: x.SID, PGID: x.PGID, CapEffective: x.CapEffective, CapPermitted: x.CapPermitted, MntNS: x.MntNS,
+			FromMemfd: x.Flags&event.ExecFromMemfd != 0, UpperLayer: x.Flags&event.ExecUpperLayer != 0,
+		}
+	case event.KindExit:
+		j.Exit = &ExitJSON{Code: ev.Exit.Code, Signal: ev.Exit.Signal, CoreDumped: ev.Exit.CoreDumped}
+	case event.KindOpen:
+		o := &ev.Open
+		j.Open = &OpenJSON{Path: o.Path, RawPath: o.RawPath, DirFD: o.DirFD, Flags: o.Flags, Mode: o.Mode, Resolve: o.Resolve}
+	case event.KindSocket:
+		s := &ev.Socket
+		j.Socket = &SocketJSON{
+			Op: s.Op.String(), FD: s.FD, Family: s.Family, Type: s.Type, Protocol: s.Protocol,
+			Local: addrString(s.Local), Remote: addrString(s.Remote),
+			LocalPath: s.LocalPath, RemotePath: s.RemotePath, Backlog: s.Backlog,
+		}
+	}
+	if table != nil {
+		j.Process = processJSON(ev.PID, table)
+	}
+	return j
+}
+
+func processJSON(pid uint32, table *proc.Table) *ProcessJSON {
+	p, ok := table.Get(pid)
+	if !ok {
+		return nil
+	}
+	pj := &ProcessJSON{Exe: p.Exe, Args: p.Argv(), Cwd: p.Cwd, UID: p.UID, StartTime: p.StartTime, Seeded: p.Seeded,
+		Ancestors: []AncestorJSON{}}
+	table.Ancestors(pid, 0, func(a proc.Process) bool {
+		pj.Ancestors = append(pj.Ancestors, AncestorJSON{PID: a.PID, Comm: a.Comm, Exe: a.Exe, Args: a.Argv()})
+		return true
+	})
+	return pj
+}
+
+// EventWriter writes events as JSON lines.
+type EventWriter struct {
+	enc   *json.Encoder
+	table *proc.Table
+	clock Clock
+}
+
+// NewEventWriter returns a writer that enriches events from table (which
+// may be nil).
+func NewEventWriter(w io.Writer, table *proc.Table) *EventWriter {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &EventWriter{enc: enc, table: table, clock: NewClock()}
+}
+
+// Write renders one event as a line of JSON.
+func (w *EventWriter) Write(ev *event.Event) error {
+	return w.enc.Encode(NewEventJSON(ev, w.table, w.clock))
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The one test command (README, CI): installs what the tests need, then runs
+# vet, the unit tests with -race, the generated-code check, the kernel-facing
+# tests and the end-to-end tests. Run it as root on a machine with BTF.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+
+if [ "$(id -u)" != 0 ]; then
+	echo "scripts/test.sh: run as root (the kernel tests load eBPF programs)" >&2
+	exit 1
+fi
+
+log "installing build and test dependencies"
+need=()
+command -v clang >/dev/null || need+=(clang llvm)
+[ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)
+command -v bpftool >/dev/null || need+=(bpftool)
+command -v git >/dev/null || need+=(git)
+if [ ${#need[@]} -gt 0 ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+export PATH="$PATH:/usr/local/go/bin"
+go version
+
+# tracefs backs the tracepoints the sensor attaches to.
+if [ ! -d /sys/kernel/tracing/events ]; then
+	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
+fi
+
+log "go vet"
+go vet ./...
+
+log "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' | grep -v '_bpfel.go$') 2>/dev/null || true)
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+log "committed eBPF objects are current"
+make -s check-generated
+
+log "static build"
+make -s build
+if readelf -d vigil 2>/dev/null | grep -q NEEDED; then
+	echo "vigil is not a static binary"; exit 1
+fi
+./vigil version
+
+log "unit and kernel tests (-race)"
+export CI="${CI:-}"
+go test -race -count=1 -timeout 20m ./...
+
+log "fuzz smoke (seed corpora run as part of go test; a short live run here)"
+for target in "FuzzDecode ./internal/decode"; do
+	set -- $target
+	go test -run '^$' -fuzz "^$1\$" -fuzztime 10s "$2"
+done
+
+log "all tests passed"
