@@ -1,0 +1,109 @@
+package compile
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/vigilsec/vigil/internal/rules/lang"
+)
+
+// NA is what a placeholder renders as when the event has no value for it,
+// as in Falco.
+const NA = "<NA>"
+
+// Output is a compiled output template.
+type Output[C any] struct {
+	Text  string // the template as written
+	parts []outputPart[C]
+}
+
+type outputPart[C any] struct {
+	lit      string
+	field    Field[C]
+	isLit    bool
+	resolved bool // false: the field is unknown and renders NA
+}
+
+// CompileOutput parses an output template and resolves its placeholders.
+// A malformed template is an error. Placeholders naming fields the
+// resolver cannot provide are returned as FieldErrors and render as NA;
+// the caller decides whether that is fatal.
+func CompileOutput[C any](src *lang.Source, r FieldResolver[C]) (*Output[C], []*FieldError, error) {
+	tpl, err := lang.ParseTemplate(src)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &compiler[C]{resolver: r}
+	o := &Output[C]{Text: src.Text}
+	var bad []*FieldError
+	for _, p := range tpl.Parts {
+		if p.Field == nil {
+			o.parts = append(o.parts, outputPart[C]{lit: p.Text, isLit: true})
+			continue
+		}
+		f, err := c.operand(p.Field)
+		if err != nil {
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				fe = &FieldError{Pos: p.Field.Pos(), Name: lang.FormatOperand(p.Field), Err: err}
+			}
+			bad = append(bad, fe)
+			o.parts = append(o.parts, outputPart[C]{})
+			continue
+		}
+		o.parts = append(o.parts, outputPart[C]{field: f, resolved: true})
+	}
+	return o, bad, nil
+}
+
+// Render appends the output for event c to dst. It allocates only if dst
+// must grow, or for transformers.
+func (o *Output[C]) Render(c C, dst []byte) []byte {
+	for _, p := range o.parts {
+		switch {
+		case p.isLit:
+			dst = append(dst, p.lit...)
+		case !p.resolved:
+			dst = append(dst, NA...)
+		default:
+			dst = appendField(dst, p.field, c)
+		}
+	}
+	return dst
+}
+
+func appendField[C any](dst []byte, f Field[C], c C) []byte {
+	switch f.Type {
+	case TypeString, TypeBytes:
+		if s, ok := f.Str(c); ok {
+			return append(dst, s...)
+		}
+	case TypeUint:
+		if n, ok := f.Uint(c); ok {
+			return strconv.AppendUint(dst, n, 10)
+		}
+	case TypeInt:
+		if n, ok := f.Int(c); ok {
+			return strconv.AppendInt(dst, n, 10)
+		}
+	case TypeBool:
+		if b, ok := f.Bool(c); ok {
+			return strconv.AppendBool(dst, b)
+		}
+	case TypeIPAddr, TypeIPNet:
+		if a, ok := f.Addr(c); ok {
+			return a.AppendTo(dst)
+		}
+	case TypeStrList:
+		if l, ok := f.List(c); ok {
+			for i, s := range l {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = append(dst, s...)
+			}
+			return dst
+		}
+	}
+	return append(dst, NA...)
+}

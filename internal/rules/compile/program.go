@@ -1,0 +1,113 @@
+package compile
+
+import (
+	"sync/atomic"
+
+	"github.com/vigilsec/vigil/internal/rules/lang"
+	"github.com/vigilsec/vigil/internal/rules/loader"
+)
+
+// EventType identifies an event type for Program.Match. Get it from
+// Program.EventType once per type name, not per event.
+type EventType uint32
+
+// OtherTypes is the EventType of every type no rule names.
+const OtherTypes EventType = 0
+
+// Program is a compiled rule set. It is immutable and safe for concurrent
+// use; only the rules' counters change.
+type Program[C any] struct {
+	rules   []*Rule[C]
+	byName  map[string]*Rule[C]
+	types   map[string]EventType
+	names   []string // by EventType; names[0] is ""
+	buckets [][]*Rule[C]
+}
+
+// Rule is a compiled rule.
+type Rule[C any] struct {
+	Name      string
+	Desc      string
+	Priority  loader.Priority
+	Tags      []string
+	Source    string
+	Pos       lang.Pos
+	Enabled   bool
+	Condition string // the expanded condition, as text
+	Output    *Output[C]
+	Types     TypeSet // the event types the rule can match
+
+	full    func(C) bool // the whole condition
+	indexed func(C) bool // without the evt.type tests the index settles
+	matches atomic.Uint64
+}
+
+// Eval evaluates the rule's whole condition, event type included, without
+// counting; Program.Match is the fast path.
+func (r *Rule[C]) Eval(c C) bool { return r.full(c) }
+
+// Matches returns how many events the rule matched through Program.Match.
+func (r *Rule[C]) Matches() uint64 { return r.matches.Load() }
+
+// Rules returns every compiled rule, enabled or not, in load order.
+func (p *Program[C]) Rules() []*Rule[C] { return p.rules }
+
+// Rule returns the named rule, or nil.
+func (p *Program[C]) Rule(name string) *Rule[C] { return p.byName[name] }
+
+// EventType returns the identifier for an event type name such as
+// "execve"; names no rule mentions share OtherTypes.
+func (p *Program[C]) EventType(name string) EventType { return p.types[name] }
+
+// EventTypeNames returns the type names some rule mentions, indexed by
+// EventType (entry 0, OtherTypes, is "").
+func (p *Program[C]) EventTypeNames() []string { return p.names }
+
+// RulesFor returns the enabled rules an event of type t is tested against.
+func (p *Program[C]) RulesFor(t EventType) []*Rule[C] {
+	if int(t) >= len(p.buckets) {
+		t = OtherTypes
+	}
+	return p.buckets[t]
+}
+
+// Match evaluates every rule that can match an event of type t, which must
+// be the event's own evt.type, and appends those that match to dst. All
+// matching rules are returned, in load order. With a dst of enough
+// capacity it does not allocate.
+func (p *Program[C]) Match(c C, t EventType, dst []*Rule[C]) []*Rule[C] {
+	for _, r := range p.RulesFor(t) {
+		if r.indexed(c) {
+			r.matches.Add(1)
+			dst = append(dst, r)
+		}
+	}
+	return dst
+}
+
+// index builds the per-type buckets: a rule goes into the bucket of each
+// named type its set holds, and into OtherTypes if its set holds types
+// no rule names (a negated set).
+func (p *Program[C]) index() {
+	p.types = map[string]EventType{}
+	p.names = []string{""}
+	for _, r := range p.rules {
+		for _, n := range r.Types.Names() {
+			if _, ok := p.types[n]; !ok {
+				p.types[n] = EventType(len(p.names))
+				p.names = append(p.names, n)
+			}
+		}
+	}
+	p.buckets = make([][]*Rule[C], len(p.names))
+	for _, r := range p.rules {
+		if !r.Enabled {
+			continue
+		}
+		for t, n := range p.names {
+			if t == int(OtherTypes) && r.Types.Neg || t != int(OtherTypes) && r.Types.Has(n) {
+				p.buckets[t] = append(p.buckets[t], r)
+			}
+		}
+	}
+}
