@@ -137,12 +137,13 @@ type ProcessJSON struct {
 	Ancestors []AncestorJSON `json:"ancestors"`
 }
 
-// AncestorJSON names one ancestor, nearest first.
+// AncestorJSON names one ancestor, nearest first. Arguments are left out:
+// an ancestor's command line is one lookup away (its pid) and would
+// multiply the size of every event.
 type AncestorJSON struct {
-	PID  uint32   `json:"pid"`
-	Comm string   `json:"comm"`
-	Exe  string   `json:"exe"`
-	Args []string `json:"args,omitempty"`
+	PID  uint32 `json:"pid"`
+	Comm string `json:"comm"`
+	Exe  string `json:"exe"`
 }
 
 func addrString(a netip.AddrPort) string {
@@ -193,12 +194,15 @@ func NewEventJSON(ev *event.Event, table *proc.Table, clock Clock) *EventJSON {
 func processJSON(pid uint32, table *proc.Table) *ProcessJSON {
 	p, ok := table.Get(pid)
 	if !ok {
-		return nil
+		// An exit has already been applied when handlers run.
+		if p, ok = table.Exited(pid); !ok {
+			return nil
+		}
 	}
 	pj := &ProcessJSON{Exe: p.Exe, Args: p.Argv(), Cwd: p.Cwd, UID: p.UID, StartTime: p.StartTime, Seeded: p.Seeded,
 		Ancestors: []AncestorJSON{}}
 	table.Ancestors(pid, 0, func(a proc.Process) bool {
-		pj.Ancestors = append(pj.Ancestors, AncestorJSON{PID: a.PID, Comm: a.Comm, Exe: a.Exe, Args: a.Argv()})
+		pj.Ancestors = append(pj.Ancestors, AncestorJSON{PID: a.PID, Comm: a.Comm, Exe: a.Exe})
 		return true
 	})
 	return pj

@@ -1,0 +1,127 @@
+// Package agent assembles the pipeline stages (sensor, decode, process
+// table, engine) into a running agent. The CLI's commands build on it.
+package agent
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/engine"
+	"github.com/vigilsec/vigil/internal/event"
+	"github.com/vigilsec/vigil/internal/proc"
+	"github.com/vigilsec/vigil/internal/sensor"
+)
+
+// Config configures an agent.
+type Config struct {
+	Sensor sensor.Config
+	// Shards is the number of pipeline workers; 0 means one per CPU.
+	Shards int
+	// QueueLen bounds each shard's queue; 0 picks the engine's default.
+	QueueLen int
+	// ProcRoot is where /proc is mounted; "" means /proc.
+	ProcRoot string
+	// SweepInterval is how often the process table is checked against
+	// /proc to reclaim entries whose exit was lost; 0 means one minute.
+	SweepInterval time.Duration
+	// Table is the process table to keep; nil creates one. Passing it in
+	// lets a handler refer to the table before Start returns.
+	Table *proc.Table
+	// Handler sees every event after the process table has applied it. It
+	// runs on the event's shard worker and must not keep the event.
+	Handler func(shard int, ev *event.Event)
+}
+
+// Agent is a running sensor feeding the process table and the pipeline.
+type Agent struct {
+	Sensor   *sensor.Sensor
+	Table    *proc.Table
+	Pipeline *engine.Pipeline
+
+	cfg    Config
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	runErr error
+}
+
+// Start attaches the sensor, seeds the process table from /proc and starts
+// consuming events. The sensor is attached before the seed, so a process
+// born in between is seen by one or the other, never by neither.
+func Start(cfg Config) (*Agent, error) {
+	if cfg.ProcRoot == "" {
+		cfg.ProcRoot = "/proc"
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = time.Minute
+	}
+	if err := sensor.MissingRequired(sensor.ProbeFeatures()); err != nil {
+		return nil, fmt.Errorf("this kernel lacks what the sensor needs:\n%w", err)
+	}
+	s, err := sensor.Open(cfg.Sensor)
+	if err != nil {
+		return nil, err
+	}
+	table := cfg.Table
+	if table == nil {
+		table = proc.New()
+	}
+	if err := table.Seed(cfg.ProcRoot); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("seed process table from %s: %w", cfg.ProcRoot, err)
+	}
+	handler := cfg.Handler
+	if handler == nil {
+		handler = func(int, *event.Event) {}
+	}
+	pipe := engine.New(engine.Config{Shards: cfg.Shards, QueueLen: cfg.QueueLen, Table: table, Handler: handler})
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &Agent{Sensor: s, Table: table, Pipeline: pipe, cfg: cfg, cancel: cancel}
+	pipe.Start(ctx)
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		a.runErr = s.Run(func(ev *event.Event) { pipe.Submit(ev) })
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.sweep(ctx)
+	}()
+	return a, nil
+}
+
+func (a *Agent) sweep(ctx context.Context) {
+	t := time.NewTicker(a.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.Table.Sweep(a.cfg.ProcRoot)
+		}
+	}
+}
+
+// Stop detaches the sensor, lets the pipeline drain what it holds, and
+// returns the sensor's reading error, if any.
+func (a *Agent) Stop() error {
+	a.Sensor.Close()
+	a.cancel()
+	a.wg.Wait()
+	a.Pipeline.Close()
+	return a.runErr
+}
+
+// Stats gathers every stage's counters.
+type Stats struct {
+	Sensor   sensor.Stats
+	Pipeline engine.Stats
+	Table    proc.Stats
+}
+
+// Stats returns the current counters.
+func (a *Agent) Stats() Stats {
+	return Stats{Sensor: a.Sensor.Stats(), Pipeline: a.Pipeline.Stats(), Table: a.Table.Stats()}
+}

@@ -1,0 +1,13 @@
+package proc
+
+import (
+	"os"
+	"syscall"
+)
+
+func statIno(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Ino
+	}
+	return 0
+}
