@@ -75,14 +75,16 @@ func Start(cfg Config) (*Agent, error) {
 	if handler == nil {
 		handler = func(int, *event.Event) {}
 	}
-	pipe := engine.New(engine.Config{Shards: cfg.Shards, QueueLen: cfg.QueueLen, Table: table, Handler: handler})
+	pipe := engine.New(engine.Config{
+		Shards: cfg.Shards, QueueLen: cfg.QueueLen, Table: table, Handler: handler, BatchWakeups: true,
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &Agent{Sensor: s, Table: table, Pipeline: pipe, cfg: cfg, cancel: cancel}
 	pipe.Start(ctx)
 	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
-		a.runErr = s.Run(func(ev *event.Event) { pipe.Submit(ev) })
+		a.runErr = s.Run(func(ev *event.Event) { pipe.Submit(ev) }, pipe.Flush)
 	}()
 	go func() {
 		defer a.wg.Done()

@@ -68,8 +68,9 @@ func (p *Pipeline) Submit(ev *event.Event) bool {
 		return false
 	}
 	// The worker announces that it parks before it checks the ring a last
-	// time, and we check after pushing, so one of us sees the other.
-	if s.sleeping.Load() {
+	// time, and we check after pushing, so one of us sees the other. In
+	// batch mode a small backlog waits for Flush or for the batch to fill.
+	if s.sleeping.Load() && (!p.batch || s.r.len() >= WakeBatch) {
 		s.signal()
 	}
 	return true

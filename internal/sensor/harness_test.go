@@ -44,7 +44,7 @@ func sensorFor(t *testing.T) *Sensor {
 				shared.mu.Unlock()
 			}
 			ev.Release()
-		})
+		}, nil)
 	})
 	if shared.err != nil {
 		t.Fatalf("open sensor: %v", shared.err)

@@ -162,9 +162,10 @@ func (s *Sensor) SetSyscalls(names []string) error { return s.filter.set(names) 
 func (s *Sensor) Syscalls() []string { return s.filter.names() }
 
 // Run reads events until Close is called, handing each decoded event to
-// sink. sink owns the event and must Release it. Run must not be called
-// twice.
-func (s *Sensor) Run(sink func(*event.Event)) error {
+// sink. sink owns the event and must Release it. idle, if not nil, is called
+// whenever the ring buffer has been drained, so a consumer can batch its own
+// hand-offs. Run must not be called twice.
+func (s *Sensor) Run(sink func(*event.Event), idle func()) error {
 	// The kernel wakes the reader only for large batches; the ticker
 	// collects small ones.
 	go func() {
@@ -185,6 +186,9 @@ func (s *Sensor) Run(sink func(*event.Event)) error {
 		switch {
 		case err == nil:
 		case errors.Is(err, ringbuf.ErrFlushed), errors.Is(err, os.ErrDeadlineExceeded):
+			if idle != nil {
+				idle()
+			}
 			continue
 		case errors.Is(err, ringbuf.ErrClosed):
 			return nil
@@ -199,6 +203,9 @@ func (s *Sensor) Run(sink func(*event.Event)) error {
 			continue
 		}
 		sink(ev)
+		if idle != nil && s.reader.AvailableBytes() == 0 {
+			idle()
+		}
 	}
 }
 
