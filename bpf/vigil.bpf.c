@@ -16,6 +16,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader before the programs are loaded. */
 const volatile __u32 agent_tgid = 0;
+/* Bytes of read/write/send/recv payload to copy; 0 copies none. */
+const volatile __u32 buf_max = 0;
 /* Wake the reader once this many bytes wait; below it, the reader polls. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
 
@@ -71,6 +73,8 @@ struct stash {
 	__u64 args[6];
 	__u32 handler;
 	__s32 nr;
+	__u32 spec; /* the whole filter value, slots included */
+	__u32 _pad;
 };
 
 struct {
@@ -498,19 +502,21 @@ int vigil_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u32 nr = (__u32)ctx->args[1];
 	__u32 *handler = bpf_map_lookup_elem(&syscall_filter, &nr);
-	if (!handler || *handler == H_NONE)
+	if (!handler || (*handler & 0xff) == H_NONE)
 		return 0;
 	if (is_agent())
 		return 0;
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	struct stash st = {};
-	st.handler = *handler;
+	st.handler = *handler & 0xff;
+	st.spec = *handler;
 	st.nr = nr;
 	st.args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
 	st.args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
 	st.args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
 	st.args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
 	st.args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
+	st.args[5] = BPF_CORE_READ(regs, r9); /* x86-64: the sixth syscall argument */
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	if (bpf_map_update_elem(&stash_map, &tid, &st, BPF_ANY) < 0)
 		count_drop(DROP_STASH);
@@ -748,6 +754,101 @@ out:
 	return 0;
 }
 
+/* The write offset of the generic event, kept in a map so the verifier
+ * treats it as one unknown value instead of tracking every slot combination. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} gen_off SEC(".maps");
+
+static __always_inline __u32 put_path_arg(__u8 *buf, __u32 off, struct task_struct *task, const char *path, int dirfd)
+{
+	__u32 at = off;
+	off = put_user_str(buf, off, path, FILENAME_MAX_LEN);
+	if (off > at + 2 && buf[bound(at + 2)] != '/')
+		return base_dir(buf, off, task, dirfd);
+	return put_empty(buf, off);
+}
+
+/* Decodes one argument slot of a generic syscall event. */
+static __noinline int gen_slot(struct stash *st, __u32 slot, __s64 ret)
+{
+	__u32 zero = 0;
+	__u32 *offp = bpf_map_lookup_elem(&gen_off, &zero);
+	__u8 *buf = scratch(0);
+	if (!offp || !buf)
+		return 0;
+	__u32 idx = slot & 7, type = (slot >> 3) & 7;
+	if (type == 0 || idx > 5)
+		return 0;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 val = st->args[idx];
+	__u64 next = idx < 5 ? st->args[idx + 1] : 0;
+	__u32 off = *offp;
+
+	switch (type) {
+	case SLOT_PATH:
+		off = put_path_arg(buf, off, task, (const char *)val, AT_FDCWD);
+		break;
+	case SLOT_PATH_AT:
+		off = put_path_arg(buf, off, task, (const char *)val, idx > 0 ? (int)st->args[idx - 1] : AT_FDCWD);
+		break;
+	case SLOT_STR:
+		off = put_user_str(buf, off, (const char *)val, FILENAME_MAX_LEN);
+		break;
+	case SLOT_SOCKADDR:
+		off = put_user_bytes(buf, off, (const void *)val, next > SOCKADDR_MAX_LEN ? SOCKADDR_MAX_LEN : next);
+		break;
+	case SLOT_FD: {
+		struct file *f = fd_file(task, (int)val);
+		if (f)
+			off = put_path(buf, off, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+		else
+			off = put_empty(buf, off);
+		break;
+	}
+	case SLOT_BUF: {
+		__u64 n = ret > 0 ? (__u64)ret : next;
+		if (n > buf_max)
+			n = buf_max;
+		off = put_user_bytes(buf, off, (const void *)val, n);
+		break;
+	}
+	case SLOT_FDPAIR:
+		off = put_user_bytes(buf, off, (const void *)val, ret >= 0 ? 8 : 0);
+		break;
+	}
+	*offp = off;
+	return 0;
+}
+
+/* Any syscall without a dedicated handler: raw arguments plus the slots
+ * user space asked for in the filter value. */
+static __always_inline int emit_generic(struct stash *st, __s64 ret)
+{
+	__u32 zero = 0;
+	__u32 *offp = bpf_map_lookup_elem(&gen_off, &zero);
+	__u8 *buf = scratch(0);
+	if (!offp || !buf)
+		return 0;
+	struct event_header *h = (void *)buf;
+	fill_header(h, EVENT_SYSCALL, st->nr, ret);
+	struct syscall_body *b = (void *)(buf + sizeof(*h));
+	for (int i = 0; i < 6; i++)
+		b->args[i] = st->args[i];
+	b->spec = st->spec;
+	b->_pad = 0;
+	*offp = sizeof(*h) + sizeof(*b);
+	gen_slot(st, (st->spec >> 8) & 0x3f, ret);
+	gen_slot(st, (st->spec >> 14) & 0x3f, ret);
+	gen_slot(st, (st->spec >> 20) & 0x3f, ret);
+	/* gen_slot rewrote the scratch buffer through its own pointer. */
+	submit(buf, *offp, EVENT_SYSCALL);
+	return 0;
+}
+
 /* The syscall number as sys_exit sees it; x86-64 keeps it in orig_ax. */
 static __always_inline __u32 exit_syscall_nr(struct pt_regs *regs)
 {
@@ -760,7 +861,7 @@ int vigil_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	/* Unwatched syscalls pay one array lookup here, never a hash lookup. */
 	__u32 nr = exit_syscall_nr((struct pt_regs *)ctx->args[0]);
 	__u32 *handler = bpf_map_lookup_elem(&syscall_filter, &nr);
-	if (!handler || *handler == H_NONE)
+	if (!handler || (*handler & 0xff) == H_NONE)
 		return 0;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct stash *st = bpf_map_lookup_elem(&stash_map, &tid);
@@ -786,6 +887,8 @@ int vigil_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		if (ret < 0)
 			return emit_exec_failure(&copy, ret);
 		return 0;
+	case H_GENERIC:
+		return emit_generic(&copy, ret);
 	}
 	return 0;
 }

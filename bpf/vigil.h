@@ -14,7 +14,8 @@
 #define EVENT_EXIT   3
 #define EVENT_OPEN   4
 #define EVENT_SOCKET 5
-#define EVENT_KINDS  6
+#define EVENT_SYSCALL 6 /* any other syscall, described by its argument slots */
+#define EVENT_KINDS  7
 
 /*
  * Syscall handlers. User space fills the syscall filter map with one of these
@@ -31,6 +32,20 @@
 #define H_LISTEN    8  /* listen(fd, backlog) */
 #define H_EXECVE    9  /* execve(path, argv, envp): failures only */
 #define H_EXECVEAT 10  /* execveat(dirfd, path, argv, envp, flags): failures only */
+#define H_GENERIC  11  /* raw arguments plus up to three decoded slots */
+
+/*
+ * A filter map value is the handler in bits 0-7 and, for H_GENERIC, up to
+ * three argument slots of 6 bits each from bit 8: bits 0-2 the argument
+ * index (0-5), bits 3-5 the SLOT_* type. A zero slot is unused.
+ */
+#define SLOT_PATH     1 /* user path, relative to the cwd */
+#define SLOT_PATH_AT  2 /* user path, relative to the dirfd in the previous argument */
+#define SLOT_STR      3 /* user string */
+#define SLOT_SOCKADDR 4 /* user sockaddr, its length in the next argument */
+#define SLOT_FD       5 /* an fd: the path of the file it refers to */
+#define SLOT_BUF      6 /* user buffer: length is the result if positive, else the next argument */
+#define SLOT_FDPAIR   7 /* user int[2], as pipe and socketpair fill it */
 
 #define EXEC_F_MEMFD      (1 << 0)
 #define EXEC_F_UPPER      (1 << 1)
@@ -102,6 +117,16 @@ struct socket_body {
 	__u32 _pad2;
 };
 
+/*
+ * Followed by, for each used slot in order: two fields (as passed, base
+ * directory) for the path slots, one field for the others.
+ */
+struct syscall_body {
+	__u64 args[6];
+	__u32 spec;       /* the filter value: handler and slots */
+	__u32 _pad;
+};
+
 /* The Go decoder hard-codes these sizes (internal/decode/layout.go). */
 _Static_assert(sizeof(struct event_header) == 64, "event_header layout");
 _Static_assert(sizeof(struct fork_body) == 16, "fork_body layout");
@@ -109,5 +134,6 @@ _Static_assert(sizeof(struct exec_body) == 56, "exec_body layout");
 _Static_assert(sizeof(struct exit_body) == 8, "exit_body layout");
 _Static_assert(sizeof(struct open_body) == 24, "open_body layout");
 _Static_assert(sizeof(struct socket_body) == 56, "socket_body layout");
+_Static_assert(sizeof(struct syscall_body) == 56, "syscall_body layout");
 
 #endif

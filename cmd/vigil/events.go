@@ -25,11 +25,12 @@ import (
 // kindSyscalls lists the syscalls each event kind needs from the kernel
 // filter. fork and exit come from scheduler hooks and need none.
 var kindSyscalls = map[string][]string{
-	"exec":   {"execve", "execveat"},
-	"open":   {"open", "openat", "openat2", "creat"},
-	"socket": {"connect", "accept", "accept4", "bind", "listen"},
-	"fork":   nil,
-	"exit":   nil,
+	"exec":    {"execve", "execveat"},
+	"open":    {"open", "openat", "openat2", "creat"},
+	"socket":  {"connect", "accept", "accept4", "bind", "listen"},
+	"fork":    nil,
+	"syscall": syscalls.Default(),
+	"exit":    nil,
 }
 
 type eventsOptions struct {
@@ -87,7 +88,7 @@ func newEventsCmd() *cobra.Command {
 // naming a type that is neither a kind nor a capturable syscall.
 func syscallsFor(types []string) ([]string, error) {
 	if len(types) == 0 {
-		return syscalls.Supported(), nil
+		return syscalls.Default(), nil
 	}
 	var out []string
 	for _, t := range types {
@@ -95,7 +96,7 @@ func syscallsFor(types []string) ([]string, error) {
 			out = append(out, calls...)
 			continue
 		}
-		if t == "procexit" {
+		if t == "procexit" || t == "procfork" {
 			continue
 		}
 		if syscalls.HandlerFor(t) == syscalls.None {

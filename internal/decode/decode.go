@@ -75,6 +75,9 @@ func Decode(rec []byte, ev *event.Event) error {
 	case wireSocket:
 		ev.Kind = event.KindSocket
 		return r.socket(ev)
+	case wireSyscall:
+		ev.Kind = event.KindSyscall
+		return r.syscall(ev)
 	}
 	return &Error{Kind: kind, Offset: 24, Err: fmt.Errorf("unknown event kind %d", kind)}
 }
@@ -216,6 +219,44 @@ func joinClean(ev *event.Event, base, raw []byte) string {
 	buf = buf[:start+n]
 	ev.SetBuffer(buf)
 	return view(buf[start:])
+}
+
+func (r *reader) syscall(ev *event.Event) error {
+	b := r.fixed(sysSize)
+	if b == nil {
+		return r.err
+	}
+	sys := &ev.Sys
+	for i := range sys.Args {
+		sys.Args[i] = le.Uint64(b[8*i:])
+	}
+	spec := le.Uint32(b[48:])
+	for i := range sys.Slots {
+		slot := (spec >> (8 + 6*i)) & 0x3f
+		typ := uint8(slot >> 3)
+		if typ == 0 {
+			continue
+		}
+		s := &sys.Slots[i]
+		s.Index, s.Type = uint8(slot&7), event.SlotType(typ)
+		switch typ {
+		case slotPath, slotPathAt:
+			raw := r.bytes()
+			base := r.bytes()
+			if r.err != nil {
+				return r.err
+			}
+			s.Value = view(raw)
+			if len(raw) > 0 {
+				s.Path = joinClean(ev, base, raw)
+			}
+		case slotFD:
+			s.Path = r.string()
+		default:
+			s.Value = r.string()
+		}
+	}
+	return r.err
 }
 
 func (r *reader) socket(ev *event.Event) error {

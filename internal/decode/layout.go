@@ -10,15 +10,24 @@ const (
 	exitSize   = 8
 	openSize   = 24
 	socketSize = 56
+	sysSize    = 56
 )
 
 // Kinds as numbered in bpf/vigil.h.
 const (
-	wireFork   = 1
-	wireExec   = 2
-	wireExit   = 3
-	wireOpen   = 4
-	wireSocket = 5
+	wireFork    = 1
+	wireExec    = 2
+	wireExit    = 3
+	wireOpen    = 4
+	wireSocket  = 5
+	wireSyscall = 6
+)
+
+// Slot types, as SLOT_* in bpf/vigil.h.
+const (
+	slotPath   = 1
+	slotPathAt = 2
+	slotFD     = 5
 )
 
 // Address families used on the wire.

@@ -25,9 +25,10 @@ const (
 	KindExit    Kind = 3 // the last thread of a process exited
 	KindOpen    Kind = 4 // open, openat, openat2, creat at syscall exit
 	KindSocket  Kind = 5 // connect, accept, accept4, bind, listen at syscall exit
+	KindSyscall Kind = 6 // any other captured syscall: raw arguments plus decoded slots
 )
 
-var kindNames = [...]string{"invalid", "fork", "exec", "exit", "open", "socket"}
+var kindNames = [...]string{"invalid", "fork", "exec", "exit", "open", "socket", "syscall"}
 
 // String returns the kind's lower-case name.
 func (k Kind) String() string {
@@ -141,6 +142,28 @@ type Socket struct {
 	Backlog    int32  // listen only
 }
 
+// SlotType says how an argument slot was decoded (see syscalls.SlotType;
+// the numbers match SLOT_* in bpf/vigil.h).
+type SlotType uint8
+
+// Slot is one decoded argument of a generic syscall.
+type Slot struct {
+	Index uint8    // which argument (0-5)
+	Type  SlotType // 0 means the slot is unused
+	// Value is the argument as the process passed it: a path or string,
+	// or raw bytes (sockaddr, buffer prefix, the two fds of a pipe).
+	Value string
+	// Path is the absolute, cleaned path for path slots, and the path of
+	// the file an fd slot refers to.
+	Path string
+}
+
+// Syscall describes a syscall without a dedicated body.
+type Syscall struct {
+	Args  [6]uint64
+	Slots [3]Slot
+}
+
 // Event is one kernel event after decoding. Only the body that matches Kind
 // is meaningful.
 type Event struct {
@@ -159,6 +182,7 @@ type Event struct {
 	Exit   Exit
 	Open   Open
 	Socket Socket
+	Sys    Syscall
 
 	// buf holds the bytes every string field above points into.
 	buf []byte
@@ -219,5 +243,9 @@ func (e *Event) Clone() *Event {
 	c.Open.RawPath = strings.Clone(e.Open.RawPath)
 	c.Socket.LocalPath = strings.Clone(e.Socket.LocalPath)
 	c.Socket.RemotePath = strings.Clone(e.Socket.RemotePath)
+	for i := range c.Sys.Slots {
+		c.Sys.Slots[i].Value = strings.Clone(e.Sys.Slots[i].Value)
+		c.Sys.Slots[i].Path = strings.Clone(e.Sys.Slots[i].Path)
+	}
 	return &c
 }

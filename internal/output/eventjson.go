@@ -3,6 +3,7 @@ package output
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/netip"
 	"time"
@@ -26,12 +27,14 @@ func (c Clock) Wall(mono uint64) time.Time {
 }
 
 // TypeName is the event type as rules and users name it: the syscall name
-// for syscall events, "execve"/"execveat" for exec, "fork" for a new task
-// and "procexit" for the end of a process (as in Falco).
+// for syscall events, "execve"/"execveat" for exec, "procfork" for a new
+// process or thread seen by the scheduler (the fork, vfork, clone and clone3
+// syscalls keep their own names) and "procexit" for the end of a process
+// (as in Falco).
 func TypeName(ev *event.Event) string {
 	switch ev.Kind {
 	case event.KindFork:
-		return "fork"
+		return "procfork"
 	case event.KindExit:
 		return "procexit"
 	case event.KindExec:
@@ -63,6 +66,7 @@ type EventJSON struct {
 	Exit     *ExitJSON    `json:"exit,omitempty"`
 	Open     *OpenJSON    `json:"open,omitempty"`
 	Socket   *SocketJSON  `json:"socket,omitempty"`
+	Syscall  *SyscallJSON `json:"syscall,omitempty"`
 	Process  *ProcessJSON `json:"process,omitempty"`
 }
 
@@ -126,6 +130,39 @@ type SocketJSON struct {
 	Backlog    int32  `json:"backlog,omitempty"`
 }
 
+// SyscallJSON is the body of a generic syscall: every argument by its
+// Falco name, raw, and the decoded slots.
+type SyscallJSON struct {
+	Args  map[string]uint64 `json:"args"`
+	Slots []SlotJSON        `json:"slots,omitempty"`
+}
+
+// SlotJSON is one decoded argument.
+type SlotJSON struct {
+	Arg   string `json:"arg"`
+	Value string `json:"value,omitempty"`
+	Path  string `json:"path,omitempty"`
+}
+
+func syscallJSON(ev *event.Event) *SyscallJSON {
+	spec, _ := syscalls.SpecFor(syscalls.Name(ev.Syscall))
+	j := &SyscallJSON{Args: make(map[string]uint64, len(spec.Args))}
+	for i, a := range spec.Args {
+		j.Args[a.Name] = ev.Sys.Args[i]
+	}
+	for _, s := range ev.Sys.Slots {
+		if s.Type == 0 {
+			continue
+		}
+		name := fmt.Sprintf("arg%d", s.Index)
+		if int(s.Index) < len(spec.Args) {
+			name = spec.Args[s.Index].Name
+		}
+		j.Slots = append(j.Slots, SlotJSON{Arg: name, Value: s.Value, Path: s.Path})
+	}
+	return j
+}
+
 // ProcessJSON is the process-table view of the event's process.
 type ProcessJSON struct {
 	Exe       string         `json:"exe"`
@@ -184,6 +221,9 @@ func NewEventJSON(ev *event.Event, table *proc.Table, clock Clock) *EventJSON {
 			Local: addrString(s.Local), Remote: addrString(s.Remote),
 			LocalPath: s.LocalPath, RemotePath: s.RemotePath, Backlog: s.Backlog,
 		}
+	}
+	if ev.Kind == event.KindSyscall {
+		j.Syscall = syscallJSON(ev)
 	}
 	if table != nil {
 		j.Process = processJSON(ev.PID, table)

@@ -20,7 +20,7 @@ type filter struct {
 // set installs exactly the named syscalls. New entries are written before
 // old ones are cleared, so a syscall wanted by both sets is never missed.
 func (f *filter) set(names []string) error {
-	want := make(map[int32]syscalls.Handler, len(names))
+	want := make(map[int32]uint32, len(names))
 	wantNames := make(map[int32]string, len(names))
 	for _, name := range names {
 		h := syscalls.HandlerFor(name)
@@ -28,13 +28,13 @@ func (f *filter) set(names []string) error {
 		if h == syscalls.None || !ok {
 			return fmt.Errorf("syscall %q cannot be captured (supported: %v)", name, syscalls.Supported())
 		}
-		want[nr] = h
+		want[nr] = syscalls.FilterValue(name)
 		wantNames[nr] = name
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for nr, h := range want {
-		if err := f.m.Put(uint32(nr), uint32(h)); err != nil {
+		if err := f.m.Put(uint32(nr), h); err != nil {
 			return fmt.Errorf("enable syscall %s: %w", wantNames[nr], err)
 		}
 	}

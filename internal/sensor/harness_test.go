@@ -29,7 +29,7 @@ func sensorFor(t *testing.T) *Sensor {
 	t.Helper()
 	testutil.RequireBPF(t)
 	shared.once.Do(func() {
-		s, err := Open(Config{Syscalls: syscalls.Supported()})
+		s, err := Open(Config{Syscalls: syscalls.Default()})
 		if err != nil {
 			shared.err = err
 			return

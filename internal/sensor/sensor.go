@@ -209,7 +209,7 @@ func (s *Sensor) Run(sink func(*event.Event), idle func()) error {
 	}
 }
 
-var dropNames = [...]string{"stash", "fork", "exec", "exit", "open", "socket"}
+var dropNames = [...]string{"stash", "fork", "exec", "exit", "open", "socket", "syscall"}
 
 // Stats returns the sensor's counters, reading the kernel's per-CPU drop
 // counters.

@@ -39,6 +39,8 @@ type vigilStash struct {
 	Args    [6]uint64
 	Handler uint32
 	Nr      int32
+	Spec    uint32
+	Pad     uint32
 }
 
 // Names of all BPF objects in the ELF.
@@ -48,6 +50,7 @@ const (
 	vigilMapArgvMap        = "argv_map"
 	vigilMapDrops          = "drops"
 	vigilMapEvents         = "events"
+	vigilMapGenOff         = "gen_off"
 	vigilMapScratchMap     = "scratch_map"
 	vigilMapStashMap       = "stash_map"
 	vigilMapSyscallFilter  = "syscall_filter"
@@ -58,6 +61,7 @@ const (
 	vigilProgVigilSysEnter = "vigil_sys_enter"
 	vigilProgVigilSysExit  = "vigil_sys_exit"
 	vigilVarAgentTgid      = "agent_tgid"
+	vigilVarBufMax         = "buf_max"
 	vigilVarWakeupBytes    = "wakeup_bytes"
 )
 
@@ -117,6 +121,7 @@ type vigilMapSpecs struct {
 	ArgvMap       *ebpf.MapSpec `ebpf:"argv_map"`
 	Drops         *ebpf.MapSpec `ebpf:"drops"`
 	Events        *ebpf.MapSpec `ebpf:"events"`
+	GenOff        *ebpf.MapSpec `ebpf:"gen_off"`
 	ScratchMap    *ebpf.MapSpec `ebpf:"scratch_map"`
 	StashMap      *ebpf.MapSpec `ebpf:"stash_map"`
 	SyscallFilter *ebpf.MapSpec `ebpf:"syscall_filter"`
@@ -128,6 +133,7 @@ type vigilMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type vigilVariableSpecs struct {
 	AgentTgid   *ebpf.VariableSpec `ebpf:"agent_tgid"`
+	BufMax      *ebpf.VariableSpec `ebpf:"buf_max"`
 	WakeupBytes *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
@@ -154,6 +160,7 @@ type vigilMaps struct {
 	ArgvMap       *ebpf.Map `ebpf:"argv_map"`
 	Drops         *ebpf.Map `ebpf:"drops"`
 	Events        *ebpf.Map `ebpf:"events"`
+	GenOff        *ebpf.Map `ebpf:"gen_off"`
 	ScratchMap    *ebpf.Map `ebpf:"scratch_map"`
 	StashMap      *ebpf.Map `ebpf:"stash_map"`
 	SyscallFilter *ebpf.Map `ebpf:"syscall_filter"`
@@ -165,6 +172,7 @@ func (m *vigilMaps) Close() error {
 		m.ArgvMap,
 		m.Drops,
 		m.Events,
+		m.GenOff,
 		m.ScratchMap,
 		m.StashMap,
 		m.SyscallFilter,
@@ -177,6 +185,7 @@ func (m *vigilMaps) Close() error {
 // It can be passed to loadVigilObjects or ebpf.CollectionSpec.LoadAndAssign.
 type vigilVariables struct {
 	AgentTgid   *ebpf.Variable `ebpf:"agent_tgid"`
+	BufMax      *ebpf.Variable `ebpf:"buf_max"`
 	WakeupBytes *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 

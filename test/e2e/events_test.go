@@ -4,7 +4,6 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,10 +84,9 @@ func startEvents(t *testing.T, bin string, args ...string) <-chan output.EventJS
 		dec := json.NewDecoder(stdout)
 		for {
 			var ev output.EventJSON
+			// The stream ends when the test stops vigil; a torn last
+			// line then is expected, and next() reports a short stream.
 			if err := dec.Decode(&ev); err != nil {
-				if err != io.EOF {
-					t.Errorf("decode vigil output: %v", err)
-				}
 				close(events)
 				return
 			}

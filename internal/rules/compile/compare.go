@@ -6,12 +6,23 @@ import (
 	"github.com/vigilsec/vigil/internal/rules/lang"
 )
 
-// compare compiles one comparison.
+// compare compiles one comparison. A left field that stands for several
+// values (Field.Any) makes it hold when it holds for any of them.
 func (c *compiler[C]) compare(x *lang.CompareExpr) (func(C) bool, error) {
 	left, err := c.operand(x.Left)
 	if err != nil {
 		return nil, err
 	}
+	f, err := c.compareField(left, x)
+	if err != nil || left.Any == nil {
+		return f, err
+	}
+	each := left.Any
+	return func(ctx C) bool { return each(ctx, f) }, nil
+}
+
+// compareField compiles a comparison whose left side is resolved.
+func (c *compiler[C]) compareField(left Field[C], x *lang.CompareExpr) (func(C) bool, error) {
 	if x.Op == lang.OpExists {
 		return left.present(), nil
 	}

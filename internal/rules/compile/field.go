@@ -58,6 +58,14 @@ type Field[C any] struct {
 	Bool func(C) (bool, bool)
 	Addr func(C) (netip.Addr, bool)
 	List func(C) ([]string, bool) // the slice must stay valid until the event is released
+
+	// Any, when set, makes the field stand for several values, as Falco's
+	// proc.aname without an index stands for every ancestor's name: a
+	// comparison on it holds when it holds for any of them. Any calls test
+	// once per value, with the getter yielding that value (the context
+	// carries the cursor), and returns true at the first test that does.
+	// Outside Any the getter yields the field's single rendered value.
+	Any func(c C, test func(C) bool) bool
 }
 
 // FieldResolver finds fields by name. arg is the bracketed argument, as in

@@ -19,9 +19,33 @@ type Output[C any] struct {
 
 type outputPart[C any] struct {
 	lit      string
+	name     string // the placeholder as written, without %
 	field    Field[C]
 	isLit    bool
 	resolved bool // false: the field is unknown and renders NA
+}
+
+// Placeholder is one field an output template uses.
+type Placeholder[C any] struct {
+	Name     string   // as written, without the %: proc.aname[2], tolower(proc.name)
+	Field    Field[C] // the resolved field, transformers applied
+	Resolved bool     // false: the resolver does not know it and it renders NA
+}
+
+// Placeholders returns the fields the template uses, in order, each once.
+// Alert outputs use it to report the values behind the text with their
+// types.
+func (o *Output[C]) Placeholders() []Placeholder[C] {
+	var out []Placeholder[C]
+	seen := map[string]bool{}
+	for _, p := range o.parts {
+		if p.isLit || seen[p.name] {
+			continue
+		}
+		seen[p.name] = true
+		out = append(out, Placeholder[C]{Name: p.name, Field: p.field, Resolved: p.resolved})
+	}
+	return out
 }
 
 // CompileOutput parses an output template and resolves its placeholders.
@@ -41,17 +65,18 @@ func CompileOutput[C any](src *lang.Source, r FieldResolver[C]) (*Output[C], []*
 			o.parts = append(o.parts, outputPart[C]{lit: p.Text, isLit: true})
 			continue
 		}
+		name := lang.FormatOperand(p.Field)
 		f, err := c.operand(p.Field)
 		if err != nil {
 			var fe *FieldError
 			if !errors.As(err, &fe) {
-				fe = &FieldError{Pos: p.Field.Pos(), Name: lang.FormatOperand(p.Field), Err: err}
+				fe = &FieldError{Pos: p.Field.Pos(), Name: name, Err: err}
 			}
 			bad = append(bad, fe)
-			o.parts = append(o.parts, outputPart[C]{})
+			o.parts = append(o.parts, outputPart[C]{name: name})
 			continue
 		}
-		o.parts = append(o.parts, outputPart[C]{field: f, resolved: true})
+		o.parts = append(o.parts, outputPart[C]{name: name, field: f, resolved: true})
 	}
 	return o, bad, nil
 }

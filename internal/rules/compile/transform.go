@@ -38,15 +38,19 @@ func (c *compiler[C]) operand(o lang.Operand) (Field[C], error) {
 // allocate per evaluation; that is their price.
 func transform[C any](t lang.Transformer, f Field[C]) (Field[C], bool) {
 	if t == lang.Len {
+		var n Field[C]
 		switch f.Type {
 		case TypeString, TypeBytes:
 			get := f.Str
-			return UintField(func(c C) (uint64, bool) { s, ok := get(c); return uint64(len(s)), ok }), true
+			n = UintField(func(c C) (uint64, bool) { s, ok := get(c); return uint64(len(s)), ok })
 		case TypeStrList:
 			get := f.List
-			return UintField(func(c C) (uint64, bool) { l, ok := get(c); return uint64(len(l)), ok }), true
+			n = UintField(func(c C) (uint64, bool) { l, ok := get(c); return uint64(len(l)), ok })
+		default:
+			return f, false
 		}
-		return f, false
+		n.Any = f.Any
+		return n, true
 	}
 	var fn func(string) (string, bool)
 	switch t {

@@ -1,0 +1,69 @@
+package detect
+
+import (
+	"strings"
+	"time"
+)
+
+// Alert is one rule match, in the shape of Falco's JSON output plus a
+// fixed context block that does not depend on the rule's output template.
+type Alert struct {
+	Time     time.Time `json:"time"`
+	Rule     string    `json:"rule"`
+	Priority string    `json:"priority"`
+	Source   string    `json:"source"`
+	Hostname string    `json:"hostname"`
+	// Output is the rule's output template rendered for the event.
+	Output string   `json:"output"`
+	Tags   []string `json:"tags"`
+	// OutputFields holds the value of every field the template uses, by
+	// the name it is written with: strings, numbers, booleans, and nil
+	// where the event has no value (rendered <NA>).
+	OutputFields map[string]any `json:"output_fields"`
+	Context      AlertContext   `json:"context"`
+}
+
+// AlertContext identifies the process an alert is about, whatever the
+// rule chose to print.
+type AlertContext struct {
+	Process  ProcessContext  `json:"process"`
+	Identity IdentityContext `json:"identity"`
+}
+
+// ProcessContext is the process and its ancestry.
+type ProcessContext struct {
+	PID     uint32 `json:"pid"`
+	PPID    uint32 `json:"ppid"`
+	ExePath string `json:"exepath"`
+	Cmdline string `json:"cmdline"`
+	// Ancestors are the ancestors' names, parent first.
+	Ancestors []string `json:"ancestors"`
+}
+
+// IdentityContext is who the process runs as and where.
+type IdentityContext struct {
+	User        string `json:"user"`
+	UID         uint32 `json:"uid"`
+	CgroupID    uint64 `json:"cgroup_id"`
+	ContainerID string `json:"container_id"`
+}
+
+// AppendText renders the alert as one line for people:
+// "2024-05-01T10:00:00.123456789Z Warning Rule name: output".
+func (a *Alert) AppendText(dst []byte) []byte {
+	dst = a.Time.AppendFormat(dst, time.RFC3339Nano)
+	dst = append(append(dst, ' '), a.Priority...)
+	dst = append(append(dst, ' '), a.Rule...)
+	dst = append(append(dst, ": "...), oneLine(a.Output)...)
+	return append(dst, '\n')
+}
+
+// oneLine keeps a rendered output on one line: folded YAML templates may
+// carry a trailing newline.
+func oneLine(s string) string {
+	s = strings.TrimRight(s, "\n")
+	if strings.IndexByte(s, '\n') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\n", " ")
+}

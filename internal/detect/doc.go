@@ -1,0 +1,12 @@
+// Package detect runs compiled Falco-style rules on the agent's events and
+// turns matches into alerts.
+//
+// Load reads rule files (or the embedded defaults) and compiles them
+// against the field registry; Syscalls derives the kernel syscall filter
+// the loaded rules need. A Detector's Handle is the agent's event handler:
+// per event it builds a fields.Context, finds the rules indexed under the
+// event's type and evaluates them. Each match becomes an Alert that is
+// handed to an Emitter, whose bounded queue and writer goroutine keep slow
+// output from ever blocking the event path: alerts that do not fit are
+// dropped and counted.
+package detect

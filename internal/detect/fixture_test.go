@@ -1,0 +1,105 @@
+package detect
+
+import (
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// repoFile returns the path of a file relative to the repository root.
+func repoFile(t testing.TB, rel string) string {
+	t.Helper()
+	_, here, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(here), "..", "..", rel)
+}
+
+func loadDefault(t testing.TB) *RuleSet {
+	t.Helper()
+	rs, err := Load(LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs.Diagnostics) > 0 {
+		t.Fatalf("default rules have diagnostics:\n%s", rs.Diagnostics)
+	}
+	return rs
+}
+
+// TestDefaultRulesFixture runs the example fixture shipped with the
+// default rules: every default rule fires on the attack it describes and
+// stays quiet on the look-alike.
+func TestDefaultRulesFixture(t *testing.T) {
+	rs := loadDefault(t)
+	f, err := ReadFixture(repoFile(t, "rules/testdata/vigil_rules_test.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	covered := map[string]bool{}
+	for _, r := range RunFixture(rs.Program, f) {
+		for _, fail := range r.Failures {
+			t.Errorf("%s: %s: %s", r.Test.Pos, r.Test.Name, fail)
+		}
+		for _, a := range r.Alerts {
+			covered[a.Rule] = true
+		}
+	}
+	for _, r := range rs.Program.Rules() {
+		if !covered[r.Name] {
+			t.Errorf("no fixture test fires %q", r.Name)
+		}
+	}
+}
+
+func TestFixtureFailuresAreReported(t *testing.T) {
+	rs := loadDefault(t)
+	f, err := ParseFixture("f.yaml", []byte(`
+tests:
+  - name: wrong expectations
+    event: {evt.type: openat, proc.name: cat, fd.name: /etc/shadow}
+    fire: [Write below /etc, No such rule]
+    not_fire: [Credential file read by an unexpected program]
+    output: {Write below /etc: x}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := RunFixture(rs.Program, f)[0]
+	got := strings.Join(r.Failures, "\n")
+	for _, want := range []string{
+		`no enabled rule named "No such rule" is loaded`,
+		`"Write below /etc" did not fire (fired: "Credential file read by an unexpected program")`,
+		`"Credential file read by an unexpected program" fired: Credential file opened for reading (file=/etc/shadow`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("failures lack %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestFixtureErrorsArePositioned(t *testing.T) {
+	for src, want := range map[string]string{
+		"tests:\n  - name: a\n    event: {evt.type: open, proc.nmae: x}\n    fire: [r]\n":   `f.yaml:3:29: "proc.nmae" cannot be set here`,
+		"tests:\n  - name: a\n    event: {evt.type: open}\n":                                `f.yaml:2:5: test "a" expects nothing`,
+		"tests:\n  - name: a\n    evnt: {}\n":                                               `f.yaml:3:5: test: unknown key "evnt"`,
+		"tests:\n  - name: a\n    event: {evt.type: open, user.uid: root}\n    fire: [r]\n": `f.yaml:3:39: user.uid: "root" is not an unsigned number`,
+		"tests: [\n": "f.yaml: invalid YAML",
+		"":           "empty fixture",
+	} {
+		f, err := ParseFixture("f.yaml", []byte(src))
+		if err == nil && f != nil && len(f.Tests) == 1 {
+			// Value errors surface when the test runs.
+			r := RunFixture(loadDefault(t).Program, f)[0]
+			if len(r.Failures) > 0 {
+				err = errorString(r.Failures[len(r.Failures)-1])
+			}
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", src, err, want)
+		}
+	}
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }

@@ -1,0 +1,100 @@
+package detect
+
+import (
+	"io/fs"
+	"sort"
+
+	"github.com/vigilsec/vigil/internal/fields"
+	"github.com/vigilsec/vigil/internal/rules/compile"
+	"github.com/vigilsec/vigil/internal/rules/lang"
+	"github.com/vigilsec/vigil/internal/rules/loader"
+	defaultrules "github.com/vigilsec/vigil/rules"
+)
+
+// Program is a rule set compiled against Vigil's fields.
+type Program = compile.Program[*fields.Context]
+
+// Rule is one compiled rule.
+type Rule = compile.Rule[*fields.Context]
+
+// EmbeddedPrefix starts the names of the embedded default rule files in
+// diagnostics, so they are not mistaken for files on disk.
+const EmbeddedPrefix = "<embedded>/"
+
+// LoadOptions configure Load.
+type LoadOptions struct {
+	// Paths are rule files and directories, loaded in order (later ones
+	// amend earlier ones). None means the embedded default rules.
+	Paths []string
+	// Defaults loads the embedded default rules before Paths even when
+	// Paths are given, so that they can amend the defaults.
+	Defaults bool
+	// Strict makes fields Vigil does not know an error instead of a
+	// reason to skip the rule.
+	Strict bool
+	// Registry resolves fields; nil means fields.New().
+	Registry *fields.Registry
+}
+
+// RuleSet is the outcome of Load.
+type RuleSet struct {
+	// Loaded is every rule as read, including rules for other sources and
+	// rules that failed to compile.
+	Loaded *loader.RuleSet
+	// Program holds the rules that compiled.
+	Program *Program
+	// Syscalls is the kernel filter the enabled rules need.
+	Syscalls []string
+	// Diagnostics are the loader's and the compiler's, then Vigil's own
+	// (event types it cannot capture), sorted by position.
+	Diagnostics lang.Diagnostics
+}
+
+// Load reads and compiles rules. The error is for files that cannot be
+// read; everything wrong inside them is in the diagnostics, so that a
+// validator can show every problem at once.
+func Load(opts LoadOptions) (*RuleSet, error) {
+	l := loader.New(loader.Options{})
+	if len(opts.Paths) == 0 || opts.Defaults {
+		for _, name := range defaultrules.Files() {
+			data, err := fs.ReadFile(defaultrules.FS, name)
+			if err != nil {
+				return nil, err
+			}
+			l.LoadBytes(EmbeddedPrefix+name, data)
+		}
+	}
+	for _, p := range opts.Paths {
+		if err := l.LoadPath(p); err != nil {
+			return nil, err
+		}
+	}
+	reg := opts.Registry
+	if reg == nil {
+		reg = fields.New()
+	}
+	loaded := l.RuleSet()
+	prog, diags := compile.Compile(loaded, reg, compile.Options{Strict: opts.Strict})
+	rs := &RuleSet{Loaded: loaded, Program: prog}
+	calls, more := Syscalls(prog)
+	rs.Syscalls = calls
+	rs.Diagnostics = append(append(append(rs.Diagnostics, loaded.Diagnostics...), diags...), more...)
+	sortDiagnostics(rs.Diagnostics)
+	return rs, nil
+}
+
+// sortDiagnostics orders diagnostics by file, line and column, keeping the
+// order of those at the same place; diagnostics without a position go
+// first.
+func sortDiagnostics(ds lang.Diagnostics) {
+	sort.SliceStable(ds, func(i, j int) bool {
+		a, b := ds[i].Pos, ds[j].Pos
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+}
