@@ -20,6 +20,22 @@ func helperMain(mode string, args []string) int {
 		err = helperNet(args[0])
 	case "memfd":
 		err = helperMemfd(args[0])
+	case "files":
+		err = helperFiles(args[0])
+	case "fds":
+		err = helperFDs()
+	case "netio":
+		err = helperNetIO()
+	case "procs":
+		err = helperProcs()
+	case "traceme":
+		err = helperTraceme()
+	case "setuid":
+		err = helperSetuid()
+	case "kernel":
+		err = helperKernel(args[0])
+	case "namespaces":
+		err = helperNamespaces(args[0])
 	case "execfail":
 		err = unix.Exec(args[0], []string{args[0], "x"}, nil)
 	default:

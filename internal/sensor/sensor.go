@@ -38,6 +38,10 @@ type Config struct {
 	// IgnorePID is the process whose own activity is filtered in the
 	// kernel. Default: this process.
 	IgnorePID int
+	// PayloadBytes is how much of the data of read, write, sendto and
+	// recvfrom to copy into events (evt.buffer). 0, the default, copies
+	// none; at most 4096.
+	PayloadBytes int
 }
 
 func (c *Config) setDefaults() {
@@ -113,6 +117,9 @@ func Open(cfg Config) (*Sensor, error) {
 	}
 	if err := spec.Variables["wakeup_bytes"].Set(uint64(cfg.WakeupBytes)); err != nil {
 		return nil, fmt.Errorf("set wakeup_bytes: %w", err)
+	}
+	if err := spec.Variables["buf_max"].Set(uint32(min(max(cfg.PayloadBytes, 0), 4096))); err != nil {
+		return nil, fmt.Errorf("set buf_max: %w", err)
 	}
 
 	s := &Sensor{cfg: cfg, done: make(chan struct{})}
