@@ -39,6 +39,7 @@ func main() {
 	rounds := flag.Int("rounds", 3, "baseline/agent pairs to run")
 	scale := flag.Float64("scale", 1, "workload scale")
 	format := flag.String("format", "none", "vigil events --format: none measures sensor, decode and process state; json adds rendering every event")
+	mode := flag.String("mode", "events", "events: `vigil events` capturing every default syscall; run: `vigil run` with the embedded rules")
 	flag.Parse()
 
 	base := map[string][]float64{}
@@ -48,7 +49,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "round %d/%d: baseline\n", i+1, *rounds)
 		collect(base, runWorkload(*workload, *scale))
 		fmt.Fprintf(os.Stderr, "round %d/%d: with agent\n", i+1, *rounds)
-		res, run := withAgent(*vigil, *workload, *format, *scale)
+		res, run := withAgent(*vigil, *workload, *mode, *format, *scale)
 		collect(with, res)
 		runs = append(runs, run)
 	}
@@ -103,8 +104,13 @@ func runWorkload(bin string, scale float64) []result {
 	return res
 }
 
-func withAgent(vigil, workload, format string, scale float64) ([]result, agentRun) {
+func withAgent(vigil, workload, mode, format string, scale float64) ([]result, agentRun) {
 	cmd := exec.Command(vigil, "events", "--stats", "--format", format)
+	ready := "streaming events"
+	if mode == "run" {
+		cmd = exec.Command(vigil, "run", "--stats")
+		ready = "running"
+	}
 	cmd.Stdout = nil // discarded: the cost of formatting is part of the agent's
 	var stderr bytes.Buffer
 	pr, pw, _ := os.Pipe()
@@ -120,7 +126,7 @@ func withAgent(vigil, workload, format string, scale float64) ([]result, agentRu
 		if err != nil {
 			fail("vigil exited before streaming: %s", line)
 		}
-		if strings.Contains(line, "streaming events") {
+		if strings.Contains(line, ready) {
 			break
 		}
 	}
@@ -133,14 +139,22 @@ func withAgent(vigil, workload, format string, scale float64) ([]result, agentRu
 	cmd.Process.Signal(syscall.SIGINT)
 	cmd.Wait()
 	<-done
-	var stats struct {
+	type agentStats struct {
 		Sensor struct {
 			Received    uint64
 			KernelDrops map[string]uint64
 		}
 		Pipeline struct{ Dropped uint64 }
 	}
-	if err := json.Unmarshal(lastLine(stderr.Bytes()), &stats); err != nil {
+	var stats agentStats
+	if mode == "run" {
+		var wrapped struct{ Agent agentStats }
+		out := stderr.Bytes()
+		if err := json.Unmarshal(out[bytes.LastIndex(out, []byte("\n{"))+1:], &wrapped); err != nil {
+			fail("vigil stats: %v in %q", err, stderr.String())
+		}
+		stats = wrapped.Agent
+	} else if err := json.Unmarshal(lastLine(stderr.Bytes()), &stats); err != nil {
 		fail("vigil stats: %v in %q", err, stderr.String())
 	}
 	run.received = stats.Sensor.Received

@@ -30,7 +30,9 @@ type Config struct {
 	// wakes the reader; smaller batches are picked up every PollInterval.
 	// Default 64 KiB.
 	WakeupBytes int
-	// PollInterval bounds how long a small batch waits. Default 5 ms.
+	// PollInterval bounds how long a small batch waits. Default 20 ms: at
+	// low event rates every wake-up costs more than the events it collects,
+	// and a busy ring wakes the reader through WakeupBytes long before.
 	PollInterval time.Duration
 	// Syscalls names the syscalls to capture at exit (see
 	// syscalls.Supported). Process lifecycle events are always captured.
@@ -53,7 +55,7 @@ func (c *Config) setDefaults() {
 		c.WakeupBytes = 64 << 10
 	}
 	if c.PollInterval <= 0 {
-		c.PollInterval = 5 * time.Millisecond
+		c.PollInterval = 20 * time.Millisecond
 	}
 	if c.IgnorePID == 0 {
 		c.IgnorePID = os.Getpid()
@@ -98,6 +100,9 @@ type Sensor struct {
 
 	closeOnce sync.Once
 	done      chan struct{}
+	// finalDrops holds the kernel's drop counters as read just before the
+	// maps were closed, so Stats stays complete after Close.
+	finalDrops map[string]uint64
 }
 
 // Open loads and attaches the programs. It needs root (CAP_BPF and
@@ -224,8 +229,18 @@ func (s *Sensor) Stats() Stats {
 	st := Stats{
 		Received:     s.received.Load(),
 		DecodeErrors: s.decodeErrors.Load(),
-		KernelDrops:  make(map[string]uint64, len(dropNames)),
 	}
+	select {
+	case <-s.done:
+		st.KernelDrops = s.finalDrops
+	default:
+		st.KernelDrops = s.readDrops()
+	}
+	return st
+}
+
+func (s *Sensor) readDrops() map[string]uint64 {
+	drops := make(map[string]uint64, len(dropNames))
 	for i, name := range dropNames {
 		var perCPU []uint64
 		if err := s.objs.Drops.Lookup(uint32(i), &perCPU); err != nil {
@@ -235,15 +250,18 @@ func (s *Sensor) Stats() Stats {
 		for _, v := range perCPU {
 			n += v
 		}
-		st.KernelDrops[name] = n
+		drops[name] = n
 	}
-	return st
+	return drops
 }
 
 // Close detaches the programs and releases every kernel object. It is safe
 // to call more than once and unblocks Run.
 func (s *Sensor) Close() error {
 	s.closeOnce.Do(func() {
+		if s.objs.Drops != nil {
+			s.finalDrops = s.readDrops()
+		}
 		close(s.done)
 		if s.reader != nil {
 			s.reader.Close()
