@@ -3,7 +3,6 @@ package agent
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,23 +42,6 @@ func realChain(t *testing.T, pid int) []uint32 {
 		}
 	}
 	return chain
-}
-
-func copyTrue(t *testing.T, name string) string {
-	t.Helper()
-	src, err := os.Open("/bin/true")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	path := filepath.Join(t.TempDir(), name)
-	dst, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(dst, src)
-	dst.Close()
-	return path
 }
 
 // capture is a handler that snapshots what the test asks for while the
@@ -121,7 +103,7 @@ func startAgent(t *testing.T, c *capture) *Agent {
 }
 
 func TestExecAncestryToInit(t *testing.T) {
-	bin := copyTrue(t, "vigil-ancestry")
+	bin := testutil.CopyExecutable(t, "/bin/true", "vigil-ancestry")
 	c := &capture{want: func(ev *event.Event) bool {
 		return ev.Kind == event.KindExec && ev.Exec.Filename == bin
 	}}
@@ -199,7 +181,7 @@ func TestProcessOlderThanAgent(t *testing.T) {
 
 func TestChurnEveryExecSeenTableBounded(t *testing.T) {
 	const cycles = 2000
-	bin := copyTrue(t, "vigil-churn")
+	bin := testutil.CopyExecutable(t, "/bin/true", "vigil-churn")
 	var execs, exits atomic.Int64
 	var pids sync.Map
 	c := &capture{}

@@ -2,7 +2,6 @@ package detect
 
 import (
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -161,22 +160,6 @@ func ownComm(t *testing.T) string {
 	return strings.TrimSpace(string(b))
 }
 
-func copyExecutable(t *testing.T, src, dst string) {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	out.Close()
-}
 
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
@@ -235,8 +218,7 @@ func TestRulesOnRealEvents(t *testing.T) {
 	}
 	defer a.Stop()
 
-	bin := filepath.Join(dir, marker)
-	copyExecutable(t, "/bin/true", bin)
+	bin := testutil.CopyExecutable(t, "/bin/true", filepath.Join(dir, marker))
 	// "; true" keeps the shell from exec'ing the last command in place, so
 	// the binary is the shell's child as the rule expects.
 	run(t, "/bin/sh", "-c", bin+" alpha quiet; true")

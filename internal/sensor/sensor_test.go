@@ -2,7 +2,6 @@ package sensor
 
 import (
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -13,34 +12,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigilsec/vigil/internal/event"
+	"github.com/vigilsec/vigil/internal/testutil"
 )
-
-// copyExecutable writes a fresh copy of /bin/true under a unique name, so its
-// exec events cannot be confused with anyone else's.
-func copyExecutable(t *testing.T, name string) string {
-	t.Helper()
-	src, err := os.Open("/bin/true")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	path := filepath.Join(t.TempDir(), name)
-	dst, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 func TestExecArgvExeCwd(t *testing.T) {
 	sensorFor(t)
-	bin := copyExecutable(t, "vigil-argv-test")
+	bin := testutil.CopyExecutable(t, "/bin/true", "vigil-argv-test")
 	args := make([]string, 300)
 	for i := range args {
 		args[i] = fmt.Sprintf("arg-%03d=%s", i, strings.Repeat("x", i%17))

@@ -2,8 +2,14 @@
 package testutil
 
 import (
+	"errors"
+	"io"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
+	"time"
 )
 
 // InCI reports whether the tests run in CI, where a missing prerequisite is a
@@ -29,4 +35,65 @@ func RequireBPF(t testing.TB) {
 	Require(t, os.Geteuid() == 0, "root (loading eBPF needs CAP_BPF and CAP_PERFMON)")
 	_, err := os.Stat("/sys/kernel/btf/vmlinux")
 	Require(t, err == nil, "kernel BTF at /sys/kernel/btf/vmlinux")
+}
+
+// DockerSocket is where the container tests expect the Docker engine.
+const DockerSocket = "/var/run/docker.sock"
+
+// RequireDocker checks that the Docker engine answers on DockerSocket, as
+// scripts/docker-up.sh leaves it, and that the test runs as root.
+func RequireDocker(t testing.TB) {
+	t.Helper()
+	Require(t, os.Geteuid() == 0, "root (the container tests run docker and read every /proc entry)")
+	conn, err := net.DialTimeout("unix", DockerSocket, 2*time.Second)
+	if err == nil {
+		conn.SetDeadline(time.Now().Add(2 * time.Second))
+		_, err = conn.Write([]byte("GET /_ping HTTP/1.0\r\n\r\n"))
+		if err == nil {
+			var b [16]byte
+			_, err = io.ReadAtLeast(conn, b[:], 12) // "HTTP/1.0 200"
+			if err == nil && string(b[9:12]) != "200" {
+				err = errors.New("ping answered " + string(b[:12]))
+			}
+		}
+		conn.Close()
+	}
+	Require(t, err == nil, "a Docker engine answering on "+DockerSocket+" (run scripts/docker-up.sh)")
+}
+
+// RequirePodman checks that podman is installed, as scripts/docker-up.sh
+// leaves it.
+func RequirePodman(t testing.TB) {
+	t.Helper()
+	Require(t, os.Geteuid() == 0, "root (podman runs rootful in the tests)")
+	_, err := exec.LookPath("podman")
+	Require(t, err == nil, "podman in PATH (run scripts/docker-up.sh)")
+}
+
+// CopyExecutable writes a copy of the program at src to dst, or to a file
+// named dst in a fresh temporary directory when dst is a bare name, and
+// returns its path. Tests run the copy so that its events carry a name no
+// other process on the machine has.
+func CopyExecutable(t testing.TB, src, dst string) string {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	path := dst
+	if filepath.Base(dst) == dst {
+		path = filepath.Join(t.TempDir(), dst)
+	}
+	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
