@@ -160,7 +160,6 @@ func ownComm(t *testing.T) string {
 	return strings.TrimSpace(string(b))
 }
 
-
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).Output()
