@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/agent"
 	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/metrics"
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/output"
 	"github.com/vigilsec/vigil/internal/proc"
@@ -32,6 +33,7 @@ type runOptions struct {
 	shards   int
 	ringSize int
 	queueLen int
+	metrics  string
 }
 
 func newRunCmd() *cobra.Command {
@@ -52,6 +54,7 @@ func newRunCmd() *cobra.Command {
 	f.StringVar(&o.format, "format", "json", "alert format: json or text")
 	f.BoolVar(&o.strict, "strict", false, "refuse rules that use fields Vigil does not know, instead of skipping them")
 	f.DurationVar(&o.duration, "duration", 0, "stop after this long (default: until interrupted)")
+	f.StringVar(&o.metrics, "metrics-addr", "", "serve Prometheus metrics, /healthz and /readyz on this address (host:port; off when empty)")
 	f.BoolVar(&o.stats, "stats", false, "print counters to stderr on exit: per-rule matches, dropped alerts, agent stats")
 	f.IntVar(&o.shards, "shards", 0, "pipeline workers (default: one per CPU)")
 	f.IntVar(&o.ringSize, "ring-buffer-size", 8<<20, "kernel ring buffer size in bytes (a power of two)")
@@ -101,6 +104,16 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	if err != nil {
 		em.Close()
 		return err
+	}
+	if o.metrics != "" {
+		srv, err := metrics.Serve(o.metrics, metrics.Sources{Agent: a.Stats, Detector: det.Stats, Emitter: em.Stats})
+		if err != nil {
+			a.Stop()
+			em.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		defer srv.Close()
+		fmt.Fprintf(stderr, "vigil: metrics on http://%s/metrics\n", srv.Addr())
 	}
 	fmt.Fprintf(stderr, "vigil: running %d rules (syscalls: %s)\n", enabled, strings.Join(rs.Syscalls, ","))
 

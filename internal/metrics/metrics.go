@@ -1,0 +1,142 @@
+// Package metrics exposes Vigil's counters to Prometheus. Every stage already
+// keeps its own counters for its Stats method; the collector here reads them
+// at scrape time, so the event path pays nothing for metrics.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vigilsec/vigil/internal/agent"
+	"github.com/vigilsec/vigil/internal/detect"
+)
+
+// Sources are the stages to read. Any of them may be nil.
+type Sources struct {
+	Agent    func() agent.Stats
+	Detector func() detect.Stats
+	Emitter  func() detect.EmitterStats
+}
+
+var (
+	descEvents = prometheus.NewDesc("vigil_events_received_total",
+		"Records read from the kernel ring buffer.", nil, nil)
+	descDecodeErrors = prometheus.NewDesc("vigil_decode_errors_total",
+		"Ring-buffer records that could not be decoded.", nil, nil)
+	descKernelDrops = prometheus.NewDesc("vigil_kernel_drops_total",
+		"Events lost in the kernel, by event kind (stash: arguments not saved at syscall entry).", []string{"kind"}, nil)
+	descPipelineDrops = prometheus.NewDesc("vigil_pipeline_drops_total",
+		"Events dropped because a pipeline shard's queue was full, by event kind.", []string{"kind"}, nil)
+	descProcessed = prometheus.NewDesc("vigil_pipeline_processed_total",
+		"Events handled by pipeline workers, by shard.", []string{"shard"}, nil)
+	descQueueDepth = prometheus.NewDesc("vigil_pipeline_queue_depth",
+		"Events waiting in a shard's queue.", []string{"shard"}, nil)
+	descProcesses = prometheus.NewDesc("vigil_process_table_entries",
+		"Processes in the process table.", nil, nil)
+	descRuleMatches = prometheus.NewDesc("vigil_rule_matches_total",
+		"Times each rule matched an event.", []string{"rule"}, nil)
+	descAlerts = prometheus.NewDesc("vigil_alerts_total",
+		"Alerts by outcome: emitted (queued), written, dropped (queue full), error (write failed).", []string{"outcome"}, nil)
+)
+
+// collector turns Sources into metrics on each scrape.
+type collector struct{ src Sources }
+
+func (c collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descEvents, descDecodeErrors, descKernelDrops, descPipelineDrops,
+		descProcessed, descQueueDepth, descProcesses, descRuleMatches, descAlerts} {
+		ch <- d
+	}
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	if c.src.Agent != nil {
+		st := c.src.Agent()
+		counter(descEvents, st.Sensor.Received)
+		counter(descDecodeErrors, st.Sensor.DecodeErrors)
+		for kind, n := range st.Sensor.KernelDrops {
+			counter(descKernelDrops, n, kind)
+		}
+		for kind, n := range st.Pipeline.DroppedByKind {
+			counter(descPipelineDrops, n, kind.String())
+		}
+		for i, sh := range st.Pipeline.Shards {
+			shard := strconv.Itoa(i)
+			counter(descProcessed, sh.Processed, shard)
+			gauge(descQueueDepth, float64(sh.QueueDepth), shard)
+		}
+		gauge(descProcesses, float64(st.Table.Entries))
+	}
+	if c.src.Detector != nil {
+		for _, r := range c.src.Detector().Rules {
+			counter(descRuleMatches, r.Matches, r.Name)
+		}
+	}
+	if c.src.Emitter != nil {
+		st := c.src.Emitter()
+		counter(descAlerts, st.Emitted, "emitted")
+		counter(descAlerts, st.Written, "written")
+		counter(descAlerts, st.Dropped, "dropped")
+		counter(descAlerts, st.Errors, "error")
+	}
+}
+
+// Handler returns an HTTP handler serving /metrics (Vigil's metrics plus
+// the Go runtime's and the process's own CPU and memory), /healthz and
+// /readyz.
+func Handler(src Sources) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector{src: src},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: "vigil"}))
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	ok := func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }
+	mux.HandleFunc("/healthz", ok)
+	mux.HandleFunc("/readyz", ok)
+	return mux
+}
+
+// Server serves Handler on an address until Close.
+type Server struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// Serve starts serving on addr ("host:port"; port 0 picks a free one).
+func Serve(addr string, src Sources) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{srv: &http.Server{Handler: Handler(src), ReadHeaderTimeout: 5 * time.Second}, ln: ln}
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops the server, waiting briefly for scrapes in flight.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
