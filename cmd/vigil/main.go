@@ -36,7 +36,7 @@ func main() {
 		return pprof.StartCPUProfile(f)
 	}
 	root.PersistentPostRun = func(*cobra.Command, []string) { pprof.StopCPUProfile() }
-	root.AddCommand(newVersionCmd(), newEventsCmd(), newRunCmd(), newRulesCmd())
+	root.AddCommand(newVersionCmd(), newEventsCmd(), newRunCmd(), newRulesCmd(), newConfigCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "vigil:", err)
 		os.Exit(1)

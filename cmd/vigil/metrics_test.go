@@ -54,7 +54,9 @@ func TestRunServesMetrics(t *testing.T) {
 	rule := `vigil_rule_matches_total{rule="Credential file read by an unexpected program"} 3`
 	var body string
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
-		if body = get(t, base+"/metrics"); strings.Contains(body, rule) {
+		// Stdout's writer may still be sending when the match is counted.
+		if body = get(t, base+"/metrics"); strings.Contains(body, rule) &&
+			strings.Contains(body, `vigil_output_alerts_total{outcome="sent",output="stdout"} 3`) {
 			break
 		}
 	}
@@ -62,6 +64,8 @@ func TestRunServesMetrics(t *testing.T) {
 		rule,
 		`vigil_alerts_total{outcome="emitted"} 3`,
 		`vigil_alerts_total{outcome="dropped"} 0`,
+		`vigil_output_alerts_total{outcome="sent",output="stdout"} 3`,
+		`vigil_output_alerts_total{outcome="dropped",output="stdout"} 0`,
 		`vigil_kernel_drops_total{kind="exec"} 0`,
 		`vigil_decode_errors_total 0`,
 		`vigil_process_resident_memory_bytes `,

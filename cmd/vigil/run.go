@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,61 +15,54 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigilsec/vigil/internal/agent"
+	"github.com/vigilsec/vigil/internal/config"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/metrics"
 	"github.com/vigilsec/vigil/internal/output"
+	"github.com/vigilsec/vigil/internal/outputs"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/rules/lang"
 	"github.com/vigilsec/vigil/internal/sensor"
 )
 
 type runOptions struct {
-	rules    []string
-	defaults bool
-	format   string
-	strict   bool
+	configFlags
 	duration time.Duration
 	stats    bool
-	shards   int
-	ringSize int
-	queueLen int
-	metrics  string
 }
+
+// shutdownTimeout bounds how long outputs may take to deliver what is
+// queued when the agent stops: a dead output must not hold the exit.
+const shutdownTimeout = 10 * time.Second
 
 func newRunCmd() *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Run the agent with detection rules and print alerts",
-		Long: "Run the agent, evaluate Falco-style rules on every event and print an alert per\n" +
-			"match: JSON lines on stdout by default, logs on stderr. Without --rules the\n" +
-			"embedded default rules are used. The kernel captures only the syscalls the\n" +
-			"loaded rules can match.",
+		Short: "Run the agent with detection rules and send alerts to the outputs",
+		Long: "Run the agent, evaluate Falco-style rules on every event and send an alert per\n" +
+			"match to every enabled output: JSON lines on stdout by default, logs on stderr.\n" +
+			"Without rules the embedded default rules are used. The kernel captures only the\n" +
+			"syscalls the loaded rules can match. Settings come from --config\n" +
+			"(default " + config.DefaultPath + "), VIGIL_* variables and flags; see docs/config.md.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRules(cmd, o) },
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&o.rules, "rules", nil, "rule file or directory (repeatable; later files amend earlier ones; default: the embedded rules)")
-	f.BoolVar(&o.defaults, "with-defaults", false, "load the embedded default rules before --rules, which can then amend them")
-	f.StringVar(&o.format, "format", "json", "alert format: json or text")
-	f.BoolVar(&o.strict, "strict", false, "refuse rules that use fields Vigil does not know, instead of skipping them")
+	o.register(f)
 	f.DurationVar(&o.duration, "duration", 0, "stop after this long (default: until interrupted)")
-	f.StringVar(&o.metrics, "metrics-addr", "", "serve Prometheus metrics, /healthz and /readyz on this address (host:port; off when empty)")
-	f.BoolVar(&o.stats, "stats", false, "print counters to stderr on exit: per-rule matches, dropped alerts, agent stats")
-	f.IntVar(&o.shards, "shards", 0, "pipeline workers (default: one per CPU)")
-	f.IntVar(&o.ringSize, "ring-buffer-size", 8<<20, "kernel ring buffer size in bytes (a power of two)")
-	f.IntVar(&o.queueLen, "alert-queue", detect.DefaultQueueLen, "alerts waiting to be written before new ones are dropped")
+	f.BoolVar(&o.stats, "stats", false, "print counters to stderr on exit: per-rule matches, dropped alerts, outputs, agent stats")
 	return cmd
 }
 
 func runRules(cmd *cobra.Command, o runOptions) error {
-	format, err := detect.ParseFormat(o.format)
+	cfg, err := o.load(cmd.Flags())
 	if err != nil {
 		return err
 	}
 	stderr := cmd.ErrOrStderr()
-	rs, err := detect.Load(detect.LoadOptions{Paths: o.rules, Defaults: o.defaults, Strict: o.strict})
+	rs, err := detect.Load(detect.LoadOptions{Paths: cfg.Rules, Defaults: cfg.WithDefaults, Strict: cfg.Strict})
 	if err != nil {
 		return err
 	}
@@ -86,31 +80,50 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 		return fmt.Errorf("no enabled rules to run")
 	}
 
-	shards := o.shards
+	shards := cfg.Shards
 	if shards <= 0 {
 		shards = runtime.NumCPU()
 	}
 	host, _ := os.Hostname()
 	table := proc.New()
 	env := &fields.Env{Table: table, Clock: output.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group"), Hostname: host}
-	em := detect.NewEmitter(cmd.OutOrStdout(), format, o.queueLen)
-	det := detect.New(detect.Config{Program: rs.Program, Env: env, Shards: shards, Emit: em.Emit})
+	disp, err := buildOutputs(cfg.Outputs, cmd.OutOrStdout())
+	if err != nil {
+		return err
+	}
+	emit := disp.Emit
+	var limiter *outputs.Limiter
+	if rl := cfg.RateLimit; rl.Enabled {
+		limiter = outputs.NewLimiter(outputs.LimitConfig{Rate: rl.Rate, Burst: rl.Burst, PerContainer: rl.PerContainer,
+			Window: time.Duration(rl.Window)}, disp.Emit, nil)
+		limiter.Start()
+		emit = limiter.Emit
+	}
+	closeOutputs := func() error {
+		if limiter != nil {
+			limiter.Stop() // reports what it suppressed before the outputs close
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		return disp.Close(ctx)
+	}
+	det := detect.New(detect.Config{Program: rs.Program, Env: env, Shards: shards, Emit: emit})
 	a, err := agent.Start(agent.Config{
-		Sensor:  sensor.Config{RingBufferBytes: o.ringSize, Syscalls: rs.Syscalls},
+		Sensor:  sensor.Config{RingBufferBytes: cfg.RingBufferSize, Syscalls: rs.Syscalls},
 		Shards:  shards,
 		Table:   table,
 		Handler: det.Handle,
 	})
 	if err != nil {
-		em.Close()
+		closeOutputs()
 		return err
 	}
-	if o.metrics != "" {
-		srv, err := metrics.Serve(o.metrics, metrics.Sources{Agent: a.Stats, Detector: det.Stats, Emitter: em.Stats})
+	if cfg.MetricsAddr != "" {
+		srv, err := metrics.Serve(cfg.MetricsAddr, metrics.Sources{Agent: a.Stats, Detector: det.Stats, Emitter: disp.EmitterStats, Outputs: disp.Stats})
 		if err != nil {
 			a.Stop()
-			em.Close()
-			return fmt.Errorf("--metrics-addr: %w", err)
+			closeOutputs()
+			return fmt.Errorf("metrics_addr: %w", err)
 		}
 		defer srv.Close()
 		fmt.Fprintf(stderr, "vigil: metrics on http://%s/metrics\n", srv.Addr())
@@ -128,10 +141,14 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	case <-stop:
 	case <-timeout:
 	}
-	runErr := a.Stop() // drains the pipeline, so every alert is emitted before Close
-	writeErr := em.Close()
+	runErr := a.Stop() // drains the pipeline, so every alert is emitted before the outputs close
+	writeErr := closeOutputs()
 	if o.stats {
-		printRunStats(stderr, det.Stats(), em.Stats(), a.Stats())
+		var suppressed uint64
+		if limiter != nil {
+			suppressed = limiter.Suppressed()
+		}
+		printRunStats(stderr, det.Stats(), disp.EmitterStats(), disp.Stats(), suppressed, a.Stats())
 	}
 	if runErr != nil {
 		return runErr
@@ -144,7 +161,11 @@ type runStats struct {
 	Rules    map[string]uint64   `json:"rules"`
 	Detector detectorStats       `json:"detector"`
 	Alerts   detect.EmitterStats `json:"alerts"`
-	Agent    agent.Stats         `json:"agent"`
+	Outputs  []outputs.Stats     `json:"outputs"`
+	// Suppressed counts alerts the rate limit held back (and reported in
+	// summary alerts).
+	Suppressed uint64      `json:"rate_limited"`
+	Agent      agent.Stats `json:"agent"`
 }
 
 type detectorStats struct {
@@ -153,8 +174,9 @@ type detectorStats struct {
 	Dropped uint64 `json:"alerts_dropped"`
 }
 
-func printRunStats(w io.Writer, d detect.Stats, e detect.EmitterStats, a agent.Stats) {
-	s := runStats{Rules: map[string]uint64{}, Detector: detectorStats{Events: d.Events, Alerts: d.Alerts, Dropped: d.Dropped}, Alerts: e, Agent: a}
+func printRunStats(w io.Writer, d detect.Stats, e detect.EmitterStats, outs []outputs.Stats, suppressed uint64, a agent.Stats) {
+	s := runStats{Rules: map[string]uint64{}, Detector: detectorStats{Events: d.Events, Alerts: d.Alerts, Dropped: d.Dropped},
+		Alerts: e, Outputs: outs, Suppressed: suppressed, Agent: a}
 	for _, r := range d.Rules {
 		s.Rules[r.Name] = r.Matches
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/agent"
 	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/outputs"
 )
 
 // Sources are the stages to read. Any of them may be nil.
@@ -24,6 +25,8 @@ type Sources struct {
 	Agent    func() agent.Stats
 	Detector func() detect.Stats
 	Emitter  func() detect.EmitterStats
+	// Outputs are the per-output counters.
+	Outputs func() []outputs.Stats
 }
 
 var (
@@ -44,7 +47,9 @@ var (
 	descRuleMatches = prometheus.NewDesc("vigil_rule_matches_total",
 		"Times each rule matched an event.", []string{"rule"}, nil)
 	descAlerts = prometheus.NewDesc("vigil_alerts_total",
-		"Alerts by outcome: emitted (queued), written, dropped (queue full), error (write failed).", []string{"outcome"}, nil)
+		"Alerts by outcome: emitted (queued by every output), written (sent, summed over outputs), dropped (some output's queue was full), error (failed, summed over outputs).", []string{"outcome"}, nil)
+	descOutputAlerts = prometheus.NewDesc("vigil_output_alerts_total",
+		"Alerts per output by outcome: sent, failed (after every retry), dropped (queue full).", []string{"output", "outcome"}, nil)
 )
 
 // collector turns Sources into metrics on each scrape.
@@ -52,7 +57,7 @@ type collector struct{ src Sources }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descEvents, descDecodeErrors, descKernelDrops, descPipelineDrops,
-		descProcessed, descQueueDepth, descProcesses, descRuleMatches, descAlerts} {
+		descProcessed, descQueueDepth, descProcesses, descRuleMatches, descAlerts, descOutputAlerts} {
 		ch <- d
 	}
 }
@@ -92,6 +97,13 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descAlerts, st.Written, "written")
 		counter(descAlerts, st.Dropped, "dropped")
 		counter(descAlerts, st.Errors, "error")
+	}
+	if c.src.Outputs != nil {
+		for _, st := range c.src.Outputs() {
+			counter(descOutputAlerts, st.Sent, st.Output, "sent")
+			counter(descOutputAlerts, st.Failed, st.Output, "failed")
+			counter(descOutputAlerts, st.Dropped, st.Output, "dropped")
+		}
 	}
 }
 

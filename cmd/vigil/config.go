@@ -1,0 +1,96 @@
+package main
+
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/vigilsec/vigil/internal/config"
+	"github.com/vigilsec/vigil/internal/detect"
+)
+
+// configFlags are the flags that override configuration keys; run and
+// config show share them so that show prints what run would use.
+type configFlags struct {
+	path     string
+	rules    []string
+	defaults bool
+	strict   bool
+	format   string
+	metrics  string
+	shards   int
+	ringSize int
+	queueLen int
+}
+
+func (f *configFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.path, "config", config.DefaultPath, "configuration file (the default path may be absent)")
+	fs.StringArrayVar(&f.rules, "rules", nil, "rule file or directory (repeatable; later files amend earlier ones; default: the embedded rules)")
+	fs.BoolVar(&f.defaults, "with-defaults", false, "load the embedded default rules before --rules, which can then amend them")
+	fs.BoolVar(&f.strict, "strict", false, "refuse rules that use fields Vigil does not know, instead of skipping them")
+	fs.StringVar(&f.format, "format", "json", "stdout alert format: json or text")
+	fs.StringVar(&f.metrics, "metrics-addr", "", "serve Prometheus metrics, /healthz and /readyz on this address (host:port; off when empty)")
+	fs.IntVar(&f.shards, "shards", 0, "pipeline workers (default: one per CPU)")
+	fs.IntVar(&f.ringSize, "ring-buffer-size", 8<<20, "kernel ring buffer size in bytes (a power of two)")
+	fs.IntVar(&f.queueLen, "alert-queue", detect.DefaultQueueLen, "stdout alerts waiting to be written before new ones are dropped")
+}
+
+// load reads the file and environment, then applies the flags given on
+// the command line, and validates the result.
+func (f *configFlags) load(fs *pflag.FlagSet) (*config.Config, error) {
+	c, err := config.Load(f.path, fs.Changed("config"), os.Environ())
+	if err != nil {
+		return nil, err
+	}
+	if fs.Changed("rules") {
+		c.Rules = f.rules
+	}
+	if fs.Changed("with-defaults") {
+		c.WithDefaults = f.defaults
+	}
+	if fs.Changed("strict") {
+		c.Strict = f.strict
+	}
+	if fs.Changed("format") {
+		c.Outputs.Stdout.Format = f.format
+	}
+	if fs.Changed("metrics-addr") {
+		c.MetricsAddr = f.metrics
+	}
+	if fs.Changed("shards") {
+		c.Shards = f.shards
+	}
+	if fs.Changed("ring-buffer-size") {
+		c.RingBufferSize = f.ringSize
+	}
+	if fs.Changed("alert-queue") {
+		c.Outputs.Stdout.QueueSize = f.queueLen
+	}
+	return c, c.Validate()
+}
+
+func newConfigCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Inspect Vigil's configuration"}
+	var f configFlags
+	show := &cobra.Command{
+		Use:   "show",
+		Short: "Print the effective configuration: defaults, file, VIGIL_* variables and flags",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.load(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			out, err := c.Marshal()
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	f.register(show.Flags())
+	cmd.AddCommand(show)
+	return cmd
+}

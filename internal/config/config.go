@@ -1,0 +1,171 @@
+// Package config reads Vigil's YAML configuration file. Keys are checked
+// strictly: an unknown or misplaced key is an error naming its file, line
+// and column, because a typo in a security tool's config silently
+// disabling an output is worse than refusing to start. Environment
+// variables (VIGIL_*) override the file, and command-line flags override
+// both.
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultPath is read when no --config is given; it may be absent.
+const DefaultPath = "/etc/vigil/vigil.yaml"
+
+// Config is the whole configuration. docs/config.md documents every key.
+type Config struct {
+	Rules          []string  `yaml:"rules"`
+	WithDefaults   bool      `yaml:"with_defaults"`
+	Strict         bool      `yaml:"strict"`
+	RingBufferSize int       `yaml:"ring_buffer_size"`
+	Shards         int       `yaml:"shards"`
+	MetricsAddr    string    `yaml:"metrics_addr"`
+	RateLimit      RateLimit `yaml:"rate_limit"`
+	Outputs        Outputs   `yaml:"outputs"`
+}
+
+// RateLimit is the per-rule alert flood control.
+type RateLimit struct {
+	Enabled      bool     `yaml:"enabled"`
+	Rate         float64  `yaml:"rate"`
+	Burst        int      `yaml:"burst"`
+	PerContainer bool     `yaml:"per_container"`
+	Window       Duration `yaml:"window"`
+}
+
+// Queue is the queue and retry settings every output has.
+type Queue struct {
+	QueueSize      int      `yaml:"queue_size"`
+	MaxRetries     int      `yaml:"max_retries"`
+	InitialBackoff Duration `yaml:"initial_backoff"`
+	MaxBackoff     Duration `yaml:"max_backoff"`
+}
+
+// Outputs holds one block per output kind.
+type Outputs struct {
+	Stdout  Stdout  `yaml:"stdout"`
+	File    File    `yaml:"file"`
+	Syslog  Syslog  `yaml:"syslog"`
+	Program Program `yaml:"program"`
+	HTTP    HTTP    `yaml:"http"`
+	NATS    NATS    `yaml:"nats"`
+	Kafka   Kafka   `yaml:"kafka"`
+}
+
+// Stdout writes alerts to standard output.
+type Stdout struct {
+	Enabled bool   `yaml:"enabled"`
+	Format  string `yaml:"format"`
+	Queue   `yaml:",inline"`
+}
+
+// File appends JSON lines to a file with size-based rotation.
+type File struct {
+	Enabled   bool   `yaml:"enabled"`
+	Path      string `yaml:"path"`
+	MaxSizeMB int    `yaml:"max_size_mb"`
+	MaxFiles  int    `yaml:"max_files"`
+	Queue     `yaml:",inline"`
+}
+
+// Syslog sends RFC 5424 messages.
+type Syslog struct {
+	Enabled  bool   `yaml:"enabled"`
+	Network  string `yaml:"network"`
+	Address  string `yaml:"address"`
+	Facility int    `yaml:"facility"`
+	AppName  string `yaml:"app_name"`
+	Queue    `yaml:",inline"`
+}
+
+// Program pipes JSON lines to a command's stdin.
+type Program struct {
+	Enabled bool   `yaml:"enabled"`
+	Command string `yaml:"command"`
+	Queue   `yaml:",inline"`
+}
+
+// TLS is client TLS for outputs that support it.
+type TLS struct {
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// HTTP posts Falco-compatible JSON to a webhook.
+type HTTP struct {
+	Enabled bool              `yaml:"enabled"`
+	URL     string            `yaml:"url"`
+	Headers map[string]string `yaml:"headers"`
+	Timeout Duration          `yaml:"timeout"`
+	TLS     TLS               `yaml:"tls"`
+	Queue   `yaml:",inline"`
+}
+
+// NATS publishes to a subject per priority.
+type NATS struct {
+	Enabled       bool     `yaml:"enabled"`
+	URL           string   `yaml:"url"`
+	SubjectPrefix string   `yaml:"subject_prefix"`
+	JetStream     bool     `yaml:"jetstream"`
+	Timeout       Duration `yaml:"timeout"`
+	TLS           TLS      `yaml:"tls"`
+	Queue         `yaml:",inline"`
+}
+
+// Kafka produces to a topic, keyed by host or container.
+type Kafka struct {
+	Enabled bool     `yaml:"enabled"`
+	Brokers []string `yaml:"brokers"`
+	Topic   string   `yaml:"topic"`
+	Key     string   `yaml:"key"`
+	Timeout Duration `yaml:"timeout"`
+	TLS     TLS      `yaml:"tls"`
+	Queue   `yaml:",inline"`
+}
+
+// Duration is a time.Duration written as "5s" or "1m30s" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("want a duration such as 5s")
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("want a duration such as 5s: %q", n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as a string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// Default returns the configuration used for every key the file and
+// environment leave out.
+func Default() *Config {
+	q := Queue{QueueSize: 4096, MaxRetries: 5, InitialBackoff: Duration(100 * time.Millisecond), MaxBackoff: Duration(10 * time.Second)}
+	return &Config{
+		RingBufferSize: 8 << 20,
+		RateLimit:      RateLimit{Rate: 10, Burst: 100, Window: Duration(time.Minute)},
+		Outputs: Outputs{
+			Stdout:  Stdout{Enabled: true, Format: "json", Queue: q},
+			File:    File{Path: "/var/log/vigil/alerts.json", MaxSizeMB: 100, MaxFiles: 5, Queue: q},
+			Syslog:  Syslog{Network: "unixgram", Address: "/dev/log", Facility: 16, AppName: "vigil", Queue: q},
+			Program: Program{Queue: q},
+			HTTP:    HTTP{Timeout: Duration(5 * time.Second), Queue: q},
+			NATS:    NATS{URL: "nats://127.0.0.1:4222", SubjectPrefix: "vigil.alerts", Timeout: Duration(5 * time.Second), Queue: q},
+			Kafka:   Kafka{Topic: "vigil-alerts", Key: "hostname", Timeout: Duration(10 * time.Second), Queue: q},
+		},
+	}
+}
+
+// Marshal renders c as YAML, as `vigil config show` prints it.
+func (c *Config) Marshal() ([]byte, error) { return yaml.Marshal(c) }

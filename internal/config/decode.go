@@ -1,0 +1,142 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxDepth bounds nesting, so that hostile input cannot recurse deeply;
+// the schema itself is three levels deep.
+const maxDepth = 16
+
+// Load reads path over the defaults and then applies VIGIL_* variables
+// from environ (os.Environ() form). A missing file is not an error unless
+// required is set.
+func Load(path string, required bool, environ []string) (*Config, error) {
+	c := Default()
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := Parse(c, data, path); err != nil {
+			return nil, err
+		}
+	case errors.Is(err, os.ErrNotExist) && !required:
+	default:
+		return nil, err
+	}
+	if err := ApplyEnv(c, environ); err != nil {
+		return nil, err
+	}
+	return c, c.Validate()
+}
+
+// Parse decodes YAML data over c. Keys missing from data keep c's values;
+// unknown keys and mistyped values are errors at file:line:col.
+func Parse(c *Config, data []byte, file string) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 { // empty file
+		return nil
+	}
+	return decode(file, doc.Content[0], reflect.ValueOf(c).Elem(), "", 0)
+}
+
+// posError is an error at a node's position.
+func posError(file string, n *yaml.Node, format string, args ...any) error {
+	return fmt.Errorf("%s:%d:%d: %s", file, n.Line, n.Column, fmt.Sprintf(format, args...))
+}
+
+var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+
+func decode(file string, n *yaml.Node, v reflect.Value, path string, depth int) error {
+	if depth > maxDepth {
+		return posError(file, n, "nested too deeply")
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return decode(file, n.Alias, v, path, depth+1)
+	}
+	if v.Kind() != reflect.Struct || reflect.PointerTo(v.Type()).Implements(unmarshalerType) {
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return nil // "key:" with no value keeps the default
+		}
+		if err := n.Decode(v.Addr().Interface()); err != nil {
+			return posError(file, n, "%s: %s", path, cleanYAMLError(err))
+		}
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return posError(file, n, "%s: want a mapping", orTop(path))
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return posError(file, k, "%s: keys must be plain names", orTop(path))
+		}
+		if seen[k.Value] {
+			return posError(file, k, "duplicate key %q", join(path, k.Value))
+		}
+		seen[k.Value] = true
+		f, ok := field(v, k.Value)
+		if !ok {
+			return posError(file, k, "unknown key %q", join(path, k.Value))
+		}
+		if err := decode(file, val, f, join(path, k.Value), depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// field finds the struct field with yaml name key, looking into inline
+// structs.
+func field(v reflect.Value, key string) (reflect.Value, bool) {
+	t := v.Type()
+	for i := range t.NumField() {
+		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if opts == "inline" {
+			if f, ok := field(v.Field(i), key); ok {
+				return f, true
+			}
+			continue
+		}
+		if name == key {
+			return v.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
+}
+
+// cleanYAMLError drops yaml's own "yaml: unmarshal errors:\n  line N:"
+// prefix, since the position is already given.
+func cleanYAMLError(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && strings.HasPrefix(s, "yaml: ") {
+		s = s[i+2:]
+	}
+	return strings.TrimSpace(s)
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func orTop(path string) string {
+	if path == "" {
+		return "the configuration"
+	}
+	return path
+}

@@ -1,0 +1,88 @@
+package config
+
+import (
+	"reflect"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// EnvPrefix starts every environment variable that overrides a key: the
+// key's path in upper case with "_" for "." (outputs.http.url is
+// VIGIL_OUTPUTS_HTTP_URL).
+const EnvPrefix = "VIGIL_"
+
+// Keys returns every key's dotted path, sorted, for documentation checks
+// and for EnvName.
+func Keys() []string {
+	var keys []string
+	walk(reflect.ValueOf(Default()).Elem(), "", func(path string, _ reflect.Value) { keys = append(keys, path) })
+	sort.Strings(keys)
+	return keys
+}
+
+// EnvName is the environment variable that overrides the key at path.
+func EnvName(path string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(path, ".", "_"))
+}
+
+// walk calls fn for every leaf key under v (a struct), with its path.
+func walk(v reflect.Value, path string, fn func(string, reflect.Value)) {
+	t := v.Type()
+	for i := range t.NumField() {
+		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		f := v.Field(i)
+		switch {
+		case opts == "inline":
+			walk(f, path, fn)
+		case f.Kind() == reflect.Struct && !reflect.PointerTo(f.Type()).Implements(unmarshalerType):
+			walk(f, join(path, name), fn)
+		default:
+			fn(join(path, name), f)
+		}
+	}
+}
+
+// ApplyEnv sets keys from VIGIL_* variables in environ. Values are read
+// as YAML ("true", "5s", "[a, b]", "{X-Token: t}"), except that string
+// keys take the value as it is and lists also accept "a,b". Variables
+// that name no key are ignored: the environment is shared with other
+// programs.
+func ApplyEnv(c *Config, environ []string) error {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, EnvPrefix) {
+			env[k] = v
+		}
+	}
+	var err error
+	walk(reflect.ValueOf(c).Elem(), "", func(path string, f reflect.Value) {
+		name := EnvName(path)
+		val, ok := env[name]
+		if !ok || err != nil {
+			return
+		}
+		switch {
+		case f.Kind() == reflect.String:
+			f.SetString(val)
+			return
+		case f.Kind() == reflect.Slice && !strings.HasPrefix(strings.TrimSpace(val), "["):
+			var parts []string
+			for _, p := range strings.Split(val, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					parts = append(parts, p)
+				}
+			}
+			f.Set(reflect.ValueOf(parts))
+			return
+		}
+		var n yaml.Node
+		if e := yaml.Unmarshal([]byte(val), &n); e != nil || len(n.Content) == 0 {
+			err = posError("$"+name, &yaml.Node{Line: 1, Column: 1}, "%s: not a valid value: %q", path, val)
+			return
+		}
+		err = decode("$"+name, n.Content[0], f, path, 0)
+	})
+	return err
+}

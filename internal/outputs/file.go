@@ -1,0 +1,102 @@
+package outputs
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/vigilsec/vigil/internal/detect"
+)
+
+// FileConfig configures a FileSink.
+type FileConfig struct {
+	Path string
+	// MaxSize rotates the file before a write would take it past this
+	// many bytes; <= 0 never rotates.
+	MaxSize int64
+	// MaxFiles is how many rotated files (path.1 … path.N, newest first)
+	// are kept; older ones are removed. <= 0 keeps one.
+	MaxFiles int
+}
+
+// FileSink appends alerts as JSON lines to a file, rotating it by size.
+type FileSink struct {
+	cfg  FileConfig
+	f    *os.File
+	size int64
+	buf  []byte
+}
+
+// NewFileSink opens (or creates) cfg.Path for appending.
+func NewFileSink(cfg FileConfig) (*FileSink, error) {
+	if cfg.Path == "" {
+		return nil, fmt.Errorf("file output: no path")
+	}
+	if cfg.MaxFiles <= 0 {
+		cfg.MaxFiles = 1
+	}
+	s := &FileSink{cfg: cfg}
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *FileSink) open() error {
+	f, err := os.OpenFile(s.cfg.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("file output: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("file output: %w", err)
+	}
+	s.f, s.size = f, st.Size()
+	return nil
+}
+
+// Send appends the alert's JSON line, rotating first if it would not fit.
+func (s *FileSink) Send(_ context.Context, a *detect.Alert) error {
+	var err error
+	if s.buf, err = appendLine(s.buf[:0], a, FormatJSON); err != nil {
+		return err
+	}
+	if s.f == nil { // a failed rotation left no file open: try again
+		if err := s.open(); err != nil {
+			return err
+		}
+	}
+	if s.cfg.MaxSize > 0 && s.size > 0 && s.size+int64(len(s.buf)) > s.cfg.MaxSize {
+		if err := s.rotate(); err != nil {
+			return err
+		}
+	}
+	n, err := s.f.Write(s.buf)
+	s.size += int64(n)
+	return err
+}
+
+// rotate shifts path.i to path.i+1, dropping the oldest, and starts a new
+// file at path.
+func (s *FileSink) rotate() error {
+	s.f.Close()
+	s.f = nil
+	p := s.cfg.Path
+	os.Remove(fmt.Sprintf("%s.%d", p, s.cfg.MaxFiles))
+	for i := s.cfg.MaxFiles - 1; i >= 1; i-- {
+		os.Rename(fmt.Sprintf("%s.%d", p, i), fmt.Sprintf("%s.%d", p, i+1))
+	}
+	if err := os.Rename(p, p+".1"); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("file output: rotate: %w", err)
+	}
+	return s.open()
+}
+
+// Close closes the file.
+func (s *FileSink) Close() error {
+	if s.f == nil {
+		return nil
+	}
+	return s.f.Close()
+}

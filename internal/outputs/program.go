@@ -1,0 +1,128 @@
+package outputs
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/detect"
+)
+
+// ProgramSink pipes each alert as a JSON line to the stdin of a command
+// run with /bin/sh -c, and starts it again when it has died. Lines the
+// program had not read when it died are lost with it: a pipe has no
+// acknowledgement.
+type ProgramSink struct {
+	command string
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	exited  chan struct{}
+	buf     []byte
+
+	starts, exits atomic.Uint64
+}
+
+// NewProgramSink starts command.
+func NewProgramSink(command string) (*ProgramSink, error) {
+	if command == "" {
+		return nil, fmt.Errorf("program output: no command")
+	}
+	s := &ProgramSink{command: command}
+	if err := s.start(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *ProgramSink) start() error {
+	cmd := exec.Command("/bin/sh", "-c", s.command)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return fmt.Errorf("program output: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("program output: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); s.exits.Add(1); close(exited) }()
+	s.cmd, s.stdin, s.exited = cmd, stdin, exited
+	s.starts.Add(1)
+	return nil
+}
+
+// Starts is how many times the program was started, restarts included.
+func (s *ProgramSink) Starts() uint64 { return s.starts.Load() }
+
+// Exits is how many times the program has exited.
+func (s *ProgramSink) Exits() uint64 { return s.exits.Load() }
+
+// Send writes the alert's line, restarting the program first if it has
+// exited, and once more if the write finds the pipe broken.
+func (s *ProgramSink) Send(_ context.Context, a *detect.Alert) error {
+	var err error
+	if s.buf, err = appendLine(s.buf[:0], a, FormatJSON); err != nil {
+		return err
+	}
+	if s.cmd == nil || s.dead() {
+		if err := s.restart(); err != nil {
+			return err
+		}
+	}
+	if _, err = s.stdin.Write(s.buf); err != nil {
+		s.stop()
+		return fmt.Errorf("program output: %w", err)
+	}
+	return nil
+}
+
+func (s *ProgramSink) dead() bool {
+	select {
+	case <-s.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *ProgramSink) restart() error {
+	s.stop()
+	return s.start()
+}
+
+// stop closes stdin, which ends a well-behaved program, and kills one
+// that is still running so that a restart never leaves two behind.
+func (s *ProgramSink) stop() {
+	if s.cmd == nil {
+		return
+	}
+	s.stdin.Close()
+	if !s.dead() {
+		s.cmd.Process.Kill()
+	}
+	<-s.exited
+	s.cmd = nil
+}
+
+// Close closes the program's stdin and waits for it to exit, killing it
+// after five seconds so that shutdown is bounded.
+func (s *ProgramSink) Close() error {
+	if s.cmd == nil {
+		return nil
+	}
+	s.stdin.Close()
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case <-s.exited:
+	case <-t.C:
+		s.cmd.Process.Kill()
+		<-s.exited
+	}
+	s.cmd = nil
+	return nil
+}

@@ -1,0 +1,186 @@
+package outputs
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/detect"
+)
+
+// Defaults for QueueConfig.
+const (
+	DefaultQueueSize      = 4096
+	DefaultMaxRetries     = 5
+	DefaultInitialBackoff = 100 * time.Millisecond
+	DefaultMaxBackoff     = 10 * time.Second
+)
+
+// QueueConfig bounds an output's queue and its retries.
+type QueueConfig struct {
+	// Size is how many alerts may wait; more are dropped and counted.
+	// <= 0 means DefaultQueueSize.
+	Size int
+	// MaxRetries is how many times a failed send is retried before the
+	// alert is counted as failed. < 0 means no retry; 0 means
+	// DefaultMaxRetries.
+	MaxRetries int
+	// InitialBackoff is the wait before the first retry; each next wait
+	// doubles, up to MaxBackoff. <= 0 means the defaults.
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+}
+
+func (c QueueConfig) withDefaults() QueueConfig {
+	if c.Size <= 0 {
+		c.Size = DefaultQueueSize
+	}
+	if c.MaxRetries == 0 {
+		c.MaxRetries = DefaultMaxRetries
+	} else if c.MaxRetries < 0 {
+		c.MaxRetries = 0
+	}
+	if c.InitialBackoff <= 0 {
+		c.InitialBackoff = DefaultInitialBackoff
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = DefaultMaxBackoff
+	}
+	if c.MaxBackoff < c.InitialBackoff {
+		c.MaxBackoff = c.InitialBackoff
+	}
+	return c
+}
+
+// Stats are one output's counters.
+type Stats struct {
+	Output  string `json:"output"`
+	Sent    uint64 `json:"sent"`    // delivered
+	Failed  uint64 `json:"failed"`  // given up on after every retry, or left queued at shutdown
+	Dropped uint64 `json:"dropped"` // refused because the queue was full or closed
+	Retries uint64 `json:"retries"` // failed attempts that were retried
+	Queued  int    `json:"queued"`  // waiting now
+}
+
+// Queue runs one Sink behind a bounded queue on its own goroutine.
+type Queue struct {
+	name  string
+	sink  Sink
+	cfg   QueueConfig
+	queue chan *detect.Alert
+	done  chan struct{}
+
+	// ctx is cancelled by Close when the drain deadline passes, to cut
+	// retries and sends in flight short.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// mu makes Close and Enqueue exclusive, so an Enqueue racing a Close
+	// counts a drop instead of sending on a closed channel.
+	mu     sync.RWMutex
+	closed bool
+
+	sent, failed, dropped, retries atomic.Uint64
+	closeErr                       error
+}
+
+// NewQueue starts a queue delivering to sink under name (the metrics
+// label).
+func NewQueue(name string, sink Sink, cfg QueueConfig) *Queue {
+	cfg = cfg.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	q := &Queue{
+		name: name, sink: sink, cfg: cfg,
+		queue: make(chan *detect.Alert, cfg.Size),
+		done:  make(chan struct{}),
+		ctx:   ctx, cancel: cancel,
+	}
+	go q.run()
+	return q
+}
+
+// Name is the output's name.
+func (q *Queue) Name() string { return q.name }
+
+// Enqueue offers an alert without blocking. It returns false, and counts
+// a drop, when the queue is full or closed.
+func (q *Queue) Enqueue(a *detect.Alert) bool {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if q.closed {
+		q.dropped.Add(1)
+		return false
+	}
+	select {
+	case q.queue <- a:
+		return true
+	default:
+		q.dropped.Add(1)
+		return false
+	}
+}
+
+// Stats returns the counters.
+func (q *Queue) Stats() Stats {
+	return Stats{Output: q.name, Sent: q.sent.Load(), Failed: q.failed.Load(),
+		Dropped: q.dropped.Load(), Retries: q.retries.Load(), Queued: len(q.queue)}
+}
+
+// Close stops accepting alerts and delivers what is queued. When ctx ends
+// first, sending is cut short and what is left counts as failed. It then
+// closes the sink and returns its error.
+func (q *Queue) Close(ctx context.Context) error {
+	q.mu.Lock()
+	if !q.closed {
+		q.closed = true
+		close(q.queue)
+	}
+	q.mu.Unlock()
+	select {
+	case <-q.done:
+	case <-ctx.Done():
+		q.cancel()
+		<-q.done
+	}
+	q.cancel()
+	return q.closeErr
+}
+
+func (q *Queue) run() {
+	defer close(q.done)
+	for a := range q.queue {
+		if q.ctx.Err() != nil {
+			q.failed.Add(1) // shutting down past the deadline
+			continue
+		}
+		q.deliver(a)
+	}
+	q.closeErr = q.sink.Close()
+}
+
+// deliver sends one alert, retrying with exponential backoff. It blocks
+// this output only: meanwhile new alerts wait in the queue or are dropped.
+func (q *Queue) deliver(a *detect.Alert) {
+	wait := q.cfg.InitialBackoff
+	for attempt := 0; ; attempt++ {
+		if err := q.sink.Send(q.ctx, a); err == nil {
+			q.sent.Add(1)
+			return
+		}
+		if attempt >= q.cfg.MaxRetries || q.ctx.Err() != nil {
+			q.failed.Add(1)
+			return
+		}
+		q.retries.Add(1)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-q.ctx.Done():
+			t.Stop()
+			q.failed.Add(1)
+			return
+		}
+		wait = min(wait*2, q.cfg.MaxBackoff)
+	}
+}

@@ -1,0 +1,155 @@
+package outputs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/detect"
+)
+
+// flakySink fails its first n sends, then records alerts.
+type flakySink struct {
+	mu    sync.Mutex
+	fails int
+	got   []string
+}
+
+func (s *flakySink) Send(_ context.Context, a *detect.Alert) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fails > 0 {
+		s.fails--
+		return errors.New("down")
+	}
+	s.got = append(s.got, a.Output)
+	return nil
+}
+
+func (s *flakySink) Close() error { return nil }
+
+func TestQueueRetriesThenDelivers(t *testing.T) {
+	s := &flakySink{fails: 3}
+	q := NewQueue("flaky", s, fastRetry)
+	for i := range 5 {
+		q.Enqueue(testAlert(i))
+	}
+	closeQueue(t, q)
+	if !reflect.DeepEqual(s.got, wantSeq(5)) {
+		t.Errorf("got %v", s.got)
+	}
+	if st := q.Stats(); st.Sent != 5 || st.Failed != 0 || st.Dropped != 0 || st.Retries != 3 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestQueueGivesUpAfterMaxRetries(t *testing.T) {
+	s := &flakySink{fails: 1000}
+	q := NewQueue("dead", s, QueueConfig{Size: 8, MaxRetries: 2, InitialBackoff: time.Millisecond})
+	q.Enqueue(testAlert(0))
+	closeQueue(t, q)
+	if st := q.Stats(); st.Sent != 0 || st.Failed != 1 || st.Retries != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestQueueDropsWhenFullAndAfterClose(t *testing.T) {
+	block := make(chan struct{})
+	s := &blockSink{block: block}
+	q := NewQueue("slow", s, QueueConfig{Size: 2})
+	q.Enqueue(testAlert(0))
+	waitFor(t, "the writer to take the first alert", func() bool { return q.Stats().Queued == 0 })
+	accepted := 0
+	for i := 1; i <= 10; i++ {
+		if q.Enqueue(testAlert(i)) {
+			accepted++
+		}
+	}
+	if accepted != 2 || q.Stats().Dropped != 8 {
+		t.Errorf("accepted %d, stats %+v", accepted, q.Stats())
+	}
+	close(block)
+	closeQueue(t, q)
+	if q.Enqueue(testAlert(99)) {
+		t.Error("enqueue after close succeeded")
+	}
+	if st := q.Stats(); st.Sent != 3 || st.Dropped != 9 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+type blockSink struct{ block chan struct{} }
+
+func (s *blockSink) Send(ctx context.Context, _ *detect.Alert) error {
+	select {
+	case <-s.block:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+func (s *blockSink) Close() error { return nil }
+
+// TestQueueCloseDeadline: a sink that never returns cannot hold shutdown
+// past the deadline, and what it could not send counts as failed.
+func TestQueueCloseDeadline(t *testing.T) {
+	q := NewQueue("stuck", &blockSink{block: make(chan struct{})}, QueueConfig{Size: 8, MaxRetries: -1})
+	for i := range 3 {
+		q.Enqueue(testAlert(i))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	q.Close(ctx)
+	if st := q.Stats(); st.Failed != 3 || st.Sent != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestWriterSinkFormats(t *testing.T) {
+	var js, txt bytes.Buffer
+	d := NewDispatcher(NewQueue("stdout", NewWriterSink(&js, FormatJSON), QueueConfig{}),
+		NewQueue("text", NewWriterSink(&txt, FormatText), QueueConfig{}))
+	d.Emit(testAlert(7))
+	d.Close(context.Background())
+	if !strings.HasPrefix(js.String(), `{"time":"2024-05-01T10:00:00.123456789Z","rule":"Test rule","priority":"Warning",`) ||
+		!strings.HasSuffix(js.String(), "}\n") || strings.Count(js.String(), "\n") != 1 {
+		t.Errorf("json %q", js.String())
+	}
+	if txt.String() != "2024-05-01T10:00:00.123456789Z Warning Test rule: alert 7\n" {
+		t.Errorf("text %q", txt.String())
+	}
+	if st := d.EmitterStats(); st.Emitted != 1 || st.Written != 2 || st.Dropped != 0 {
+		t.Errorf("emitter stats %+v", st)
+	}
+}
+
+func TestFileSinkRotates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "alerts.json")
+	line, _ := appendLine(nil, testAlert(0), FormatJSON)
+	// Two lines fit in a file; keep two rotated files.
+	s, err := NewFileSink(FileConfig{Path: path, MaxSize: int64(2*len(line) + 1), MaxFiles: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := NewQueue("file", s, QueueConfig{})
+	for i := range 7 {
+		q.Enqueue(testAlert(i))
+	}
+	closeQueue(t, q)
+	for path, want := range map[string][]string{
+		path: {"alert 6"}, path + ".1": {"alert 4", "alert 5"}, path + ".2": {"alert 2", "alert 3"},
+	} {
+		if got := readOutputs(t, path); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v, want %v", filepath.Base(path), got, want)
+		}
+	}
+	if _, err := NewFileSink(FileConfig{Path: filepath.Join(t.TempDir(), "no", "such", "dir")}); err == nil {
+		t.Error("file in a missing directory opened")
+	}
+}
