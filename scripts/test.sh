@@ -31,6 +31,9 @@ if [ ! -d /sys/kernel/tracing/events ]; then
 	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 fi
 
+log "container engines (docker, podman, vigil-test/busybox:1)"
+./scripts/docker-up.sh
+
 log "go vet"
 go vet ./...
 
@@ -58,7 +61,9 @@ go test -race -p 1 -count=1 -timeout 20m ./...
 
 log "fuzz smoke (seed corpora run as part of go test; a short live run here)"
 for target in "FuzzDecode ./internal/decode" "FuzzParseStat ./internal/proc" \
-	"FuzzParseCondition ./internal/rules/lang" "FuzzLoad ./internal/rules/loader"; do
+	"FuzzParseCondition ./internal/rules/lang" "FuzzLoad ./internal/rules/loader" \
+	"FuzzParseCgroupPath ./internal/container" "FuzzParseProcCgroup ./internal/container" \
+	"FuzzParse ./internal/config"; do
 	set -- $target
 	go test -run '^$' -fuzz "^$1\$" -fuzztime 8s "$2" | tail -n 2
 done
