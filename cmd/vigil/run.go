@@ -109,10 +109,11 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	}
 	det := detect.New(detect.Config{Program: rs.Program, Env: env, Shards: shards, Emit: emit})
 	a, err := agent.Start(agent.Config{
-		Sensor:  sensor.Config{RingBufferBytes: cfg.RingBufferSize, Syscalls: rs.Syscalls},
-		Shards:  shards,
-		Table:   table,
-		Handler: det.Handle,
+		Sensor:   sensor.Config{RingBufferBytes: cfg.RingBufferSize, Syscalls: rs.Syscalls},
+		TrackFDs: rs.NeedsFDTable,
+		Shards:   shards,
+		Table:    table,
+		Handler:  det.Handle,
 	})
 	if err != nil {
 		closeOutputs()

@@ -26,6 +26,10 @@ type Config struct {
 	// SweepInterval is how often the process table is checked against
 	// /proc to reclaim entries whose exit was lost; 0 means one minute.
 	SweepInterval time.Duration
+	// TrackFDs keeps per-process fd tables (needed by fd.* and proc.std*
+	// fields that the event itself does not answer). It costs a copy of
+	// every opened path, so agents whose rules do not need it leave it off.
+	TrackFDs bool
 	// Table is the process table to keep; nil creates one. Passing it in
 	// lets a handler refer to the table before Start returns.
 	Table *proc.Table
@@ -67,6 +71,7 @@ func Start(cfg Config) (*Agent, error) {
 	if table == nil {
 		table = proc.New()
 	}
+	table.SetTrackFDs(cfg.TrackFDs)
 	if err := table.Seed(cfg.ProcRoot); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("seed process table from %s: %w", cfg.ProcRoot, err)

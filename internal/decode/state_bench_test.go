@@ -18,7 +18,13 @@ func openRecord(pid uint32) []byte {
 }
 
 func BenchmarkDecodeApplyOpen(b *testing.B) {
+	b.Run("fds=off", func(b *testing.B) { benchDecodeApplyOpen(b, false) })
+	b.Run("fds=on", func(b *testing.B) { benchDecodeApplyOpen(b, true) })
+}
+
+func benchDecodeApplyOpen(b *testing.B, fds bool) {
 	table := proc.New()
+	table.SetTrackFDs(fds)
 	ev := event.New()
 	Decode(execRecord(), ev)
 	table.Apply(ev)

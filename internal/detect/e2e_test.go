@@ -211,7 +211,7 @@ func TestRulesOnRealEvents(t *testing.T) {
 	table := proc.New()
 	env := &fields.Env{Table: table, Clock: output.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group")}
 	det := New(Config{Program: rs.Program, Env: env, Emit: col.emit})
-	a, err := agent.Start(agent.Config{Sensor: sensor.Config{Syscalls: rs.Syscalls}, Table: table, Handler: det.Handle})
+	a, err := agent.Start(agent.Config{Sensor: sensor.Config{Syscalls: rs.Syscalls}, TrackFDs: rs.NeedsFDTable, Table: table, Handler: det.Handle})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,10 @@ type RuleSet struct {
 	Program *Program
 	// Syscalls is the kernel filter the enabled rules need.
 	Syscalls []string
+	// NeedsFDTable says some enabled rule reads per-process fd state
+	// (proc.std*, or fd.* on events that do not describe the fd), so the
+	// process table must track fds.
+	NeedsFDTable bool
 	// Diagnostics are the loader's and the compiler's, then Vigil's own
 	// (event types it cannot capture), sorted by position.
 	Diagnostics lang.Diagnostics
@@ -78,6 +82,9 @@ func Load(opts LoadOptions) (*RuleSet, error) {
 	rs := &RuleSet{Loaded: loaded, Program: prog}
 	calls, more := Syscalls(prog)
 	rs.Syscalls = calls
+	for _, r := range prog.Rules() {
+		rs.NeedsFDTable = rs.NeedsFDTable || (r.Enabled && needsFDTable(r))
+	}
 	rs.Diagnostics = append(append(append(rs.Diagnostics, loaded.Diagnostics...), diags...), more...)
 	sortDiagnostics(rs.Diagnostics)
 	return rs, nil

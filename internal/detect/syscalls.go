@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/rules/lang"
 	"github.com/vigilsec/vigil/internal/syscalls"
 )
@@ -13,17 +14,19 @@ import (
 var lifecycleTypes = map[string]bool{"procfork": true, "procexit": true}
 
 // Syscalls returns the syscalls the enabled rules of p need captured, for
-// the sensor's filter, with warnings for rules that need every syscall
+// the sensor's filter (with the fd-changing calls when a rule reads the fd
+// table; see needsFDTable), with warnings for rules that need every syscall
 // (they do not restrict evt.type) and for event types Vigil cannot
 // capture (such rules can never match those types).
 func Syscalls(p *Program) ([]string, lang.Diagnostics) {
 	var diags lang.Diagnostics
 	need := map[string]bool{}
-	all := false
+	all, fds := false, false
 	for _, r := range p.Rules() {
 		if !r.Enabled {
 			continue
 		}
+		fds = fds || needsFDTable(r)
 		if r.Types.Neg {
 			// Every type but a few: only the full set is safe.
 			all = true
@@ -50,6 +53,11 @@ func Syscalls(p *Program) ([]string, lang.Diagnostics) {
 	}
 	if all {
 		return syscalls.Default(), diags
+	}
+	if fds {
+		for _, name := range proc.FDSyscalls() {
+			need[name] = true
+		}
 	}
 	out := make([]string, 0, len(need))
 	for name := range need {

@@ -80,6 +80,11 @@ type Context struct {
 	// iterating", in which case the field yields its single value.
 	ancCursor int // 1-based index into anc
 	fdCursor  fdEnd
+
+	fdDone   bool   // fdv is built for this event
+	fdv      fdView // see fd.go
+	setsDone uint8  // bit i: sets[i] is fetched (0: after the event, 1: before)
+	sets     [2]proc.FDSet
 }
 
 // Reset points the context at a new event and looks its process up.
@@ -90,6 +95,7 @@ func (c *Context) Reset(env *Env, ev *event.Event, num uint64) {
 	}
 	c.Event, c.Env, c.Num = ev, env, num
 	c.done, c.shape, c.nAnc, c.ancDepth, c.ancCursor, c.fdCursor = 0, shapeUnknown, 0, 0, 0, 0
+	c.fdDone, c.setsDone = false, 0
 	c.arena = c.arena[:0]
 	c.Found = false
 	if env.Table != nil {

@@ -19,7 +19,7 @@ func (c *Context) typeName() string {
 // and procexit come from scheduler hooks and have none.
 func (c *Context) hasResult() bool {
 	k := c.Event.Kind
-	return k == event.KindExec || k == event.KindOpen || k == event.KindSocket
+	return k == event.KindExec || k == event.KindOpen || k == event.KindSocket || k == event.KindSyscall
 }
 
 func (c *Context) wallNanos() uint64 {

@@ -7,11 +7,13 @@ import (
 	"github.com/vigilsec/vigil/internal/rules/compile"
 	"github.com/vigilsec/vigil/internal/rules/lang"
 	"github.com/vigilsec/vigil/internal/syscalls"
+	"github.com/vigilsec/vigil/internal/syscalls/flags"
 )
 
 // shape is an event's parameter layout: which arguments evt.arg.* and
-// evt.args see.
-type shape uint8
+// evt.args see. The fixed layouts below come first; each generic syscall
+// has a layout of its own after them (see evtsys.go).
+type shape uint16
 
 const (
 	shapeUnknown shape = iota // not computed yet for this event
@@ -27,7 +29,7 @@ const (
 	shapeExec
 	shapeFork
 	shapeExit
-	numShapes
+	numFixedShapes
 )
 
 var nrOpen, nrOpenAt, nrOpenAt2, nrCreat = sysnr("open"), sysnr("openat"), sysnr("openat2"), sysnr("creat")
@@ -76,17 +78,23 @@ func (c *Context) shapeOf() shape {
 		case event.OpListen:
 			s = shapeListen
 		}
+	case event.KindSyscall:
+		if ev.Syscall >= 0 && ev.Syscall < maxNr && sysShape[ev.Syscall] != 0 {
+			s = sysShape[ev.Syscall]
+		}
 	}
 	c.shape = s
 	return s
 }
 
 // param is one event argument. value renders it as evt.arg.NAME and
-// evt.arg[N] give it; listed, when set, as evt.args shows it.
+// evt.arg[N] give it; listed, when set, as evt.args shows it; doc says
+// what it renders as, for docs/events.md.
 type param struct {
 	name   string
 	value  func(c *Context, dst []byte) []byte
 	listed func(c *Context, dst []byte) []byte
+	doc    string
 }
 
 var (
@@ -96,10 +104,10 @@ var (
 	pFlags   = param{name: "flags", value: func(c *Context, dst []byte) []byte { return appendOpenFlags(dst, c.Event.Open.Flags) }, listed: appendListedFlags}
 	pMode    = param{name: "mode", value: func(c *Context, dst []byte) []byte { return appendMode(dst, c.Event.Open.Mode) }}
 	pResolve = param{name: "resolve", value: func(c *Context, dst []byte) []byte {
-		return appendFlagNames(dst, uint32(c.Event.Open.Resolve), resolveFlagNames, false)
+		return flags.Resolve.Append(dst, c.Event.Open.Resolve)
 	}}
 	pRes     = param{name: "res", value: func(c *Context, dst []byte) []byte { return appendResult(dst, c.Event.Ret) }}
-	pTuple   = param{name: "tuple", value: appendTuple}
+	pTuple   = param{name: "tuple", value: func(c *Context, dst []byte) []byte { return appendTuple(dst, c.fd()) }}
 	pAddr    = param{name: "addr", value: appendSockAddr}
 	pBacklog = param{name: "backlog", value: func(c *Context, dst []byte) []byte {
 		return strconv.AppendInt(dst, int64(c.Event.Socket.Backlog), 10)
@@ -107,8 +115,11 @@ var (
 )
 
 // shapeParams lists each layout's parameters in order, following Falco's
-// exit events where they exist.
-var shapeParams = [numShapes][]param{
+// exit events where they exist; the generic syscalls' layouts follow the
+// fixed ones.
+var shapeParams = append(fixedShapes[:], genericShapes...)
+
+var fixedShapes = [numFixedShapes][]param{
 	shapeOpen:    {pFD, pName, pFlags, pMode},
 	shapeOpenAt:  {pFD, pDirFD, pName, pFlags, pMode},
 	shapeOpenAt2: {pFD, pDirFD, pName, pFlags, pMode, pResolve},
@@ -135,7 +146,8 @@ var shapeParams = [numShapes][]param{
 }
 
 // argAliases are other names for parameters, for rules written against
-// syscalls that call them differently.
+// syscalls that call them differently: evt.arg.path of an open is its
+// name. A layout's own parameter of that name comes first.
 var argAliases = map[string]string{"path": "name"}
 
 func registerEvtArgs(r *Registry) {
@@ -150,14 +162,12 @@ func registerEvtArgs(r *Registry) {
 		}
 	}
 	for alias := range argAliases {
-		names = append(names, alias)
+		if !seen[alias] {
+			names = append(names, alias)
+		}
 	}
 	for _, name := range names {
-		target := name
-		if t, ok := argAliases[name]; ok {
-			target = t
-		}
-		r.add("evt.arg."+name, "the event's "+target+" argument, rendered as text", argByName(target))
+		r.add("evt.arg."+name, "the event's "+name+" argument, rendered as text", argByName(name))
 	}
 	r.addArg("evt.arg", "the event's N-th argument (from 0), rendered as text", compile.TypeString, func(a *lang.Arg) (Field, error) {
 		n, err := index("evt.arg", a)
@@ -172,21 +182,26 @@ func registerEvtArgs(r *Registry) {
 			return c.render(func(dst []byte) []byte { return ps[n].value(c, dst) }), true
 		}), nil
 	})
+	r.add("evt.buffer", "the data a read, write, sendto or recvfrom moved, when payload capture is on (empty otherwise)",
+		compile.Field[*Context]{Type: compile.TypeBytes, Str: eventBuffer})
 	r.add("evt.args", "every argument as name=value pairs, as Falco prints them",
 		str(func(c *Context) (string, bool) {
 			return c.memo(slotEvtArgs, appendEvtArgs), shapeParams[c.shapeOf()] != nil
 		}))
 }
 
-// argByName returns the field for evt.arg.NAME: the position of NAME in
-// each layout is found once, here, not per event.
+// argByName returns the field for evt.arg.NAME: the position of NAME (or
+// of the parameter it is an alias for) in each layout is found once,
+// here, not per event.
 func argByName(name string) Field {
-	var at [numShapes]int8
+	at := make([]int8, len(shapeParams))
 	for s, ps := range shapeParams {
 		at[s] = -1
-		for i, p := range ps {
-			if p.name == name {
-				at[s] = int8(i)
+		for _, n := range [2]string{argAliases[name], name} {
+			for i, p := range ps {
+				if n != "" && p.name == n {
+					at[s] = int8(i)
+				}
 			}
 		}
 	}
@@ -223,18 +238,21 @@ func appendListedFlags(c *Context, dst []byte) []byte {
 }
 
 // appendEventFD renders the fd the event produced or used, with its type
-// and name as Falco does: 3(<f>/etc/passwd), or -2(ENOENT) on failure.
+// and name as Falco does: 3(<f>/etc/passwd), or -2(ENOENT) on failure. An
+// fd nobody described is its number alone.
 func appendEventFD(c *Context, dst []byte) []byte {
-	fd, ok := c.fdNum()
-	if !ok {
+	v := c.fd()
+	if !v.hasNum {
 		return appendResult(dst, c.Event.Ret)
 	}
-	dst = append(strconv.AppendInt(dst, fd, 10), "(<"...)
-	dst = append(dst, c.fdTypeChar()...)
-	if c.Event.Kind == event.KindSocket {
-		dst = append(dst, c.l4Char()...)
+	dst = strconv.AppendInt(dst, v.num, 10)
+	if !v.described {
+		return dst
 	}
-	return append(append(append(dst, '>'), c.fdName()...), ')')
+	dst = append(append(append(dst, "(<"...), v.typeChar()...), v.l4Char()...)
+	// The name is rendered in place rather than through fdName's cache:
+	// dst is the arena's tail, which the cache would append over.
+	return append(appendTuple(append(dst, '>'), v), ')')
 }
 
 func appendDirFD(c *Context, dst []byte) []byte {

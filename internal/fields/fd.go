@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/vigilsec/vigil/internal/event"
+	"github.com/vigilsec/vigil/internal/proc"
 )
 
 // Socket families and types as the kernel numbers them.
@@ -12,9 +13,8 @@ const (
 	afUnix     = 1
 	afInet     = 2
 	afInet6    = 10
+	afNetlink  = 16
 	sockStream = 1
-	sockDgram  = 2
-	sockRaw    = 3
 )
 
 // fdEnd selects one end of a connection for the quantified fd.ip,
@@ -27,81 +27,123 @@ const (
 	fdServer
 )
 
-func (c *Context) isSocket() bool { return c.Event.Kind == event.KindSocket }
+// fdView is what fd.* fields see: the event's own description of the fd
+// it is about, or, for events that only name an fd, the process's fd
+// table entry for it. It is built once per event.
+type fdView struct {
+	has       bool // the event is about an fd (or a path it failed to open)
+	described bool // the event or the fd table says what the fd is
+	hasNum    bool
+	num       int64
+	typ       proc.FDType
+	name      string // files, directories, unix sockets, pipes...; not IP sockets
+	rawName   string // the path as passed to open
 
-func (c *Context) isIP() bool {
-	f := c.Event.Socket.Family
-	return c.isSocket() && (f == afInet || f == afInet6)
+	socket    bool // fd.connected and the tuple fields apply
+	connected bool
+	family    uint16
+	proto     uint8
+	sockType  uint8
+	role      proc.FDRole
+	local     netip.AddrPort
+	remote    netip.AddrPort
 }
 
-// fdNum is the fd the event is about: the one an open or accept created,
-// or the socket connect, bind and listen worked on.
-func (c *Context) fdNum() (int64, bool) {
-	ev := c.Event
-	switch {
-	case ev.Kind == event.KindOpen || ev.Kind == event.KindSocket && ev.Socket.Op == event.OpAccept:
-		return ev.Ret, ev.Ret >= 0
-	case ev.Kind == event.KindSocket:
-		return int64(ev.Socket.FD), true
+// fd returns the event's fd view, building it on first use.
+func (c *Context) fd() *fdView {
+	if c.fdDone {
+		return &c.fdv
 	}
-	return 0, false
-}
-
-// fdTypeChar is Falco's one-letter fd type, "" for events without an fd.
-func (c *Context) fdTypeChar() string {
+	c.fdDone = true
+	v := &c.fdv
+	*v = fdView{}
 	ev := c.Event
 	switch ev.Kind {
 	case event.KindOpen:
+		v.has, v.described, v.name, v.rawName, v.typ = true, true, ev.Open.Path, ev.Open.RawPath, proc.FDFile
 		if ev.Open.Flags&oDirectory != 0 && ev.Open.Flags&oTmpfile != oTmpfile {
-			return "d"
+			v.typ = proc.FDDirectory
 		}
-		return "f"
+		v.num, v.hasNum = ev.Ret, ev.Ret >= 0
 	case event.KindSocket:
-		switch ev.Socket.Family {
-		case afInet:
-			return "4"
-		case afInet6:
-			return "6"
-		case afUnix:
-			return "u"
-		}
+		c.socketView(v)
+	case event.KindSyscall:
+		c.syscallView(v)
 	}
-	return ""
+	return v
 }
 
-var fdTypeNames = map[string]string{"f": "file", "d": "directory", "4": "ipv4", "6": "ipv6", "u": "unix"}
-
-// l4proto names the transport protocol of an IP socket.
-func (c *Context) l4proto() string {
-	s := &c.Event.Socket
-	switch s.Protocol {
-	case 6:
-		return "tcp"
-	case 17:
-		return "udp"
-	case 1, 58:
-		return "icmp"
-	case 0:
-		switch s.Type {
-		case sockStream:
-			return "tcp"
-		case sockDgram:
-			return "udp"
+// socketView describes the fd of a socket event from the event itself.
+func (c *Context) socketView(v *fdView) {
+	ev := c.Event
+	s := &ev.Socket
+	v.has, v.described, v.socket = true, true, true
+	v.typ = familyType(s.Family)
+	v.family, v.proto, v.sockType = s.Family, uint8(s.Protocol), uint8(s.Type)
+	v.local, v.remote = s.Local, s.Remote
+	v.role = proc.RoleServer
+	switch s.Op {
+	case event.OpConnect:
+		v.role = proc.RoleClient
+		v.connected = ev.Ret >= 0
+		v.num, v.hasNum = int64(s.FD), true
+	case event.OpAccept:
+		v.connected = ev.Ret >= 0
+		v.num, v.hasNum = ev.Ret, ev.Ret >= 0
+	default:
+		v.num, v.hasNum = int64(s.FD), true
+	}
+	if s.Family == afUnix {
+		v.name = s.LocalPath
+		if s.RemotePath != "" && s.Op != event.OpBind && s.Op != event.OpListen {
+			v.name = s.RemotePath
 		}
 	}
-	if s.Type == sockRaw {
-		return "raw"
+}
+
+// familyType maps an address family to the fd type of its sockets.
+func familyType(family uint16) proc.FDType {
+	switch family {
+	case afInet:
+		return proc.FDIPv4
+	case afInet6:
+		return proc.FDIPv6
+	case afUnix:
+		return proc.FDUnix
+	case afNetlink:
+		return proc.FDNetlink
 	}
-	return ""
+	return proc.FDUnknown
+}
+
+// fromEntry describes fd num from a process fd table entry.
+func (v *fdView) fromEntry(num int64, e *proc.FD) {
+	v.has, v.described, v.hasNum, v.num, v.typ, v.name = true, true, true, num, e.Type, e.Name
+	if !e.Type.IsSocket() {
+		return
+	}
+	v.socket, v.connected = true, e.Flags&proc.FDConnected != 0
+	v.family, v.proto, v.sockType, v.role = e.Family, e.Proto, e.SockType, e.Role
+	v.local, v.remote = e.Local, e.Remote
+	if v.role == proc.RoleNone && e.Remote.IsValid() {
+		v.role = proc.RoleClient
+	}
+}
+
+func (v *fdView) isIP() bool { return v.typ == proc.FDIPv4 || v.typ == proc.FDIPv6 }
+
+// l4proto names the transport protocol of an IP socket.
+func (v *fdView) l4proto() string {
+	if !v.isIP() {
+		return ""
+	}
+	return proc.L4Name(v.proto, v.sockType)
 }
 
 // l4Char is the protocol letter Falco adds to an IP socket's type in
 // evt.args: <4t> for TCP over IPv4.
-func (c *Context) l4Char() string {
-	if !c.isIP() {
-		return ""
-	}
-	switch c.l4proto() {
+func (v *fdView) l4Char() string {
+	switch v.l4proto() {
 	case "tcp":
 		return "t"
 	case "udp":
@@ -114,40 +156,50 @@ func (c *Context) l4Char() string {
 	return ""
 }
 
-// server and client are the connection's ends as Falco assigns them: for
-// connect the local end is the client, for accept the server; a bound or
-// listening socket is a server with no client.
-func (c *Context) server() (netip.AddrPort, bool) {
-	s := &c.Event.Socket
-	if !c.isIP() {
-		return netip.AddrPort{}, false
+// typeChar is Falco's one-letter fd type, "" for events without an fd or
+// whose fd nobody described.
+func (v *fdView) typeChar() string {
+	if !v.described {
+		return ""
 	}
-	if s.Op == event.OpConnect {
-		return s.Remote, s.Remote.IsValid()
-	}
-	return s.Local, s.Local.IsValid()
+	return v.typ.Char()
 }
 
-func (c *Context) client() (netip.AddrPort, bool) {
-	s := &c.Event.Socket
-	if !c.isIP() {
+// server and client are the connection's ends as Falco assigns them: for
+// a client (connect) the local end is the client, for a server (accept,
+// bind, listen) the local end is the server; a bound or listening socket
+// has no client.
+func (v *fdView) server() (netip.AddrPort, bool) {
+	if !v.isIP() {
 		return netip.AddrPort{}, false
 	}
-	switch s.Op {
-	case event.OpConnect:
-		return s.Local, s.Local.IsValid()
-	case event.OpAccept:
-		return s.Remote, s.Remote.IsValid()
+	if v.role == proc.RoleClient {
+		return v.remote, v.remote.IsValid()
 	}
-	return netip.AddrPort{}, false
+	return v.local, v.local.IsValid()
 }
+
+func (v *fdView) client() (netip.AddrPort, bool) {
+	if !v.isIP() {
+		return netip.AddrPort{}, false
+	}
+	if v.role == proc.RoleClient {
+		return v.local, v.local.IsValid()
+	}
+	return v.remote, v.remote.IsValid()
+}
+
+func (c *Context) server() (netip.AddrPort, bool) { return c.fd().server() }
+func (c *Context) client() (netip.AddrPort, bool) { return c.fd().client() }
 
 func (c *Context) local() (netip.AddrPort, bool) {
-	return c.Event.Socket.Local, c.isIP() && c.Event.Socket.Local.IsValid()
+	v := c.fd()
+	return v.local, v.isIP() && v.local.IsValid()
 }
 
 func (c *Context) remote() (netip.AddrPort, bool) {
-	return c.Event.Socket.Remote, c.isIP() && c.Event.Socket.Remote.IsValid()
+	v := c.fd()
+	return v.remote, v.isIP() && v.remote.IsValid()
 }
 
 // end returns the end a quantified field looks at: the one the cursor
@@ -174,39 +226,30 @@ func anyEnd(c *Context, test func(*Context) bool) bool {
 // fdName is fd.name: the path for files, client:port->server:port for IP
 // sockets, the path for unix sockets.
 func (c *Context) fdName() string {
-	ev := c.Event
-	switch ev.Kind {
-	case event.KindOpen:
-		return ev.Open.Path
-	case event.KindSocket:
-		if ev.Socket.Family == afUnix {
-			if ev.Socket.RemotePath != "" && ev.Socket.Op != event.OpBind && ev.Socket.Op != event.OpListen {
-				return ev.Socket.RemotePath
-			}
-			return ev.Socket.LocalPath
-		}
-		return c.memo(slotFDName, appendTuple)
+	v := c.fd()
+	if v.isIP() {
+		return c.memo(slotFDName, func(c *Context, dst []byte) []byte { return appendTuple(dst, c.fd()) })
 	}
-	return ""
+	return v.name
 }
 
 // appendTuple renders an IP connection as Falco does, client first:
 // 10.0.0.1:43210->10.0.0.2:443. A socket with no client renders its
 // server end alone.
-func appendTuple(c *Context, dst []byte) []byte {
-	if c.Event.Socket.Family == afUnix {
-		return append(dst, c.fdName()...)
+func appendTuple(dst []byte, v *fdView) []byte {
+	if !v.isIP() {
+		return append(dst, v.name...)
 	}
-	if cl, ok := c.client(); ok {
+	if cl, ok := v.client(); ok {
 		dst = append(appendEndpoint(dst, cl), "->"...)
 	}
-	if sv, ok := c.server(); ok {
+	if sv, ok := v.server(); ok {
 		dst = appendEndpoint(dst, sv)
 	}
 	return dst
 }
 
-// appendSockAddr renders the address the call named: the peer for
+// appendSockAddr renders the address a socket call named: the peer for
 // connect, the local address for bind and others.
 func appendSockAddr(c *Context, dst []byte) []byte {
 	s := &c.Event.Socket

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/vigilsec/vigil/internal/event"
+	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/rules/compile"
 )
 
@@ -29,53 +30,48 @@ func netOf(e endpoint) Field {
 }
 
 func registerFD(r *Registry) {
-	hasFD := func(c *Context) bool { return c.fdTypeChar() != "" }
-	r.add("fd.num", "the fd the event created or used (for accept, the new connection's)",
-		integer(func(c *Context) (int64, bool) { return c.fdNum() }))
+	hasFD := func(c *Context) bool { return c.fd().described }
+	r.add("fd.num", "the fd the event is about: the one it created (open, accept, socket, dup) or used (connect, read, close, ...)",
+		integer(func(c *Context) (int64, bool) { v := c.fd(); return v.num, v.hasNum }))
 	r.add("fd.name", "the file's absolute path, client:port->server:port for an IP socket, or a unix socket's path",
 		str(func(c *Context) (string, bool) { return c.fdName(), hasFD(c) }))
-	r.add("fd.nameraw", "the path as the process passed it to open; for sockets the same as fd.name",
+	r.add("fd.nameraw", "the path as the process passed it to open; for other fds the same as fd.name",
 		str(func(c *Context) (string, bool) {
 			if c.Event.Kind == event.KindOpen {
 				return c.Event.Open.RawPath, true
 			}
 			return c.fdName(), hasFD(c)
 		}))
-	r.add("fd.directory", "the directory of an opened file",
+	isPath := func(v *fdView) bool {
+		return v.has && v.name != "" && (v.typ == proc.FDFile || v.typ == proc.FDDirectory)
+	}
+	r.add("fd.directory", "the directory of a file",
+		str(func(c *Context) (string, bool) { v := c.fd(); return dir(v.name), isPath(v) }))
+	r.add("fd.filename", "the base name of a file",
+		str(func(c *Context) (string, bool) { v := c.fd(); return base(v.name), isPath(v) }))
+	r.add("fd.typechar", "the fd type as one letter: f file, d directory, 4 IPv4, 6 IPv6, u unix socket, p pipe, e eventfd, m memfd, ...",
+		str(func(c *Context) (string, bool) { t := c.fd().typeChar(); return t, t != "" }))
+	r.add("fd.type", "the fd type: file, directory, ipv4, ipv6, unix, pipe, event, signalfd, eventpoll, inotify, timerfd, netlink, bpf, userfaultfd, io_uring, memfd, pidfd",
 		str(func(c *Context) (string, bool) {
-			return dir(c.Event.Open.Path), c.Event.Kind == event.KindOpen
+			v := c.fd()
+			t := v.typ.String()
+			return t, v.described && t != ""
 		}))
-	r.add("fd.filename", "the base name of an opened file",
-		str(func(c *Context) (string, bool) {
-			return base(c.Event.Open.Path), c.Event.Kind == event.KindOpen
-		}))
-	r.add("fd.typechar", "the fd type as one letter: f file, d directory, 4 IPv4, 6 IPv6, u unix socket",
-		str(func(c *Context) (string, bool) { t := c.fdTypeChar(); return t, t != "" }))
-	r.add("fd.type", "the fd type: file, directory, ipv4, ipv6, unix",
-		str(func(c *Context) (string, bool) { t, ok := fdTypeNames[c.fdTypeChar()]; return t, ok }))
 	r.add("fd.l4proto", "the transport protocol of an IP socket: tcp, udp, icmp, raw",
-		str(func(c *Context) (string, bool) {
-			if !c.isIP() {
-				return "", false
-			}
-			p := c.l4proto()
-			return p, p != ""
-		}))
+		str(func(c *Context) (string, bool) { p := c.fd().l4proto(); return p, p != "" }))
 	r.add("fd.sockfamily", "ip for IPv4 and IPv6 sockets, unix for unix sockets",
 		str(func(c *Context) (string, bool) {
+			v := c.fd()
 			switch {
-			case c.isIP():
+			case v.isIP():
 				return "ip", true
-			case c.isSocket() && c.Event.Socket.Family == afUnix:
+			case v.typ == proc.FDUnix:
 				return "unix", true
 			}
 			return "", false
 		}))
 	r.add("fd.connected", "true when the socket is connected: a successful connect or accept",
-		boolean(func(c *Context) (bool, bool) {
-			s := &c.Event.Socket
-			return (s.Op == event.OpConnect || s.Op == event.OpAccept) && c.Event.Ret >= 0, c.isSocket()
-		}))
+		boolean(func(c *Context) (bool, bool) { v := c.fd(); return v.connected, v.socket }))
 
 	ends := []struct {
 		prefix, desc string

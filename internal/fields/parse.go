@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vigilsec/vigil/internal/syscalls/flags"
 )
 
 // The parsers here read values back in the form fields render them, for
@@ -19,31 +21,16 @@ func ParseOpenFlags(s string) (uint32, error) {
 	if n, err := strconv.ParseUint(s, 0, 32); err == nil {
 		return uint32(n), nil
 	}
-	var flags uint32
+	var fl uint32
 	for _, name := range strings.Split(s, "|") {
 		name = strings.TrimSpace(name)
-		switch name {
-		case "O_RDONLY":
-			continue
-		case "O_WRONLY":
-			flags |= oWronly
-			continue
-		case "O_RDWR":
-			flags |= oRdwr
-			continue
-		}
-		bits, ok := uint32(0), false
-		for _, f := range openFlagNames {
-			if f.name == name {
-				bits, ok = f.bits, true
-			}
-		}
+		v, ok := flags.Open.Lookup(name)
 		if !ok {
 			return 0, fmt.Errorf("unknown open flag %q", name)
 		}
-		flags |= bits
+		fl |= uint32(v)
 	}
-	return flags, nil
+	return fl, nil
 }
 
 // ParseCaps parses a capability set written as CAP_ names separated by

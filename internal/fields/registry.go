@@ -51,6 +51,7 @@ func New() *Registry {
 	registerAncestors(r)
 	registerIdentity(r)
 	registerFD(r)
+	registerStdio(r)
 	registerContainer(r)
 	return r
 }

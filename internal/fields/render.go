@@ -5,96 +5,25 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vigilsec/vigil/internal/syscalls/flags"
 )
 
-// flagName names a bit pattern in a flags word. Patterns are tried in
-// order and their bits removed, so composites (O_SYNC includes O_DSYNC,
-// O_TMPFILE includes O_DIRECTORY) come before their parts.
-type flagName struct {
-	bits uint32
-	name string
-}
-
-// Open flags as the x86-64 kernel defines them (the x/sys constants hide
-// O_LARGEFILE, which the kernel does report).
+// Open flags as the x86-64 kernel defines them, for the evt.is_open_*
+// fields.
 const (
 	oAccMode   = 0x3
 	oWronly    = 0x1
 	oRdwr      = 0x2
 	oCreat     = 0x40
-	oTrunc     = 0x200
 	oDirectory = 0x10000
 	oTmpfile   = 0x400000 | oDirectory
 )
 
-// openFlagNames lists the flags after the access mode, in the order
-// Falco prints them.
-var openFlagNames = []flagName{
-	{oTmpfile, "O_TMPFILE"},
-	{0x101000, "O_SYNC"},
-	{oCreat, "O_CREAT"},
-	{0x80, "O_EXCL"},
-	{0x100, "O_NOCTTY"},
-	{oTrunc, "O_TRUNC"},
-	{0x400, "O_APPEND"},
-	{0x800, "O_NONBLOCK"},
-	{0x1000, "O_DSYNC"},
-	{0x2000, "O_ASYNC"},
-	{0x4000, "O_DIRECT"},
-	{0x8000, "O_LARGEFILE"},
-	{oDirectory, "O_DIRECTORY"},
-	{0x20000, "O_NOFOLLOW"},
-	{0x40000, "O_NOATIME"},
-	{0x80000, "O_CLOEXEC"},
-	{0x200000, "O_PATH"},
-}
-
 // appendOpenFlags renders open flags symbolically: O_WRONLY|O_CREAT|O_TRUNC.
 // Unknown bits are appended in hex so that nothing is silently lost.
-func appendOpenFlags(dst []byte, flags uint32) []byte {
-	switch flags & oAccMode {
-	case 0:
-		dst = append(dst, "O_RDONLY"...)
-	case oWronly:
-		dst = append(dst, "O_WRONLY"...)
-	case oRdwr:
-		dst = append(dst, "O_RDWR"...)
-	default:
-		dst = append(dst, "O_ACCMODE"...)
-	}
-	return appendFlagNames(dst, flags&^oAccMode, openFlagNames, true)
-}
-
-// resolveFlagNames are openat2's RESOLVE_* flags.
-var resolveFlagNames = []flagName{
-	{0x01, "RESOLVE_NO_XDEV"},
-	{0x02, "RESOLVE_NO_MAGICLINKS"},
-	{0x04, "RESOLVE_NO_SYMLINKS"},
-	{0x08, "RESOLVE_BENEATH"},
-	{0x10, "RESOLVE_IN_ROOT"},
-	{0x20, "RESOLVE_CACHED"},
-}
-
-// appendFlagNames appends the names of the patterns set in flags,
-// separated by |; sep says whether something precedes them already.
-func appendFlagNames(dst []byte, flags uint32, names []flagName, sep bool) []byte {
-	for _, f := range names {
-		if flags&f.bits != f.bits {
-			continue
-		}
-		if sep {
-			dst = append(dst, '|')
-		}
-		dst, sep, flags = append(dst, f.name...), true, flags&^f.bits
-	}
-	if flags != 0 {
-		if sep {
-			dst = append(dst, '|')
-		}
-		dst = append(dst, "0x"...)
-		dst = strconv.AppendUint(dst, uint64(flags), 16)
-	}
-	return dst
+func appendOpenFlags(dst []byte, fl uint32) []byte {
+	return flags.Open.Append(dst, uint64(fl))
 }
 
 // appendMode renders permission bits in octal with a leading 0, as

@@ -30,6 +30,9 @@ func (t *Table) Apply(ev *event.Event) {
 		t.exit(ev.PID)
 	default:
 		t.refresh(ev)
+		if !t.noFDs.Load() {
+			t.applyFD(ev)
+		}
 	}
 }
 
@@ -83,6 +86,13 @@ func (t *Table) fork(ev *event.Event) {
 		CgroupID:  ev.CgroupID,
 		Image:     parent.Image,
 	}
+	// The child inherits the parent's fds as they were at the fork, which
+	// the parent's worker may have moved past (see Files).
+	var exact bool
+	p.Files, exact = forkFrom(parent.Files, ev.Timestamp)
+	if ok && !exact {
+		t.fdInexact.Add(1)
+	}
 	if !ok {
 		// Without the parent all we know is the name, which the child
 		// inherited along with everything else we cannot see.
@@ -109,8 +119,13 @@ func (t *Table) exec(ev *event.Event) {
 	sh.mu.Lock()
 	p, ok := sh.lockedGet(ev.PID)
 	if !ok {
-		p = Process{PID: ev.PID, Serial: sh.nextSerial()}
+		// The fds of a process first seen at its exec are unknown: its
+		// table starts empty and fills with what it opens from now on.
+		p = Process{PID: ev.PID, Serial: sh.nextSerial(), Files: newFiles(fdSet{}, ev.Timestamp)}
 		sh.created++
+	}
+	if p.Files == nil {
+		p.Files = newFiles(fdSet{}, ev.Timestamp)
 	}
 	p.Image = img
 	if ev.PPID != 0 {
@@ -122,6 +137,7 @@ func (t *Table) exec(ev *event.Event) {
 	sh.put(&p)
 	sh.execs++
 	sh.mu.Unlock()
+	closeOnExec(p.Files, ev.Timestamp)
 }
 
 // exit removes the entry from the live table straight away, so that the

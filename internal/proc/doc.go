@@ -18,4 +18,10 @@
 // size follows the number of live processes. A small fixed ring of recently
 // exited processes backs up ancestry and forks for events that are handled
 // after a parent's exit (see Exited).
+//
+// Each entry also holds the process's fd table (Files): immutable versions
+// of a persistent trie, published with an atomic pointer, so that readers
+// take no lock, a fork shares its parent's fds in O(1), and a fork handled
+// late still inherits the fds of its time (see files.go). The table is
+// seeded from /proc and kept by the fd-changing calls in FDSyscalls.
 package proc

@@ -53,6 +53,7 @@ func (sh *shard) recent(pid uint32, p *Process) bool {
 			p.CgroupID = s.cgroup.Load()
 			p.Seeded = s.seeded.Load()
 			p.Image = s.img.Load()
+			p.Files = s.files.Load()
 			if s.seq.Load() == seq {
 				return true
 			}

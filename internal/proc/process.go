@@ -76,5 +76,10 @@ type Process struct {
 	// than from an event.
 	Seeded bool
 
+	// Files is the process's fd table, shared by its threads. It is set
+	// for every entry the table creates and stays the same object for the
+	// life of the process; it may be nil in a Process built by hand.
+	Files *Files
+
 	*Image
 }

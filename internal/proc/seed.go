@@ -29,11 +29,12 @@ func (t *Table) Seed(procRoot string) error {
 	if err != nil {
 		return err
 	}
-	s := seeder{root: procRoot, off: bootOffset(), cgroups: newCgroupResolver(procRoot)}
+	s := seeder{root: procRoot, off: bootOffset(), cgroups: newCgroupResolver(procRoot), noFDs: t.noFDs.Load()}
 	for _, pid := range pids {
 		p, err := s.read(pid)
 		t.seedErrors.Add(s.errs)
-		s.errs = 0
+		t.fdDropped.Add(s.dropped)
+		s.errs, s.dropped = 0, 0
 		if err != nil {
 			if !vanished(err) {
 				t.seedErrors.Add(1)
@@ -62,7 +63,10 @@ type seeder struct {
 	off     int64
 	cgroups *cgroupResolver
 	buf     []byte
-	errs    uint64 // non-fatal errors for the process being read
+	errs    uint64                // non-fatal errors for the process being read
+	dropped uint64                // fds beyond MaxFDsPerProcess
+	nets    map[string]*netTables // socket tables by network namespace
+	noFDs   bool                  // fd tracking is off: give processes empty tables
 }
 
 // read builds the entry for one pid. It fails only if the process vanished
@@ -146,6 +150,11 @@ func (s *seeder) read(pid uint32) (Process, error) {
 	// The cgroup id is best effort: unknown is a valid answer.
 	if b, err = s.file(dir+"/cgroup", maxStatusFile); err == nil {
 		p.CgroupID = s.cgroups.id(b)
+	}
+	if s.noFDs {
+		p.Files = newFiles(fdSet{}, 0)
+	} else {
+		p.Files = newFiles(s.readFDs(dir), 0)
 	}
 	return p, nil
 }

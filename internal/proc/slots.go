@@ -33,6 +33,7 @@ type slot struct {
 	cgroup atomic.Uint64
 	seeded atomic.Bool
 	img    atomic.Pointer[Image]
+	files  atomic.Pointer[Files]
 }
 
 // slotTable is a power-of-two array of slots probed linearly. gen is odd
@@ -93,6 +94,7 @@ func (t *slotTable) lookup(pid uint32, p *Process) bool {
 			p.CgroupID = s.cgroup.Load()
 			p.Seeded = s.seeded.Load()
 			p.Image = s.img.Load()
+			p.Files = s.files.Load()
 			if s.seq.Load() == seq {
 				return true
 			}
@@ -148,6 +150,7 @@ func (s *slot) load() Process {
 		CgroupID:  s.cgroup.Load(),
 		Seeded:    s.seeded.Load(),
 		Image:     s.img.Load(),
+		Files:     s.files.Load(),
 	}
 }
 
@@ -178,14 +181,19 @@ func (s *slot) store(p *Process) {
 	if s.img.Load() != p.Image {
 		s.img.Store(p.Image)
 	}
+	if s.files.Load() != p.Files {
+		s.files.Store(p.Files)
+	}
 	s.seq.Add(1)
 }
 
 // clear empties the slot, marking it with key (keyTomb or keyEmpty), and
-// drops the Image reference so the garbage collector can have it.
+// drops the Image and Files references so the garbage collector can have
+// them.
 func (s *slot) clear(key uint32) {
 	s.seq.Add(1)
 	s.key.Store(key)
 	s.img.Store(nil)
+	s.files.Store(nil)
 	s.seq.Add(1)
 }

@@ -100,6 +100,12 @@ type Sensor struct {
 
 	closeOnce sync.Once
 	done      chan struct{}
+	// The reader must outlive Run and the flush ticker: Close stops both
+	// and waits for them before it closes the reader.
+	running atomic.Bool
+	closing atomic.Bool
+	runDone chan struct{}
+	tickers sync.WaitGroup
 	// finalDrops holds the kernel's drop counters as read just before the
 	// maps were closed, so Stats stays complete after Close.
 	finalDrops map[string]uint64
@@ -127,7 +133,7 @@ func Open(cfg Config) (*Sensor, error) {
 		return nil, fmt.Errorf("set buf_max: %w", err)
 	}
 
-	s := &Sensor{cfg: cfg, done: make(chan struct{})}
+	s := &Sensor{cfg: cfg, done: make(chan struct{}), runDone: make(chan struct{})}
 	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
 		var verr *ebpf.VerifierError
 		if errors.As(err, &verr) {
@@ -178,9 +184,20 @@ func (s *Sensor) Syscalls() []string { return s.filter.names() }
 // whenever the ring buffer has been drained, so a consumer can batch its own
 // hand-offs. Run must not be called twice.
 func (s *Sensor) Run(sink func(*event.Event), idle func()) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("sensor: Run called twice")
+	}
+	defer close(s.runDone)
+	select {
+	case <-s.done:
+		return nil // closed before it ran
+	default:
+	}
 	// The kernel wakes the reader only for large batches; the ticker
 	// collects small ones.
+	s.tickers.Add(1)
 	go func() {
+		defer s.tickers.Done()
 		t := time.NewTicker(s.cfg.PollInterval)
 		defer t.Stop()
 		for {
@@ -193,7 +210,7 @@ func (s *Sensor) Run(sink func(*event.Event), idle func()) error {
 		}
 	}()
 	var rec ringbuf.Record
-	for {
+	for !s.closing.Load() {
 		err := s.reader.ReadInto(&rec)
 		switch {
 		case err == nil:
@@ -219,6 +236,7 @@ func (s *Sensor) Run(sink func(*event.Event), idle func()) error {
 			idle()
 		}
 	}
+	return nil
 }
 
 var dropNames = [...]string{"stash", "fork", "exec", "exit", "open", "socket", "syscall"}
@@ -255,15 +273,22 @@ func (s *Sensor) readDrops() map[string]uint64 {
 	return drops
 }
 
-// Close detaches the programs and releases every kernel object. It is safe
-// to call more than once and unblocks Run.
+// Close stops Run (waiting for it to return), detaches the programs and
+// releases every kernel object. It is safe to call more than once, but not
+// from inside Run's sink.
 func (s *Sensor) Close() error {
 	s.closeOnce.Do(func() {
 		if s.objs.Drops != nil {
 			s.finalDrops = s.readDrops()
 		}
+		s.closing.Store(true)
 		close(s.done)
 		if s.reader != nil {
+			if s.running.Load() {
+				s.reader.Flush() // unblocks ReadInto without taking its lock
+				<-s.runDone
+			}
+			s.tickers.Wait()
 			s.reader.Close()
 		}
 		for _, l := range s.links {

@@ -1,0 +1,78 @@
+package detect
+
+import (
+	"strings"
+
+	"github.com/vigilsec/vigil/internal/rules/lang"
+	"github.com/vigilsec/vigil/internal/syscalls"
+)
+
+// The process fd table is only as good as the fd-changing calls the kernel
+// captures, and capturing close and friends costs on every process; so the
+// filter includes them only when a rule reads the table: through the
+// stdio fields, or through fd.* and evt.arg on event types whose fd the
+// event itself does not describe.
+
+// needsFDTable reports whether r reads the fd table.
+func needsFDTable(r *Rule) bool {
+	var stdio, fd bool
+	visit := func(name string) {
+		switch {
+		case strings.HasPrefix(name, "proc.stdin.") || strings.HasPrefix(name, "proc.stdout.") || strings.HasPrefix(name, "proc.stderr."):
+			stdio = true
+		case strings.HasPrefix(name, "fd.") || strings.HasPrefix(name, "evt.arg"):
+			fd = true
+		}
+	}
+	if e, err := lang.Parse(lang.NewSource(r.Name, r.Condition, 1, 1)); err == nil {
+		walkFields(e, visit)
+	}
+	for _, p := range r.Output.Placeholders() {
+		// A placeholder is named as written, transformers included.
+		for _, prefix := range [...]string{"proc.stdin.", "proc.stdout.", "proc.stderr.", "fd.", "evt.arg"} {
+			if i := strings.Index(p.Name, prefix); i >= 0 {
+				visit(p.Name[i:])
+			}
+		}
+	}
+	if stdio {
+		return true
+	}
+	if !fd {
+		return false
+	}
+	if r.Types.Neg {
+		return true
+	}
+	for _, name := range r.Types.Names() {
+		if syscalls.HandlerFor(name) == syscalls.Generic {
+			return true
+		}
+	}
+	return false
+}
+
+// walkFields calls visit with the name of every field an expression uses.
+func walkFields(e lang.Expr, visit func(string)) {
+	switch x := e.(type) {
+	case *lang.AndExpr:
+		for _, t := range x.Terms {
+			walkFields(t, visit)
+		}
+	case *lang.OrExpr:
+		for _, t := range x.Terms {
+			walkFields(t, visit)
+		}
+	case *lang.NotExpr:
+		walkFields(x.X, visit)
+	case *lang.CompareExpr:
+		if f := lang.BaseField(x.Left); f != nil {
+			visit(f.Name)
+		}
+		if v, ok := x.Right.(*lang.FieldValue); ok {
+			if f := lang.BaseField(v.X); f != nil {
+				visit(f.Name)
+			}
+		}
+	}
+}

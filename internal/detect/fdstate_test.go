@@ -1,0 +1,31 @@
+package detect
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestFDTableSyscalls checks that the filter gains the fd-changing calls
+// exactly when a rule reads the fd table.
+func TestFDTableSyscalls(t *testing.T) {
+	for _, tc := range []struct {
+		rules string
+		want  bool
+	}{
+		{rule("open", "evt.type = openat and fd.name startswith /etc"), false},
+		{rule("conn", "evt.type = connect and fd.sip = 10.0.0.1"), false},
+		{rule("exec", "evt.type = execve and proc.name = sh"), false},
+		{rule("shell", "evt.type = execve and proc.name = sh and proc.stdin.type = ipv4"), true},
+		{rule("val", "evt.type = execve and proc.name = val(proc.stdout.name)"), true},
+		{rule("write", "evt.type = write and fd.typechar = 4"), true},
+		{rule("close", "evt.type = close and not evt.arg.fd contains tmp"), true},
+		{"- rule: out\n  desc: d\n  condition: evt.type = execve\n  output: \"%proc.stderr.name\"\n  priority: notice\n", true},
+		{"- rule: off\n  desc: d\n  condition: evt.type = execve and proc.stdin.type = ipv4\n  output: x\n  priority: notice\n  enabled: false\n", false},
+	} {
+		rs := loadText(t, tc.rules)
+		got := slices.Contains(rs.Syscalls, "close") && slices.Contains(rs.Syscalls, "dup2") && slices.Contains(rs.Syscalls, "fcntl")
+		if got != tc.want {
+			t.Errorf("%s: fd calls captured = %v (%v)", tc.rules, got, rs.Syscalls)
+		}
+	}
+}
