@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigilsec/vigil/internal/agent"
+	"github.com/vigilsec/vigil/internal/container"
+	"github.com/vigilsec/vigil/internal/container/dockerapi"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/output"
 	"github.com/vigilsec/vigil/internal/proc"
@@ -139,6 +142,12 @@ func runEvents(cmd *cobra.Command, o eventsOptions) error {
 	var writeErr error
 	table := proc.New()
 	writer := output.NewEventWriter(out, table)
+	containers := container.New(container.Config{Sources: dockerapi.Detect()})
+	if err := containers.Start(context.Background()); err != nil {
+		fmt.Fprintf(os.Stderr, "vigil: container metadata unavailable, container ids only: %v\n", err)
+	}
+	defer containers.Close()
+	writer.Containers = containers
 
 	a, err := agent.Start(agent.Config{
 		Sensor: sensor.Config{RingBufferBytes: o.ringSize, Syscalls: calls},

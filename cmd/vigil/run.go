@@ -16,6 +16,8 @@ import (
 
 	"github.com/vigilsec/vigil/internal/agent"
 	"github.com/vigilsec/vigil/internal/config"
+	"github.com/vigilsec/vigil/internal/container"
+	"github.com/vigilsec/vigil/internal/container/dockerapi"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/metrics"
@@ -86,7 +88,15 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	}
 	host, _ := os.Hostname()
 	table := proc.New()
-	env := &fields.Env{Table: table, Clock: output.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group"), Hostname: host}
+	// Container identity: runtimes found on this host are listed now and
+	// followed from then on; lookups on the event path never block.
+	containers := container.New(container.Config{Sources: dockerapi.Detect()})
+	if err := containers.Start(context.Background()); err != nil {
+		fmt.Fprintf(stderr, "vigil: container metadata unavailable, container ids only: %v\n", err)
+	}
+	defer containers.Close()
+	env := &fields.Env{Table: table, Clock: output.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group"),
+		Hostname: host, Containers: containers}
 	disp, err := buildOutputs(cfg.Outputs, cmd.OutOrStdout())
 	if err != nil {
 		return err

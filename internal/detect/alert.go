@@ -46,6 +46,11 @@ type IdentityContext struct {
 	UID         uint32 `json:"uid"`
 	CgroupID    uint64 `json:"cgroup_id"`
 	ContainerID string `json:"container_id"`
+	// The workload, when the process runs in a container (and a pod).
+	ContainerName string `json:"container_name,omitempty"`
+	Image         string `json:"image,omitempty"`
+	Pod           string `json:"k8s_pod,omitempty"`
+	Namespace     string `json:"k8s_ns,omitempty"`
 }
 
 // AppendText renders the alert as one line for people:

@@ -16,6 +16,10 @@ type alertBuilder struct {
 	cmdline      fields.Field
 	user         fields.Field
 	container    fields.Field
+	contName     fields.Field
+	image        fields.Field
+	podName      fields.Field
+	namespace    fields.Field
 }
 
 func newAlertBuilder(p *Program, env *fields.Env) *alertBuilder {
@@ -36,6 +40,10 @@ func newAlertBuilder(p *Program, env *fields.Env) *alertBuilder {
 		cmdline:      must("proc.cmdline"),
 		user:         must("user.name"),
 		container:    must("container.id"),
+		contName:     must("container.name"),
+		image:        must("container.image"),
+		podName:      must("k8s.pod.name"),
+		namespace:    must("k8s.ns.name"),
 	}
 	for _, r := range p.Rules() {
 		b.placeholders[r] = r.Output.Placeholders()
@@ -93,6 +101,18 @@ func (b *alertBuilder) context(c *fields.Context) AlertContext {
 	}
 	if s, ok := b.container.Str(c); ok {
 		id.ContainerID = strings.Clone(s)
+	}
+	if id.ContainerID != "host" {
+		for _, f := range []struct {
+			field fields.Field
+			dst   *string
+		}{
+			{b.contName, &id.ContainerName}, {b.image, &id.Image}, {b.podName, &id.Pod}, {b.namespace, &id.Namespace},
+		} {
+			if s, ok := f.field.Str(c); ok {
+				*f.dst = strings.Clone(s)
+			}
+		}
 	}
 	return AlertContext{Process: pc, Identity: id}
 }

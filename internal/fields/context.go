@@ -1,6 +1,7 @@
 package fields
 
 import (
+	"github.com/vigilsec/vigil/internal/container"
 	"unsafe"
 
 	"github.com/vigilsec/vigil/internal/event"
@@ -20,6 +21,9 @@ type Env struct {
 	Users *Users
 	// Hostname is evt.hostname.
 	Hostname string
+	// Containers answers container.* and k8s.*; nil reports every process
+	// as a host process.
+	Containers container.Lookuper
 }
 
 var defaultEnv = &Env{}
@@ -81,6 +85,11 @@ type Context struct {
 	ancCursor int // 1-based index into anc
 	fdCursor  fdEnd
 
+	// The event's container, looked up once per event on first use.
+	contDone  bool
+	cont      *container.Info
+	contState container.State
+
 	fdDone   bool   // fdv is built for this event
 	fdv      fdView // see fd.go
 	setsDone uint8  // bit i: sets[i] is fetched (0: after the event, 1: before)
@@ -95,6 +104,7 @@ func (c *Context) Reset(env *Env, ev *event.Event, num uint64) {
 	}
 	c.Event, c.Env, c.Num = ev, env, num
 	c.done, c.shape, c.nAnc, c.ancDepth, c.ancCursor, c.fdCursor = 0, shapeUnknown, 0, 0, 0, 0
+	c.contDone, c.cont = false, nil
 	c.fdDone, c.setsDone = false, 0
 	c.arena = c.arena[:0]
 	c.Found = false

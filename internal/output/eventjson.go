@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/syscalls"
@@ -51,23 +52,47 @@ func TypeName(ev *event.Event) string {
 // EventJSON is the JSON shape of one event in `vigil events`, documented in
 // docs/events.md.
 type EventJSON struct {
-	Time     time.Time    `json:"time"`
-	TS       uint64       `json:"ts"`
-	Type     string       `json:"type"`
-	Kind     string       `json:"kind"`
-	PID      uint32       `json:"pid"`
-	TID      uint32       `json:"tid"`
-	PPID     uint32       `json:"ppid"`
-	Comm     string       `json:"comm"`
-	CgroupID uint64       `json:"cgroup_id"`
-	Ret      int64        `json:"ret"`
-	Fork     *ForkJSON    `json:"fork,omitempty"`
-	Exec     *ExecJSON    `json:"exec,omitempty"`
-	Exit     *ExitJSON    `json:"exit,omitempty"`
-	Open     *OpenJSON    `json:"open,omitempty"`
-	Socket   *SocketJSON  `json:"socket,omitempty"`
-	Syscall  *SyscallJSON `json:"syscall,omitempty"`
-	Process  *ProcessJSON `json:"process,omitempty"`
+	Time      time.Time      `json:"time"`
+	TS        uint64         `json:"ts"`
+	Type      string         `json:"type"`
+	Kind      string         `json:"kind"`
+	PID       uint32         `json:"pid"`
+	TID       uint32         `json:"tid"`
+	PPID      uint32         `json:"ppid"`
+	Comm      string         `json:"comm"`
+	CgroupID  uint64         `json:"cgroup_id"`
+	Ret       int64          `json:"ret"`
+	Fork      *ForkJSON      `json:"fork,omitempty"`
+	Exec      *ExecJSON      `json:"exec,omitempty"`
+	Exit      *ExitJSON      `json:"exit,omitempty"`
+	Open      *OpenJSON      `json:"open,omitempty"`
+	Socket    *SocketJSON    `json:"socket,omitempty"`
+	Syscall   *SyscallJSON   `json:"syscall,omitempty"`
+	Process   *ProcessJSON   `json:"process,omitempty"`
+	Container *ContainerJSON `json:"container,omitempty"`
+}
+
+// ContainerJSON names the workload of a process in a container: the id and
+// runtime come from the cgroup at once, the rest when the runtime answered.
+type ContainerJSON struct {
+	ID        string `json:"id"`
+	Name      string `json:"name,omitempty"`
+	Runtime   string `json:"runtime"`
+	Image     string `json:"image,omitempty"`
+	Pod       string `json:"k8s_pod,omitempty"`
+	Namespace string `json:"k8s_ns,omitempty"`
+}
+
+func containerJSON(ev *event.Event, containers container.Lookuper) *ContainerJSON {
+	info, st := containers.Lookup(ev.CgroupID)
+	if st == container.StateHost || info == nil || info == container.Host {
+		return nil
+	}
+	j := &ContainerJSON{ID: info.ShortID(), Name: info.Name, Runtime: info.Type(), Image: info.Image.Name}
+	if info.Pod != nil {
+		j.Pod, j.Namespace = info.Pod.Name, info.Pod.Namespace
+	}
+	return j
 }
 
 // ForkJSON is the fork body.
@@ -253,6 +278,9 @@ type EventWriter struct {
 	enc   *json.Encoder
 	table *proc.Table
 	clock Clock
+	// Containers, when set, adds the container block to events of
+	// processes in containers.
+	Containers container.Lookuper
 }
 
 // NewEventWriter returns a writer that enriches events from table (which
@@ -265,5 +293,9 @@ func NewEventWriter(w io.Writer, table *proc.Table) *EventWriter {
 
 // Write renders one event as a line of JSON.
 func (w *EventWriter) Write(ev *event.Event) error {
-	return w.enc.Encode(NewEventJSON(ev, w.table, w.clock))
+	j := NewEventJSON(ev, w.table, w.clock)
+	if w.Containers != nil {
+		j.Container = containerJSON(ev, w.Containers)
+	}
+	return w.enc.Encode(j)
 }

@@ -155,3 +155,19 @@ func TestEventsRejectsUnknownType(t *testing.T) {
 		t.Fatalf("want a clear error, got %v: %s", err, out)
 	}
 }
+
+func TestEventsNameTheContainer(t *testing.T) {
+	testutil.RequireBPF(t)
+	testutil.RequireDocker(t)
+	bin := buildVigil(t)
+	events := startEvents(t, bin, "--type", "exec", "--comm", "sleep")
+	out, err := exec.Command("/usr/bin/docker", "run", "-d", "--rm", "vigil-test/busybox:1", "sleep", "1").Output()
+	if err != nil {
+		t.Fatalf("docker run: %v", err)
+	}
+	id := strings.TrimSpace(string(out))
+	ev := next(t, events, func(e output.EventJSON) bool { return e.Container != nil && e.Container.ID == id[:12] })
+	if ev.Container.Runtime != "docker" || ev.Container.Image != "vigil-test/busybox:1" || ev.Container.Name == "" {
+		t.Errorf("container block %+v", ev.Container)
+	}
+}
