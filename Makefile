@@ -4,7 +4,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build generate vmlinux check-generated test unit kernel-test bench clean
+.PHONY: build generate vmlinux check-generated test fuzz bench clean
 
 ## build: the static vigil binary (no cgo, no clang needed)
 build:
@@ -27,6 +27,17 @@ check-generated: generate
 ## test: everything CI runs
 test:
 	./scripts/test.sh
+
+## fuzz: run every fuzz target for FUZZTIME (default 30s) each
+FUZZTIME ?= 30s
+fuzz:
+	@for t in $$(grep -rl --include='*_test.go' '^func Fuzz' internal); do \
+		dir=$$(dirname $$t); \
+		for f in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$t | cut -d' ' -f2); do \
+			echo "== $$f ($$dir)"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./$$dir || exit 1; \
+		done; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...

@@ -59,13 +59,8 @@ export CI="${CI:-}"
 # the machine; run side by side on two cores they starve each other.
 go test -race -p 1 -count=1 -timeout 20m ./...
 
-log "fuzz smoke (seed corpora run as part of go test; a short live run here)"
-for target in "FuzzDecode ./internal/decode" "FuzzParseStat ./internal/proc" \
-	"FuzzParseCondition ./internal/rules/lang" "FuzzLoad ./internal/rules/loader" \
-	"FuzzParseCgroupPath ./internal/container" "FuzzParseProcCgroup ./internal/container" \
-	"FuzzParse ./internal/config"; do
-	set -- $target
-	go test -run '^$' -fuzz "^$1\$" -fuzztime 8s "$2" | tail -n 2
-done
+# The fuzz targets' checked-in corpora ran above as ordinary tests. Live
+# fuzzing finds new inputs at random, which belongs in `make fuzz` (run it
+# before changing a parser), not in a gate that must pass deterministically.
 
 log "all tests passed"
