@@ -68,6 +68,9 @@ func TestRunServesMetrics(t *testing.T) {
 		`vigil_output_alerts_total{outcome="dropped",output="stdout"} 0`,
 		`vigil_kernel_drops_total{kind="exec"} 0`,
 		`vigil_decode_errors_total 0`,
+		`vigil_container_lookups_total{outcome="unresolved"} `,
+		`vigil_container_runtime_requests_total{outcome="error"} `,
+		`vigil_containers_known `,
 		`vigil_process_resident_memory_bytes `,
 		`vigil_process_cpu_seconds_total `,
 	} {

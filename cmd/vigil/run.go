@@ -130,7 +130,8 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 		return err
 	}
 	if cfg.MetricsAddr != "" {
-		srv, err := metrics.Serve(cfg.MetricsAddr, metrics.Sources{Agent: a.Stats, Detector: det.Stats, Emitter: disp.EmitterStats, Outputs: disp.Stats})
+		srv, err := metrics.Serve(cfg.MetricsAddr, metrics.Sources{Agent: a.Stats, Detector: det.Stats, Emitter: disp.EmitterStats, Outputs: disp.Stats,
+			Containers: containers.Stats})
 		if err != nil {
 			a.Stop()
 			closeOutputs()

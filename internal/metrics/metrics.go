@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigilsec/vigil/internal/agent"
+	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/outputs"
 )
@@ -25,6 +26,8 @@ type Sources struct {
 	Agent    func() agent.Stats
 	Detector func() detect.Stats
 	Emitter  func() detect.EmitterStats
+	// Containers reports the container resolver's counters.
+	Containers func() container.Stats
 	// Outputs are the per-output counters.
 	Outputs func() []outputs.Stats
 }
@@ -46,6 +49,16 @@ var (
 		"Processes in the process table.", nil, nil)
 	descRuleMatches = prometheus.NewDesc("vigil_rule_matches_total",
 		"Times each rule matched an event.", []string{"rule"}, nil)
+	descContainerLookups = prometheus.NewDesc("vigil_container_lookups_total",
+		"Container lookups that left the event without full metadata: not_yet_known (id only, runtime not answered yet) or unresolved (no container id).",
+		[]string{"outcome"}, nil)
+	descContainerFetches = prometheus.NewDesc("vigil_container_runtime_requests_total",
+		"Runtime API inspections by outcome: ok, error (socket missing, timeout, bad answer), not_found, dropped (queue full).",
+		[]string{"outcome"}, nil)
+	descContainerWatchErrors = prometheus.NewDesc("vigil_container_runtime_watch_errors_total",
+		"Broken or refused runtime event streams (each is retried).", nil, nil)
+	descContainers = prometheus.NewDesc("vigil_containers_known",
+		"Containers in the resolver's cache.", nil, nil)
 	descAlerts = prometheus.NewDesc("vigil_alerts_total",
 		"Alerts by outcome: emitted (queued by every output), written (sent, summed over outputs), dropped (some output's queue was full), error (failed, summed over outputs).", []string{"outcome"}, nil)
 	descOutputAlerts = prometheus.NewDesc("vigil_output_alerts_total",
@@ -57,7 +70,8 @@ type collector struct{ src Sources }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descEvents, descDecodeErrors, descKernelDrops, descPipelineDrops,
-		descProcessed, descQueueDepth, descProcesses, descRuleMatches, descAlerts, descOutputAlerts} {
+		descProcessed, descQueueDepth, descProcesses, descRuleMatches, descAlerts, descOutputAlerts,
+		descContainerLookups, descContainerFetches, descContainerWatchErrors, descContainers} {
 		ch <- d
 	}
 }
@@ -85,6 +99,18 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descQueueDepth, float64(sh.QueueDepth), shard)
 		}
 		gauge(descProcesses, float64(st.Table.Entries))
+	}
+	if c.src.Containers != nil {
+		st := c.src.Containers()
+		counter(descContainerLookups, st.NotYetKnown, "not_yet_known")
+		counter(descContainerLookups, st.Unresolved, "unresolved")
+		ok := st.Fetches - min(st.Fetches, st.FetchErrors+st.FetchNotFound)
+		counter(descContainerFetches, ok, "ok")
+		counter(descContainerFetches, st.FetchErrors, "error")
+		counter(descContainerFetches, st.FetchNotFound, "not_found")
+		counter(descContainerFetches, st.QueueDrops, "dropped")
+		counter(descContainerWatchErrors, st.WatchErrors)
+		gauge(descContainers, float64(st.Containers))
 	}
 	if c.src.Detector != nil {
 		for _, r := range c.src.Detector().Rules {
