@@ -1,15 +1,11 @@
 package detect
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
@@ -171,62 +167,6 @@ type blockedWriter struct{ release chan struct{} }
 
 func (w blockedWriter) Write(p []byte) (int, error) { <-w.release; return len(p), nil }
 
-func TestEmitterNeverBlocks(t *testing.T) {
-	w := blockedWriter{release: make(chan struct{})}
-	e := NewEmitter(w, FormatText, 2)
-	a := &Alert{Rule: "r", Priority: "Notice", Output: "x", Time: time.Unix(0, 0).UTC()}
-	done := make(chan struct{})
-	go func() {
-		for range 100 {
-			e.Emit(a)
-		}
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Emit blocked on a stalled writer")
-	}
-	close(w.release)
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s := e.Stats()
-	if s.Emitted+s.Dropped != 100 || s.Dropped == 0 || s.Written != s.Emitted {
-		t.Errorf("stats %+v", s)
-	}
-	if e.Emit(a) || e.Stats().Dropped != s.Dropped+1 {
-		t.Error("Emit after Close was not counted as dropped")
-	}
-}
-
-type failingWriter struct{}
-
-func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
-
-func TestEmitterFormatsAndErrors(t *testing.T) {
-	var buf bytes.Buffer
-	e := NewEmitter(&buf, FormatJSON, 0)
-	e.Emit(&Alert{Rule: "r", Output: "o", Tags: []string{}, Time: time.Unix(1, 5).UTC()})
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(buf.String(), `{"time":"1970-01-01T00:00:01.000000005Z","rule":"r",`) || !strings.HasSuffix(buf.String(), "}\n") {
-		t.Errorf("json %q", buf.String())
-	}
-	e = NewEmitter(failingWriter{}, FormatJSON, 0)
-	e.Emit(&Alert{})
-	if err := e.Close(); err == nil || !strings.Contains(err.Error(), "disk full") {
-		t.Errorf("close error %v", err)
-	}
-	if _, err := ParseFormat("xml"); err == nil {
-		t.Error("xml accepted")
-	}
-	var _ io.Writer = failingWriter{}
-}
-
-// TestTuneDefaults amends the embedded rules from a file of one's own, as
-// docs/rules.md shows.
 func TestTuneDefaults(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tuning.yaml")
 	os.WriteFile(path, []byte(`
