@@ -46,14 +46,7 @@ func (sh *shard) recent(pid uint32, p *Process) bool {
 			if s.key.Load() != pid {
 				break // overwritten while we looked
 			}
-			p.PID = pid
-			p.PPID = s.ppid.Load()
-			p.Serial = s.serial.Load()
-			p.StartTime = s.start.Load()
-			p.CgroupID = s.cgroup.Load()
-			p.Seeded = s.seeded.Load()
-			p.Image = s.img.Load()
-			p.Files = s.files.Load()
+			s.copyTo(pid, p)
 			if s.seq.Load() == seq {
 				return true
 			}

@@ -36,6 +36,19 @@ type slot struct {
 	files  atomic.Pointer[Files]
 }
 
+// copyTo reads the slot's fields into p. The caller checks the slot's
+// sequence number around it, since writers may change the slot meanwhile.
+func (s *slot) copyTo(pid uint32, p *Process) {
+	p.PID = pid
+	p.PPID = s.ppid.Load()
+	p.Serial = s.serial.Load()
+	p.StartTime = s.start.Load()
+	p.CgroupID = s.cgroup.Load()
+	p.Seeded = s.seeded.Load()
+	p.Image = s.img.Load()
+	p.Files = s.files.Load()
+}
+
 // slotTable is a power-of-two array of slots probed linearly. gen is odd
 // while the table is rebuilt in place, which moves entries between slots.
 type slotTable struct {
@@ -87,14 +100,7 @@ func (t *slotTable) lookup(pid uint32, p *Process) bool {
 				backoff(spins)
 				continue
 			}
-			p.PID = pid
-			p.PPID = s.ppid.Load()
-			p.Serial = s.serial.Load()
-			p.StartTime = s.start.Load()
-			p.CgroupID = s.cgroup.Load()
-			p.Seeded = s.seeded.Load()
-			p.Image = s.img.Load()
-			p.Files = s.files.Load()
+			s.copyTo(pid, p)
 			if s.seq.Load() == seq {
 				return true
 			}
