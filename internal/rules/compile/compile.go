@@ -74,7 +74,8 @@ func compileRule[C any](lr *loader.Rule, r FieldResolver[C], opts Options, diags
 		Name: lr.Name, Desc: lr.Desc, Priority: lr.Priority, Tags: lr.Tags,
 		Source: lr.Source, Pos: lr.Pos, Enabled: lr.Enabled,
 		Condition: lang.Format(lr.Expr), Output: out, full: full, indexed: full,
-		Types: eventTypes(lr.Expr, opts.EventTypeField, false),
+		Types:  eventTypes(lr.Expr, opts.EventTypeField, false),
+		Action: lr.Action, ActionPos: lr.ActionPos, Mode: lr.Mode, Expr: lr.Expr,
 	}
 	switch rest := withoutTypeTests(lr.Expr, opts.EventTypeField); {
 	case rest == nil:

@@ -36,6 +36,13 @@ type Rule[C any] struct {
 	Condition string // the expanded condition, as text
 	Output    *Output[C]
 	Types     TypeSet // the event types the rule can match
+	// Action, ActionPos and Mode are the rule's enforcement keys.
+	Action    loader.Action
+	ActionPos lang.Pos
+	Mode      loader.Mode
+	// Expr is the expanded condition, for analyses such as compiling an
+	// enforcement rule to a kernel policy. It must not be modified.
+	Expr lang.Expr
 
 	full    func(C) bool // the whole condition
 	indexed func(C) bool // without the evt.type tests the index settles

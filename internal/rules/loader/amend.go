@@ -142,4 +142,5 @@ func (r *reader) replaceInRule(rule *Rule, u ruleUpdate, what string) {
 	if u.skipUnknown != nil {
 		rule.SkipIfUnknownFilter = *u.skipUnknown
 	}
+	applyAction(rule, u)
 }

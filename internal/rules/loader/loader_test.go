@@ -37,6 +37,9 @@ func describeRuleSet(rs *RuleSet) string {
 		if r.Output != nil {
 			fmt.Fprintf(&b, "  output: %s\n", r.Output.Text)
 		}
+		if r.Action != ActionAlert || r.Mode != ModeDefault {
+			fmt.Fprintf(&b, "  action: %s (mode %q) at %s\n", r.Action, r.Mode, r.ActionPos)
+		}
 	}
 	if rs.RequiredEngineVersion != "" {
 		fmt.Fprintf(&b, "required engine version: %s\n", rs.RequiredEngineVersion)

@@ -9,10 +9,10 @@ import (
 var (
 	ruleKeys = set("rule", "desc", "condition", "output", "priority", "source", "enabled", "tags",
 		"exceptions", "override", "append", "skip-if-unknown-filter", "warn_evttypes",
-		"capture", "capture_duration")
+		"capture", "capture_duration", "action", "mode")
 	ruleAppendable  = set("condition", "output", "desc", "tags", "exceptions")
 	ruleReplaceable = set("condition", "output", "desc", "priority", "tags", "exceptions",
-		"enabled", "warn_evttypes", "skip-if-unknown-filter")
+		"enabled", "warn_evttypes", "skip-if-unknown-filter", "action", "mode")
 	ruleRequired = []string{"condition", "output", "desc", "priority"}
 )
 
@@ -27,6 +27,9 @@ type ruleUpdate struct {
 	warnEvt      *bool
 	skipUnknown  *bool
 	source       *string
+	action       *Action
+	actionPos    lang.Pos
+	mode         *Mode
 }
 
 func (r *reader) rule(m *mapping) {
@@ -113,6 +116,8 @@ func (r *reader) decodeRule(m *mapping, what string, keys map[string]bool, appen
 			if exc, ok = r.exceptions(e.val, what, appending); ok {
 				u.exceptions = &exc
 			}
+		case "action", "mode":
+			ok = r.decodeAction(e, k, what, &u)
 		case "enabled", "warn_evttypes", "skip-if-unknown-filter":
 			var b bool
 			if b, ok = r.boolean(e, what); ok {
@@ -168,6 +173,7 @@ func (r *reader) defineRule(m *mapping, name string) {
 	if u.skipUnknown != nil {
 		rule.SkipIfUnknownFilter = *u.skipUnknown
 	}
+	applyAction(rule, u)
 	if u.exceptions != nil {
 		for _, ex := range *u.exceptions {
 			if !r.completeException(ex, what) {

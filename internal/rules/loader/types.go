@@ -48,6 +48,12 @@ type Rule struct {
 	Exceptions          []*Exception
 	SkipIfUnknownFilter bool
 	WarnEvttypes        bool
+	// Action is what Vigil does on a match beyond alerting, and ActionPos
+	// where the action key was written (zero when absent).
+	Action    Action
+	ActionPos lang.Pos
+	// Mode overrides the global enforcement mode for this rule.
+	Mode Mode
 	// ForThisEngine is true when Source is the one the loader serves.
 	ForThisEngine bool
 	// Expr is the condition with macros, lists and exceptions expanded,
