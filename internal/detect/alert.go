@@ -21,6 +21,30 @@ type Alert struct {
 	// where the event has no value (rendered <NA>).
 	OutputFields map[string]any `json:"output_fields"`
 	Context      AlertContext   `json:"context"`
+	// Enforcement says what Vigil did about the match, for rules with an
+	// action; nil for alert-only rules.
+	Enforcement *Enforcement `json:"enforcement,omitempty"`
+}
+
+// Enforcement is the outcome of a rule's action.
+type Enforcement struct {
+	// Action is the rule's action: block, kill or kill-container.
+	Action string `json:"action"`
+	// Mode is enforce or audit.
+	Mode string `json:"mode"`
+	// Outcome is what happened: blocked, killed, container-killed, or in
+	// audit mode would-block, would-kill, would-kill-container; failed
+	// when the action could not be carried out (see Error), and
+	// fail-open/fail-closed when the decision itself failed.
+	Outcome string `json:"outcome"`
+	// Mechanism is how: fanotify, cgroup-sock-addr, bpf-send-signal,
+	// pidfd or the container runtime's API.
+	Mechanism string `json:"mechanism"`
+	// ReactionNS is the time from the kernel event to the action, for
+	// actions taken after detection.
+	ReactionNS int64 `json:"reaction_ns,omitempty"`
+	// Error explains a failed outcome.
+	Error string `json:"error,omitempty"`
 }
 
 // AlertContext identifies the process an alert is about, whatever the

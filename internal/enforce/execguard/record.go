@@ -1,0 +1,113 @@
+package execguard
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf/ringbuf"
+)
+
+// Layout of struct kill_record in bpf/execguard.h.
+const (
+	recordHeaderSize = 80
+	recAudit         = 1
+	recSignalErr     = 2
+)
+
+// KillRecord reports one exec that matched the deny set.
+type KillRecord struct {
+	KtimeNS uint64 // CLOCK_MONOTONIC at the check
+	PID     uint32 // thread id (after exec, the thread group leader's)
+	TGID    uint32
+	PPID    uint32 // the real parent's tgid
+	UID     uint32 // real uid of the new image's credentials
+	EUID    uint32 // effective uid (set-uid applied)
+	Comm    string // the new comm
+	// CgroupID is the task's cgroup v2 id.
+	CgroupID uint64
+	// Filename is the path the exec was asked for (bprm->filename), e.g.
+	// relative or through a symlink, or /dev/fd/N for execveat on an fd.
+	Filename string
+	// Dev and Ino identify the executed file, as InodeOf reports them.
+	Dev, Ino uint64
+	RuleID   uint32
+	// Audit is set when the rule only reports: the process runs on.
+	Audit bool
+	// SignalFailed is set when bpf_send_signal refused; the process runs on.
+	SignalFailed bool
+}
+
+// Killed reports whether the process was killed.
+func (r KillRecord) Killed() bool { return !r.Audit && !r.SignalFailed }
+
+// decodeKillRecord parses one ring-buffer record.
+func decodeKillRecord(b []byte) (KillRecord, error) {
+	if len(b) < recordHeaderSize {
+		return KillRecord{}, fmt.Errorf("execguard: kill record of %d bytes, shorter than its %d-byte header", len(b), recordHeaderSize)
+	}
+	le := binary.LittleEndian
+	r := KillRecord{
+		KtimeNS:  le.Uint64(b[0:]),
+		CgroupID: le.Uint64(b[8:]),
+		Dev:      le.Uint64(b[16:]),
+		Ino:      le.Uint64(b[24:]),
+		PID:      le.Uint32(b[32:]),
+		TGID:     le.Uint32(b[36:]),
+		PPID:     le.Uint32(b[40:]),
+		UID:      le.Uint32(b[44:]),
+		EUID:     le.Uint32(b[48:]),
+		RuleID:   le.Uint32(b[52:]),
+	}
+	flags := le.Uint32(b[56:])
+	r.Audit = flags&recAudit != 0
+	r.SignalFailed = flags&recSignalErr != 0
+	n := int(le.Uint16(b[60:]))
+	comm := b[64:80]
+	if i := bytes.IndexByte(comm, 0); i >= 0 {
+		comm = comm[:i]
+	}
+	r.Comm = string(comm)
+	if n >= filenameMax || recordHeaderSize+n > len(b) {
+		return KillRecord{}, fmt.Errorf("execguard: kill record filename length %d past the %d bytes present", n, len(b)-recordHeaderSize)
+	}
+	r.Filename = string(b[recordHeaderSize : recordHeaderSize+n])
+	return r, nil
+}
+
+// Run reads kill records until ctx is done or the guard is closed, calling
+// fn for each on Run's goroutine. A slow fn backs records up in the ring
+// buffer; the kernel counts those it cannot store (Stats.RingDrops). Run
+// must not be called twice.
+func (g *Guard) Run(ctx context.Context, fn func(KillRecord)) error {
+	if !g.running.CompareAndSwap(false, true) {
+		return errors.New("execguard: Run called twice")
+	}
+	// Flush is the one call that interrupts a blocked read without closing
+	// the reader (SetDeadline waits for the read's lock).
+	stop := context.AfterFunc(ctx, func() { g.reader.Flush() })
+	defer stop()
+	var rec ringbuf.Record
+	for {
+		err := g.reader.ReadInto(&rec)
+		switch {
+		case errors.Is(err, ringbuf.ErrClosed):
+			return nil
+		case errors.Is(err, ringbuf.ErrFlushed):
+			if ctx.Err() != nil {
+				return nil
+			}
+			continue
+		case err != nil:
+			return fmt.Errorf("execguard: read kill records: %w", err)
+		}
+		if r, err := decodeKillRecord(rec.RawSample); err != nil {
+			g.decodeErrors.Add(1)
+		} else {
+			fn(r)
+		}
+		g.received.Add(1) // after fn, so Received says the record was handled
+	}
+}

@@ -1,0 +1,275 @@
+package enforce
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/enforce/fanguard"
+)
+
+// pseudoFS are file systems nobody executes programs from; marking them
+// would only add permission events.
+var pseudoFS = map[string]bool{"proc": true, "sysfs": true, "cgroup": true, "cgroup2": true, "devpts": true,
+	"mqueue": true, "bpf": true, "tracefs": true, "debugfs": true, "securityfs": true, "pstore": true,
+	"configfs": true, "fusectl": true, "binfmt_misc": true, "autofs": true, "hugetlbfs": true, "rpc_pipefs": true,
+	"nsfs": true}
+
+// startFanotify opens the permission listener when a plan blocks execs or
+// opens, and marks the host (when allowed) and every container.
+func (e *Enforcer) startFanotify(ctx context.Context) error {
+	var needExec, needOpen bool
+	for _, p := range e.cfg.Plans {
+		needExec = needExec || p.Pre == MechFanotifyExec
+		needOpen = needOpen || p.Pre == MechFanotifyOpen
+	}
+	if !needExec && !needOpen {
+		return nil
+	}
+	g, err := fanguard.New(fanguard.Config{
+		Decide:     e.decideFan,
+		Timeout:    e.cfg.DecisionTimeout,
+		FailClosed: e.cfg.FailClosed,
+		Scope:      e.scopeOf,
+		OnFailure:  e.onFanFailure,
+	})
+	if err != nil {
+		return fmt.Errorf("exec and open blocking (fanotify permission events): %w", err)
+	}
+	for _, pid := range e.cfg.Protected {
+		g.Protect(pid)
+	}
+	e.fan = g
+	if needExec && e.cfg.HostExec {
+		for _, m := range execMounts("/proc/self/mountinfo") {
+			if err := g.WatchExecMount(m); err != nil {
+				e.noteMarkError(m, err)
+			}
+		}
+	}
+	if needOpen {
+		for _, p := range e.openPaths() {
+			if err := g.WatchOpen(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				e.noteMarkError(p, err)
+			}
+		}
+	}
+	e.cgroups.subscribe(func(cg uint64, id string, added bool) {
+		if added {
+			e.markContainer(cg, needExec, needOpen)
+		}
+	})
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		g.Run(ctx)
+	}()
+	return nil
+}
+
+// markContainer marks a container's mounts for exec decisions and its
+// protected files for open decisions, through one of its processes' view
+// of its own mount namespace.
+func (e *Enforcer) markContainer(cg uint64, exec, open bool) {
+	pid := e.cgroups.firstPID(cg)
+	if pid == 0 {
+		return
+	}
+	root := "/proc/" + strconv.Itoa(int(pid)) + "/root"
+	if exec {
+		for _, m := range execMounts("/proc/" + strconv.Itoa(int(pid)) + "/mountinfo") {
+			if err := e.fan.WatchExecMount(path.Join(root, m)); err != nil {
+				e.noteMarkError(root+m, err)
+			}
+		}
+	}
+	if open {
+		for _, p := range e.openPaths() {
+			if err := e.fan.WatchOpen(root + p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				e.noteMarkError(root+p, err)
+			}
+		}
+	}
+	e.stats.markedContainers.Add(1)
+}
+
+func (e *Enforcer) noteMarkError(what string, err error) {
+	e.stats.markErrors.Add(1)
+	e.logf("enforce: cannot watch %s: %v", what, err)
+}
+
+func (e *Enforcer) openPaths() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range e.cfg.Plans {
+		for _, f := range p.OpenPaths {
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// execMounts lists the mount points of a mountinfo file whose file system
+// can hold programs.
+func execMounts(mountinfo string) []string {
+	b, err := os.ReadFile(mountinfo)
+	if err != nil {
+		return nil
+	}
+	return parseExecMounts(b)
+}
+
+// parseExecMounts reads mountinfo lines ("id parent major:minor root
+// mountpoint options [optional...] - fstype source superoptions") and
+// returns the mount points that are not pseudo file systems or noexec.
+// Malformed lines are skipped.
+func parseExecMounts(b []byte) []string {
+	var out []string
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		sep := -1
+		for i, f := range fields {
+			if f == "-" {
+				sep = i
+				break
+			}
+		}
+		if len(fields) < 6 || sep < 6 || sep+1 >= len(fields) {
+			continue
+		}
+		mp, fstype := unescapeMount(fields[4]), fields[sep+1]
+		if pseudoFS[fstype] || hasOption(fields[5], "noexec") || seen[mp] || !strings.HasPrefix(mp, "/") {
+			continue
+		}
+		seen[mp] = true
+		out = append(out, mp)
+	}
+	return out
+}
+
+func hasOption(opts, want string) bool {
+	for _, o := range strings.Split(opts, ",") {
+		if o == want {
+			return true
+		}
+	}
+	return false
+}
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// decideFan answers a fanotify permission event.
+func (e *Enforcer) decideFan(r *fanguard.Request) fanguard.Verdict {
+	if e.failDecisions.Load() {
+		panic("enforce: decision failure injected by a test")
+	}
+	now := monotonicNow()
+	switch r.Kind {
+	case fanguard.Exec:
+		x := PendingExec{PID: r.PID, TID: r.TID, Exe: r.Path, Timestamp: now}
+		if e.kexec != nil {
+			if p, ok := e.kexec.Pending(r.TID); ok {
+				x.Argv = p.Argv
+				if strings.HasPrefix(p.Filename, "/") {
+					x.Filename = p.Filename
+				} else if p.Filename != "" {
+					x.Filename = p.Filename // relative: only its base name matters
+				}
+			}
+		}
+		v := e.DecideExec(x)
+		return fanguard.Verdict{Allow: v.Allow, Cacheable: v.Cacheable}
+	case fanguard.Open:
+		v := e.DecideOpen(PendingOpen{PID: r.PID, TID: r.TID, Path: r.Path, Timestamp: now})
+		return fanguard.Verdict{Allow: v.Allow, Cacheable: v.Cacheable}
+	}
+	return fanguard.Verdict{Allow: true}
+}
+
+// scopeOf keys cached verdicts by the process's cgroup: a verdict for a
+// program in one container is not reused in another.
+func (e *Enforcer) scopeOf(pid uint32) uint64 {
+	env := e.cfg.Detector.Env()
+	if env.Table != nil {
+		if p, ok := env.Table.Get(pid); ok {
+			return p.CgroupID
+		}
+	}
+	return 0
+}
+
+// onFanFailure reports a decision that could not be made: the operation
+// was allowed (fail-open) or denied (fail-closed) without the rules.
+func (e *Enforcer) onFanFailure(f fanguard.Failure) {
+	outcome := "fail-open"
+	if f.Allowed {
+		e.stats.failOpen.Add(1)
+	} else {
+		outcome = "fail-closed"
+		e.stats.failClosed.Add(1)
+	}
+	var what, file string
+	var pid uint32
+	if f.Request != nil {
+		what, file, pid = f.Request.Kind.String(), f.Request.Path, f.Request.PID
+		if f.Allowed {
+			// The operation goes ahead unjudged. If a rule matches it, the
+			// detector says so, marked fail-open, without acting: failing
+			// open means the operation is allowed.
+			e.decisions.record(decisionKey{tid: f.Request.TID}, monotonicNow())
+		}
+	}
+	msg := fmt.Sprintf("enforcement decision failed (%s): %s of %s by pid %d was %s without evaluating the rules",
+		f.Reason, what, file, pid, map[bool]string{true: "allowed", false: "denied"}[f.Allowed])
+	if f.Err != nil {
+		msg += ": " + f.Err.Error()
+	}
+	e.emitSystemAlert("Vigil enforcement decision failed", "Error", msg,
+		&detect.Enforcement{Action: "block", Mode: "enforce", Outcome: outcome, Mechanism: "fanotify", Error: f.Reason.String()},
+		map[string]any{"vigil.reason": f.Reason.String(), "proc.pid": pid, "fd.name": file})
+}
+
+// emitSystemAlert sends an alert about Vigil itself.
+func (e *Enforcer) emitSystemAlert(rule, priority, output string, en *detect.Enforcement, fields map[string]any) {
+	if e.cfg.Emit == nil {
+		return
+	}
+	host := ""
+	if env := e.cfg.Detector.Env(); env != nil {
+		host = env.Hostname
+	}
+	e.cfg.Emit(&detect.Alert{Time: time.Now().UTC(), Rule: rule, Priority: priority, Source: "vigil", Hostname: host,
+		Output: output, Tags: []string{"vigil", "enforcement"}, OutputFields: fields, Enforcement: en})
+}

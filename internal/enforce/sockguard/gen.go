@@ -1,0 +1,5 @@
+package sockguard
+
+// The eBPF object and its Go bindings are generated and committed, so a
+// plain `go build` needs no clang. Regenerate with `make generate`.
+//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 sockguard ../../../bpf/sockguard.bpf.c -- -I../../../bpf
