@@ -18,14 +18,37 @@ const DefaultPath = "/etc/vigil/vigil.yaml"
 
 // Config is the whole configuration. docs/config.md documents every key.
 type Config struct {
-	Rules          []string  `yaml:"rules"`
-	WithDefaults   bool      `yaml:"with_defaults"`
-	Strict         bool      `yaml:"strict"`
-	RingBufferSize int       `yaml:"ring_buffer_size"`
-	Shards         int       `yaml:"shards"`
-	MetricsAddr    string    `yaml:"metrics_addr"`
-	RateLimit      RateLimit `yaml:"rate_limit"`
-	Outputs        Outputs   `yaml:"outputs"`
+	Rules        []string `yaml:"rules"`
+	WithDefaults bool     `yaml:"with_defaults"`
+	// ExperimentalRules adds the embedded experimental rules to the defaults.
+	ExperimentalRules bool            `yaml:"experimental_rules"`
+	Strict            bool            `yaml:"strict"`
+	RingBufferSize    int             `yaml:"ring_buffer_size"`
+	Shards            int             `yaml:"shards"`
+	MetricsAddr       string          `yaml:"metrics_addr"`
+	LogFormat         string          `yaml:"log_format"`
+	LogLevel          string          `yaml:"log_level"`
+	Reload            Reload          `yaml:"reload"`
+	KernelDropAlert   KernelDropAlert `yaml:"kernel_drop_alert"`
+	RateLimit         RateLimit       `yaml:"rate_limit"`
+	Outputs           Outputs         `yaml:"outputs"`
+	Enforcement       Enforcement     `yaml:"enforcement"`
+	VulnWatch         VulnWatch       `yaml:"vuln_watch"`
+}
+
+// Reload is how the agent notices changed rules and configuration (it
+// always reloads on SIGHUP).
+type Reload struct {
+	Watch    bool     `yaml:"watch"`
+	Debounce Duration `yaml:"debounce"`
+}
+
+// KernelDropAlert raises an alert when the kernel loses too many events.
+type KernelDropAlert struct {
+	Enabled  bool     `yaml:"enabled"`
+	Ratio    float64  `yaml:"ratio"`
+	Window   Duration `yaml:"window"`
+	Interval Duration `yaml:"interval"`
 }
 
 // RateLimit is the per-rule alert flood control.
@@ -153,8 +176,14 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 func Default() *Config {
 	q := Queue{QueueSize: 4096, MaxRetries: 5, InitialBackoff: Duration(100 * time.Millisecond), MaxBackoff: Duration(10 * time.Second)}
 	return &Config{
-		RingBufferSize: 8 << 20,
-		RateLimit:      RateLimit{Rate: 10, Burst: 100, Window: Duration(time.Minute)},
+		RingBufferSize:  8 << 20,
+		LogFormat:       "text",
+		LogLevel:        "info",
+		Reload:          Reload{Watch: true, Debounce: Duration(500 * time.Millisecond)},
+		KernelDropAlert: KernelDropAlert{Enabled: true, Ratio: 0.01, Window: Duration(time.Minute), Interval: Duration(10 * time.Second)},
+		RateLimit:       RateLimit{Rate: 10, Burst: 100, Window: Duration(time.Minute)},
+		Enforcement:     defaultEnforcement(),
+		VulnWatch:       defaultVulnWatch(),
 		Outputs: Outputs{
 			Stdout:  Stdout{Enabled: true, Format: "json", Queue: q},
 			File:    File{Path: "/var/log/vigil/alerts.json", MaxSizeMB: 100, MaxFiles: 5, Queue: q},

@@ -5,6 +5,10 @@ import (
 	"fmt"
 )
 
+// MaxDropAlertSamples bounds kernel_drop_alert.window / interval: the
+// counters are sampled every interval and kept for one window.
+const MaxDropAlertSamples = 3600
+
 // Validate checks values the types cannot: ranges, enumerations, and the
 // settings an enabled output needs. It reports every problem at once.
 func (c *Config) Validate() error {
@@ -17,6 +21,29 @@ func (c *Config) Validate() error {
 	}
 	if c.Shards < 0 {
 		bad("shards", "must not be negative")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		bad("log_format", "%q: want text or json", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "%q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.Reload.Debounce < 0 {
+		bad("reload.debounce", "must not be negative")
+	}
+	if d := c.KernelDropAlert; d.Enabled {
+		if d.Ratio <= 0 || d.Ratio > 1 {
+			bad("kernel_drop_alert.ratio", "%g is not in (0, 1]", d.Ratio)
+		}
+		if d.Interval <= 0 || d.Window < d.Interval {
+			bad("kernel_drop_alert", "want interval > 0 and window >= interval")
+		} else if d.Window/d.Interval > MaxDropAlertSamples {
+			bad("kernel_drop_alert", "window / interval is %d; at most %d samples are kept", d.Window/d.Interval, MaxDropAlertSamples)
+		}
 	}
 	if rl := c.RateLimit; rl.Enabled {
 		if rl.Rate < 0 || rl.Burst < 1 || rl.Window <= 0 {
@@ -81,5 +108,7 @@ func (c *Config) Validate() error {
 			bad("outputs.kafka.key", "%q: want hostname or container_id", o.Kafka.Key)
 		}
 	}
+	c.Enforcement.validate(bad)
+	c.VulnWatch.validate(bad)
 	return errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/rules/compile"
@@ -12,7 +13,7 @@ import (
 // the context block) is resolved once, in newAlertBuilder.
 type alertBuilder struct {
 	env          *fields.Env
-	placeholders map[*Rule][]compile.Placeholder[*fields.Context]
+	placeholders atomic.Pointer[placeholderMap] // see setProgram
 	cmdline      fields.Field
 	user         fields.Field
 	container    fields.Field
@@ -35,19 +36,16 @@ func newAlertBuilder(p *Program, env *fields.Env) *alertBuilder {
 		return f
 	}
 	b := &alertBuilder{
-		env:          env,
-		placeholders: map[*Rule][]compile.Placeholder[*fields.Context]{},
-		cmdline:      must("proc.cmdline"),
-		user:         must("user.name"),
-		container:    must("container.id"),
-		contName:     must("container.name"),
-		image:        must("container.image"),
-		podName:      must("k8s.pod.name"),
-		namespace:    must("k8s.ns.name"),
+		env:       env,
+		cmdline:   must("proc.cmdline"),
+		user:      must("user.name"),
+		container: must("container.id"),
+		contName:  must("container.name"),
+		image:     must("container.image"),
+		podName:   must("k8s.pod.name"),
+		namespace: must("k8s.ns.name"),
 	}
-	for _, r := range p.Rules() {
-		b.placeholders[r] = r.Output.Placeholders()
-	}
+	b.setProgram(p, nil)
 	return b
 }
 
@@ -70,7 +68,7 @@ func (b *alertBuilder) build(c *fields.Context, r *Rule, buf []byte) (*Alert, []
 	if a.Tags == nil {
 		a.Tags = []string{}
 	}
-	for _, p := range b.placeholders[r] {
+	for _, p := range b.placeholdersOf(r) {
 		a.OutputFields[p.Name] = value(p, c)
 	}
 	a.Context = b.context(c)

@@ -23,17 +23,23 @@ type Config struct {
 	// It returns false for an alert it dropped. Nil discards alerts,
 	// which still count as matches.
 	Emit func(*Alert) bool
+	// Latency, if not nil, records the time from each matching event's
+	// kernel timestamp to its alert being handed to Emit.
+	Latency *Latency
 }
 
 // Detector evaluates a program on events. Handle is safe for concurrent
-// use by distinct shards.
+// use by distinct shards. SetProgram replaces the program while events
+// flow (see swap.go).
 type Detector struct {
-	prog    *Program
+	cur     atomic.Pointer[loaded]
 	env     *fields.Env
-	types   *typeIndex
 	emit    func(*Alert) bool
+	latency *Latency
 	workers []*worker
 	alerts  *alertBuilder
+	counts  matchCounts
+	reactor atomic.Pointer[reactorBox] // see react.go
 
 	// spare serves shard numbers beyond Shards and Evaluate, under a lock.
 	spareMu sync.Mutex
@@ -43,6 +49,7 @@ type Detector struct {
 // worker is one shard's private state. Workers are separate allocations
 // so that their counters do not share cache lines.
 type worker struct {
+	program programRef
 	ctx     fields.Context
 	matched []*Rule
 	buf     []byte
@@ -62,13 +69,13 @@ func New(cfg Config) *Detector {
 		n = runtime.NumCPU()
 	}
 	d := &Detector{
-		prog:   cfg.Program,
-		env:    env,
-		types:  newTypeIndex(cfg.Program),
-		emit:   cfg.Emit,
-		alerts: newAlertBuilder(cfg.Program, env),
-		spare:  newWorker(),
+		env:     env,
+		emit:    cfg.Emit,
+		latency: cfg.Latency,
+		alerts:  newAlertBuilder(cfg.Program, env),
+		spare:   newWorker(),
 	}
+	d.cur.Store(&loaded{prog: cfg.Program, types: newTypeIndex(cfg.Program)})
 	for range n {
 		d.workers = append(d.workers, newWorker())
 	}
@@ -100,6 +107,10 @@ func (d *Detector) handle(w *worker, id int, ev *event.Event) {
 		var a *Alert
 		a, w.buf = d.alerts.build(&w.ctx, r, w.buf)
 		w.alerts.Add(1)
+		if !d.react(&w.ctx, r, a) {
+			continue
+		}
+		d.latency.Observe(ev.Timestamp)
 		if d.emit != nil && !d.emit(a) {
 			w.dropped.Add(1)
 		}
@@ -114,7 +125,10 @@ func (d *Detector) match(w *worker, id int, ev *event.Event) bool {
 	n := w.events.Add(1)
 	num := (n-1)*uint64(len(d.workers)+1) + uint64(id) + 1
 	w.ctx.Reset(d.env, ev, num)
-	w.matched = d.prog.Match(&w.ctx, d.types.of(ev), w.matched[:0])
+	// One program for the whole evaluation, even when SetProgram swaps it
+	// meanwhile.
+	l := w.program.acquire(&d.cur)
+	w.matched = l.prog.Match(&w.ctx, l.types.of(ev), w.matched[:0])
 	return len(w.matched) > 0
 }
 
@@ -142,7 +156,8 @@ type Stats struct {
 	Events  uint64 // events evaluated
 	Alerts  uint64 // rule matches turned into alerts
 	Dropped uint64 // alerts the emitter refused
-	// Rules holds every enabled rule's match count, in load order.
+	// Rules holds every enabled rule's match count, in load order. Counts
+	// carry over by rule name across SetProgram.
 	Rules []RuleStats
 }
 
@@ -155,15 +170,11 @@ type RuleStats struct {
 // Stats returns the counters. It allocates; it is for reporting.
 func (d *Detector) Stats() Stats {
 	var s Stats
-	for _, w := range append([]*worker{d.spare}, d.workers...) {
+	for _, w := range d.allWorkers() {
 		s.Events += w.events.Load()
 		s.Alerts += w.alerts.Load()
 		s.Dropped += w.dropped.Load()
 	}
-	for _, r := range d.prog.Rules() {
-		if r.Enabled {
-			s.Rules = append(s.Rules, RuleStats{Name: r.Name, Matches: r.Matches()})
-		}
-	}
+	s.Rules = d.ruleStats()
 	return s
 }

@@ -13,6 +13,11 @@ import (
 // stdio fields, or through fd.* and evt.arg on event types whose fd the
 // event itself does not describe.
 
+// fdNamedArgs are the evt.arg.NAME arguments of generic syscalls whose
+// rendering consults the process's fd table.
+var fdNamedArgs = map[string]bool{"fd": true, "oldfd": true, "newfd": true, "group_fd": true,
+	"res": true, "res_or_fd": true, "fds": true, "fd1": true, "fd2": true}
+
 // needsFDTable reports whether r reads the fd table.
 func needsFDTable(r *Rule) bool {
 	var stdio, fd bool
@@ -20,6 +25,10 @@ func needsFDTable(r *Rule) bool {
 		switch {
 		case strings.HasPrefix(name, "proc.stdin.") || strings.HasPrefix(name, "proc.stdout.") || strings.HasPrefix(name, "proc.stderr."):
 			stdio = true
+		case strings.HasPrefix(name, "evt.arg."):
+			// A named argument needs the table only if it renders an fd;
+			// request, sig, cmd, uid, mode and paths come with the event.
+			fd = fd || fdNamedArgs[strings.TrimPrefix(name, "evt.arg.")]
 		case strings.HasPrefix(name, "fd.") || strings.HasPrefix(name, "evt.arg"):
 			fd = true
 		}

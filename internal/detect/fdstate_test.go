@@ -19,6 +19,8 @@ func TestFDTableSyscalls(t *testing.T) {
 		{rule("val", "evt.type = execve and proc.name = val(proc.stdout.name)"), true},
 		{rule("write", "evt.type = write and fd.typechar = 4"), true},
 		{rule("close", "evt.type = close and not evt.arg.fd contains tmp"), true},
+		{rule("ptrace", "evt.type = ptrace and evt.arg.request = PTRACE_ATTACH"), false},
+		{rule("kill", "evt.type = kill and evt.arg.sig = SIGKILL and evt.arg[1] = 9"), true},
 		{"- rule: out\n  desc: d\n  condition: evt.type = execve\n  output: \"%proc.stderr.name\"\n  priority: notice\n", true},
 		{"- rule: off\n  desc: d\n  condition: evt.type = execve and proc.stdin.type = ipv4\n  output: x\n  priority: notice\n  enabled: false\n", false},
 	} {

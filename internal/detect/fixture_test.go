@@ -3,8 +3,11 @@ package detect
 import (
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vigilsec/vigil/internal/syscalls"
 )
 
 // repoFile returns the path of a file relative to the repository root.
@@ -45,10 +48,26 @@ func TestDefaultRulesFixture(t *testing.T) {
 		}
 	}
 	for _, r := range rs.Program.Rules() {
-		if !covered[r.Name] {
+		if !covered[r.Name] && fixtureExpressible(r) {
 			t.Errorf("no fixture test fires %q", r.Name)
 		}
 	}
+}
+
+// fixtureExpressible says whether a fixture can describe an event that
+// fires r: fixtures have no containers and no arguments of the generic
+// syscalls, so rules about containers (not tagged host) or on generic
+// syscalls are proven on real events by test/e2e/rules instead.
+func fixtureExpressible(r *Rule) bool {
+	if !slices.Contains(r.Tags, "host") {
+		return false
+	}
+	for _, name := range r.Types.Names() {
+		if syscalls.HandlerFor(name) == syscalls.Generic {
+			return false
+		}
+	}
+	return true
 }
 
 func TestFixtureFailuresAreReported(t *testing.T) {

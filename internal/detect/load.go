@@ -29,6 +29,9 @@ type LoadOptions struct {
 	// Defaults loads the embedded default rules before Paths even when
 	// Paths are given, so that they can amend the defaults.
 	Defaults bool
+	// Experimental adds the embedded experimental rules after the stable
+	// defaults (and before Paths), whenever the defaults load.
+	Experimental bool
 	// Strict makes fields Vigil does not know an error instead of a
 	// reason to skip the rule.
 	Strict bool
@@ -60,7 +63,11 @@ type RuleSet struct {
 func Load(opts LoadOptions) (*RuleSet, error) {
 	l := loader.New(loader.Options{})
 	if len(opts.Paths) == 0 || opts.Defaults {
-		for _, name := range defaultrules.Files() {
+		names := defaultrules.Files()
+		if opts.Experimental {
+			names = append(names, defaultrules.ExperimentalFiles()...)
+		}
+		for _, name := range names {
 			data, err := fs.ReadFile(defaultrules.FS, name)
 			if err != nil {
 				return nil, err

@@ -18,7 +18,10 @@ import (
 	"github.com/vigilsec/vigil/internal/agent"
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/dropalert"
+	"github.com/vigilsec/vigil/internal/enforce"
 	"github.com/vigilsec/vigil/internal/outputs"
+	"github.com/vigilsec/vigil/internal/reload"
 )
 
 // Sources are the stages to read. Any of them may be nil.
@@ -30,6 +33,17 @@ type Sources struct {
 	Containers func() container.Stats
 	// Outputs are the per-output counters.
 	Outputs func() []outputs.Stats
+	// Latency is the pipeline latency histogram, kernel timestamp to
+	// alert handed to the outputs.
+	Latency func() detect.LatencySnapshot
+	// Reload reports reloads of rules and configuration.
+	Reload func() reload.Stats
+	// Syscalls lists the syscalls the kernel filter captures now.
+	Syscalls func() []string
+	// DropAlert reports the kernel drop monitor.
+	DropAlert func() dropalert.Stats
+	// Enforcement reports rule actions; nil when nothing enforces.
+	Enforcement func() *enforce.Status
 }
 
 var (
@@ -47,6 +61,24 @@ var (
 		"Events waiting in a shard's queue.", []string{"shard"}, nil)
 	descProcesses = prometheus.NewDesc("vigil_process_table_entries",
 		"Processes in the process table.", nil, nil)
+	descFDs = prometheus.NewDesc("vigil_fd_table_entries",
+		"File descriptors in the fd tables of live processes (0 when no rule needs fd tables).", nil, nil)
+	descFDsDropped = prometheus.NewDesc("vigil_fd_table_dropped_total",
+		"New fds left out of a process's fd table because it was full.", nil, nil)
+	descLatency = prometheus.NewDesc("vigil_pipeline_latency_seconds",
+		"Time from an event's kernel timestamp to its alert being handed to the outputs (the rate limiter first, when enabled); one observation per alert.", nil, nil)
+	descReloads = prometheus.NewDesc("vigil_reload_total",
+		"Reloads of rules and configuration (SIGHUP or file change) by result: success, or failure (the running rules stayed).", []string{"result"}, nil)
+	descReloadLast = prometheus.NewDesc("vigil_reload_last_success_timestamp_seconds",
+		"When the running rules were loaded: at start or by the last successful reload.", nil, nil)
+	descRulesLoaded = prometheus.NewDesc("vigil_rules_loaded",
+		"Enabled rules in the running rule set.", nil, nil)
+	descFilter = prometheus.NewDesc("vigil_kernel_filter_syscalls",
+		"Syscalls the kernel filter captures now (1 per syscall); it follows the loaded rules.", []string{"syscall"}, nil)
+	descDropAlerts = prometheus.NewDesc("vigil_kernel_drop_alerts_total",
+		"Alerts raised because kernel drops exceeded kernel_drop_alert.ratio.", nil, nil)
+	descDropChecks = prometheus.NewDesc("vigil_kernel_drop_checks_total",
+		"Times the kernel drop ratio was checked (every kernel_drop_alert.interval).", nil, nil)
 	descRuleMatches = prometheus.NewDesc("vigil_rule_matches_total",
 		"Times each rule matched an event.", []string{"rule"}, nil)
 	descContainerLookups = prometheus.NewDesc("vigil_container_lookups_total",
@@ -71,7 +103,8 @@ type collector struct{ src Sources }
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descEvents, descDecodeErrors, descKernelDrops, descPipelineDrops,
 		descProcessed, descQueueDepth, descProcesses, descRuleMatches, descAlerts, descOutputAlerts,
-		descContainerLookups, descContainerFetches, descContainerWatchErrors, descContainers} {
+		descContainerLookups, descContainerFetches, descContainerWatchErrors, descContainers,
+		descFDs, descFDsDropped, descLatency, descReloads, descReloadLast, descRulesLoaded, descFilter, descDropAlerts, descDropChecks} {
 		ch <- d
 	}
 }
@@ -99,7 +132,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descQueueDepth, float64(sh.QueueDepth), shard)
 		}
 		gauge(descProcesses, float64(st.Table.Entries))
+		gauge(descFDs, float64(st.Table.FDs))
+		counter(descFDsDropped, st.Table.FDsDropped)
 	}
+	c.collectLive(ch, counter, gauge)
 	if c.src.Containers != nil {
 		st := c.src.Containers()
 		counter(descContainerLookups, st.NotYetKnown, "not_yet_known")
@@ -133,6 +169,33 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// collectLive reports what changes with reloads and the alert path's
+// latency.
+func (c collector) collectLive(ch chan<- prometheus.Metric, counter func(*prometheus.Desc, uint64, ...string),
+	gauge func(*prometheus.Desc, float64, ...string)) {
+	if c.src.Latency != nil {
+		s := c.src.Latency()
+		ch <- prometheus.MustNewConstHistogram(descLatency, s.Count, s.Sum, s.Buckets)
+	}
+	if c.src.Reload != nil {
+		s := c.src.Reload()
+		counter(descReloads, s.Successes, "success")
+		counter(descReloads, s.Failures, "failure")
+		gauge(descReloadLast, float64(s.LastSuccess.UnixNano())/1e9)
+		gauge(descRulesLoaded, float64(s.RulesLoaded))
+	}
+	if c.src.Syscalls != nil {
+		for _, name := range c.src.Syscalls() {
+			gauge(descFilter, 1, name)
+		}
+	}
+	if c.src.DropAlert != nil {
+		s := c.src.DropAlert()
+		counter(descDropAlerts, s.Alerts)
+		counter(descDropChecks, s.Checks)
+	}
+}
+
 // Handler returns an HTTP handler serving /metrics (Vigil's metrics plus
 // the Go runtime's and the process's own CPU and memory), /healthz and
 // /readyz.
@@ -144,6 +207,10 @@ func Handler(src Sources) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	ok := func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }
+	if src.Enforcement != nil {
+		reg.MustRegister(enforcementCollector{src.Enforcement})
+		mux.HandleFunc("/enforce/status", enforcementStatus(src.Enforcement))
+	}
 	mux.HandleFunc("/healthz", ok)
 	mux.HandleFunc("/readyz", ok)
 	return mux

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/vigilsec/vigil/internal/config"
+	"github.com/vigilsec/vigil/internal/sensor"
+)
+
+// newLogger returns the agent's structured logger on w. format and level
+// are validated by the configuration.
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Capabilities that stand in for root on kernels with CAP_BPF (5.8+).
+const (
+	capPerfmon = 38
+	capBPF     = 39
+)
+
+// preflight checks what the agent cannot run without and logs every
+// kernel feature found or missing. Each refusal is one line naming the
+// condition.
+func preflight(log *slog.Logger) error {
+	if uid := os.Geteuid(); uid != 0 && !hasCaps(capBPF, capPerfmon) {
+		return fmt.Errorf("not starting: vigil run needs root, or CAP_BPF and CAP_PERFMON, to load eBPF programs (running as uid %d without them)", uid)
+	}
+	var missing []string
+	for _, f := range sensor.ProbeFeatures() {
+		switch {
+		case f.Available:
+			log.Info("kernel feature found", "feature", f.Name, "required", f.Required)
+		case f.Required:
+			log.Error("kernel feature missing", "feature", f.Name, "required", true, "detail", f.Detail)
+			missing = append(missing, f.Name+" ("+f.Detail+")")
+		default:
+			log.Info("kernel feature missing; what needs it is off", "feature", f.Name, "detail", f.Detail)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("not starting: this kernel lacks what the sensor requires: %s", strings.Join(missing, "; "))
+	}
+	return nil
+}
+
+// hasCaps reports whether the process holds every capability in its
+// effective set.
+func hasCaps(caps ...uint) bool {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if hex, ok := strings.CutPrefix(sc.Text(), "CapEff:"); ok {
+			eff, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			if err != nil {
+				return false
+			}
+			for _, c := range caps {
+				if eff&(1<<c) == 0 {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// logOutputs logs one line per enabled output with where it sends, without
+// secrets (headers are not logged, URL passwords are redacted).
+func logOutputs(log *slog.Logger, o config.Outputs) {
+	out := func(name string, enabled bool, args ...any) {
+		if enabled {
+			log.Info("output enabled", append([]any{"output", name}, args...)...)
+		}
+	}
+	out("stdout", o.Stdout.Enabled, "format", o.Stdout.Format)
+	out("file", o.File.Enabled, "path", o.File.Path)
+	out("syslog", o.Syslog.Enabled, "network", o.Syslog.Network, "address", o.Syslog.Address)
+	out("program", o.Program.Enabled, "command", o.Program.Command)
+	out("http", o.HTTP.Enabled, "url", redact(o.HTTP.URL))
+	out("nats", o.NATS.Enabled, "url", redact(o.NATS.URL), "jetstream", o.NATS.JetStream)
+	out("kafka", o.Kafka.Enabled, "brokers", strings.Join(o.Kafka.Brokers, ","), "topic", o.Kafka.Topic)
+}
+
+func redact(raw string) string {
+	var parts []string
+	for _, s := range strings.Split(raw, ",") {
+		if u, err := url.Parse(strings.TrimSpace(s)); err == nil {
+			s = u.Redacted()
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,167 @@
+package reload
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/config"
+	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/outputs"
+)
+
+// fileOutputs builds dispatchers with the file output only, as the agent
+// would from the configuration.
+func fileOutputs(o config.Outputs) (*outputs.Dispatcher, error) {
+	var qs []*outputs.Queue
+	if o.File.Enabled {
+		s, err := outputs.NewFileSink(outputs.FileConfig{Path: o.File.Path})
+		if err != nil {
+			return nil, err
+		}
+		qs = append(qs, outputs.NewQueue("file", s, outputs.QueueConfig{Size: o.File.QueueSize}))
+	}
+	return outputs.NewDispatcher(qs...), nil
+}
+
+func fileConfig(path string) *config.Config {
+	c := config.Default()
+	c.Outputs.Stdout.Enabled = false
+	c.Outputs.File.Enabled = true
+	c.Outputs.File.Path = path
+	c.Outputs.File.QueueSize = 1 << 16
+	return c
+}
+
+func countLines(t *testing.T, path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		n++
+	}
+	return n
+}
+
+// TestAlertsSwapLosesNothing switches the file output between two files
+// while four goroutines emit: every alert is written to exactly one of
+// them, and the counters carry over by output name.
+func TestAlertsSwapLosesNothing(t *testing.T) {
+	dir := t.TempDir()
+	paths := []string{filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")}
+	al, err := NewAlerts(fileConfig(paths[0]), fileOutputs, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const emitters, each = 4, 5000
+	var accepted atomic.Uint64
+	var wg sync.WaitGroup
+	for g := range emitters {
+		wg.Go(func() {
+			for i := range each {
+				if al.Emit(&detect.Alert{Rule: "r", Output: fmt.Sprintf("%d-%d", g, i), Tags: []string{}}) {
+					accepted.Add(1)
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	swaps := 0
+	for running := true; running; swaps++ {
+		p, err := al.Prepare(fileConfig(paths[(swaps+1)%2]))
+		if err != nil || p == nil {
+			t.Fatalf("prepare: %v %v", p, err)
+		}
+		p.Commit()
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+	}
+	if err := al.Close(); err != nil {
+		t.Fatal(err)
+	}
+	total := countLines(t, paths[0]) + countLines(t, paths[1])
+	if accepted.Load() != emitters*each || total != emitters*each {
+		t.Errorf("%d accepted, %d written, of %d after %d swaps", accepted.Load(), total, emitters*each, swaps)
+	}
+	st := al.Stats()
+	if len(st) != 1 || st[0].Output != "file" || st[0].Sent != emitters*each || st[0].Dropped != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if e := al.EmitterStats(); e.Emitted != emitters*each || e.Written != emitters*each {
+		t.Errorf("emitter stats %+v", e)
+	}
+}
+
+// TestAlertsRateLimitOnly changes only the rate limit: the dispatcher is
+// kept (no reconnect), the old limiter reports what it suppressed, and
+// the suppressed count carries over.
+func TestAlertsRateLimitOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.json")
+	c := fileConfig(path)
+	c.RateLimit = config.RateLimit{Enabled: true, Rate: 0, Burst: 2, Window: config.Duration(time.Hour)}
+	al, err := NewAlerts(c, fileOutputs, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := al.Prepare(c); p != nil || err != nil {
+		t.Fatalf("unchanged configuration prepared %v %v", p, err)
+	}
+	for range 5 {
+		al.Emit(&detect.Alert{Rule: "r", Tags: []string{}})
+	}
+	before := al.cur.Load().disp
+	c2 := *c
+	c2.RateLimit.Burst = 3
+	p, err := al.Prepare(&c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Commit()
+	if al.cur.Load().disp != before {
+		t.Error("the outputs were rebuilt for a rate limit change")
+	}
+	for range 5 {
+		al.Emit(&detect.Alert{Rule: "r", Tags: []string{}})
+	}
+	if got := al.Suppressed(); got != 5 {
+		t.Errorf("suppressed %d, want 3 + 2", got)
+	}
+	al.Close()
+	// 2 + 3 passed, plus one summary from each limiter.
+	if n := countLines(t, path); n != 7 {
+		t.Errorf("%d lines written", n)
+	}
+	if st := al.Stats(); len(st) != 1 || st[0].Sent != 7 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestAlertsPrepareFailureKeepsRunning: outputs that cannot start leave
+// the running path as it was.
+func TestAlertsPrepareFailureKeepsRunning(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.json")
+	al, err := NewAlerts(fileConfig(path), fileOutputs, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := al.Prepare(fileConfig(filepath.Join(t.TempDir(), "missing-dir", "x.json"))); err == nil {
+		t.Fatal("an unwritable file output was prepared")
+	}
+	al.Emit(&detect.Alert{Rule: "r", Tags: []string{}})
+	al.Close()
+	if n := countLines(t, path); n != 1 {
+		t.Errorf("%d lines", n)
+	}
+}

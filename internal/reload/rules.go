@@ -1,0 +1,141 @@
+package reload
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/vigilsec/vigil/internal/config"
+	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/rules/lang"
+)
+
+// RulesError is a rule set that must not run: it has errors, or no rule
+// is enabled.
+type RulesError struct {
+	// Errors are the error diagnostics, each at its file:line:col.
+	Errors lang.Diagnostics
+	// NoneEnabled is set when the rules load but none is enabled.
+	NoneEnabled bool
+}
+
+func (e *RulesError) Error() string {
+	if e.NoneEnabled {
+		return "no enabled rules to run"
+	}
+	msg := e.Errors[0].String()
+	if n := len(e.Errors) - 1; n > 0 {
+		msg += fmt.Sprintf(" (and %d more errors)", n)
+	}
+	return msg
+}
+
+// LoadRules reads and compiles the rules cfg names. It fails on files it
+// cannot read, on any error diagnostic (a *RulesError), and when no rule
+// is enabled: the agent never runs, or switches to, a rule set that is
+// partly broken.
+func LoadRules(cfg *config.Config) (*detect.RuleSet, error) {
+	rs, err := detect.Load(detect.LoadOptions{Paths: cfg.Rules, Defaults: cfg.WithDefaults, Strict: cfg.Strict,
+		Experimental: cfg.ExperimentalRules})
+	if err != nil {
+		return nil, err
+	}
+	if rs.Diagnostics.HasErrors() {
+		var errs lang.Diagnostics
+		for _, d := range rs.Diagnostics {
+			if d.Severity == lang.SeverityError {
+				errs = append(errs, d)
+			}
+		}
+		return rs, &RulesError{Errors: errs}
+	}
+	if EnabledRules(rs) == 0 {
+		return rs, &RulesError{NoneEnabled: true}
+	}
+	return rs, nil
+}
+
+// EnabledRules counts the rules that run.
+func EnabledRules(rs *detect.RuleSet) int {
+	n := 0
+	for _, r := range rs.Program.Rules() {
+		if r.Enabled {
+			n++
+		}
+	}
+	return n
+}
+
+// FileSummary is what one rule file contributed.
+type FileSummary struct {
+	File              string
+	Enabled, Disabled int
+	// Skipped are the rules that did not load, each with why.
+	Skipped []SkippedRule
+}
+
+// SkippedRule is a rule left out of the program.
+type SkippedRule struct {
+	Name, Pos, Reason string
+}
+
+// Summarize groups the rules by the file that (last) defined them, in
+// load order.
+func Summarize(rs *detect.RuleSet) []FileSummary {
+	var out []FileSummary
+	index := map[string]int{}
+	for _, lr := range rs.Loaded.Rules {
+		file := lr.Pos.File
+		i, ok := index[file]
+		if !ok {
+			i = len(out)
+			index[file] = i
+			out = append(out, FileSummary{File: file})
+		}
+		f := &out[i]
+		switch r := rs.Program.Rule(lr.Name); {
+		case r != nil && r.Enabled:
+			f.Enabled++
+		case r != nil:
+			f.Disabled++
+		default:
+			f.Skipped = append(f.Skipped, SkippedRule{Name: lr.Name, Pos: lr.Pos.String(), Reason: skipReason(rs, lr.Name, lr.Source, lr.ForThisEngine)})
+		}
+	}
+	return out
+}
+
+// skipReason explains why a rule is not in the program: it is for another
+// event source, or a diagnostic names it.
+func skipReason(rs *detect.RuleSet, name, source string, ours bool) string {
+	if !ours {
+		return "for event source " + source + ", which Vigil does not serve"
+	}
+	quoted := fmt.Sprintf("rule %q ", name)
+	for _, d := range rs.Diagnostics {
+		if strings.Contains(d.Message, quoted) {
+			return d.String()
+		}
+	}
+	return "its condition did not load (see the errors above)"
+}
+
+// LogRuleSet logs the diagnostics (warnings at WARN, errors at ERROR),
+// then one line per rule file with its enabled, disabled and skipped
+// counts, and one per skipped rule with the reason.
+func LogRuleSet(log *slog.Logger, rs *detect.RuleSet) {
+	for _, d := range rs.Diagnostics {
+		level := slog.LevelWarn
+		if d.Severity == lang.SeverityError {
+			level = slog.LevelError
+		}
+		log.Log(context.Background(), level, "rule diagnostic", "at", d.Pos.String(), "message", d.Message)
+	}
+	for _, f := range Summarize(rs) {
+		log.Info("rule file loaded", "file", f.File, "enabled", f.Enabled, "disabled", f.Disabled, "skipped", len(f.Skipped))
+		for _, s := range f.Skipped {
+			log.Warn("rule skipped", "rule", s.Name, "at", s.Pos, "reason", s.Reason)
+		}
+	}
+}
