@@ -102,7 +102,7 @@ func (r *Resolver) fail(c *ctrEntry) {
 // where file handles cannot resolve new ids.
 func (r *Resolver) complete(c *ctrEntry, s Source, info *Info) {
 	info.ID, info.Runtime = c.id, s.Runtime()
-	pod := PodFromLabels(info.Labels)
+	pod := sourcePod(info)
 	uid := c.podUID
 	if pod != nil && pod.UID != "" {
 		uid = pod.UID
