@@ -8,11 +8,11 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 ## build: the static vigil binary (no cgo, no clang needed)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o vigil ./cmd/vigil
+	CGO_ENABLED=0 $(GO) build -trimpath -tags grpcnotrace -ldflags '$(LDFLAGS)' -o vigil ./cmd/vigil
 
 ## generate: rebuild the eBPF objects and their Go bindings (needs clang)
 generate:
-	cd internal/sensor && $(GO) generate ./...
+	$(GO) generate ./internal/sensor/... ./internal/enforce/...
 
 ## vmlinux: regenerate bpf/vmlinux.h from the running kernel's BTF, then the objects
 vmlinux:
@@ -21,7 +21,7 @@ vmlinux:
 
 ## check-generated: fail if the committed eBPF objects differ from a fresh build
 check-generated: generate
-	git diff --exit-code -- internal/sensor/ || \
+	git diff --exit-code -- internal/sensor/ internal/enforce/ || \
 		{ echo "committed eBPF objects are stale: run 'make generate' and commit"; exit 1; }
 
 ## test: everything CI runs
@@ -39,8 +39,9 @@ fuzz:
 		done; \
 	done
 
+## bench: the full benchmark (bench/run; QUICK=1 for a smoke run), report in bench/results/
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+	./bench/run
 
 clean:
 	rm -f vigil

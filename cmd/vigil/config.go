@@ -13,27 +13,33 @@ import (
 // configFlags are the flags that override configuration keys; run and
 // config show share them so that show prints what run would use.
 type configFlags struct {
-	path     string
-	rules    []string
-	defaults bool
-	strict   bool
-	format   string
-	metrics  string
-	shards   int
-	ringSize int
-	queueLen int
+	path         string
+	rules        []string
+	defaults     bool
+	experimental bool
+	strict       bool
+	format       string
+	metrics      string
+	shards       int
+	ringSize     int
+	queueLen     int
+	logFmt       string
+	logLevel     string
 }
 
 func (f *configFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.path, "config", config.DefaultPath, "configuration file (the default path may be absent)")
 	fs.StringArrayVar(&f.rules, "rules", nil, "rule file or directory (repeatable; later files amend earlier ones; default: the embedded rules)")
 	fs.BoolVar(&f.defaults, "with-defaults", false, "load the embedded default rules before --rules, which can then amend them")
+	fs.BoolVar(&f.experimental, "experimental", false, "also load the embedded experimental rules (off by default; see docs/rules.md)")
 	fs.BoolVar(&f.strict, "strict", false, "refuse rules that use fields Vigil does not know, instead of skipping them")
 	fs.StringVar(&f.format, "format", "json", "stdout alert format: json or text")
 	fs.StringVar(&f.metrics, "metrics-addr", "", "serve Prometheus metrics, /healthz and /readyz on this address (host:port; off when empty)")
 	fs.IntVar(&f.shards, "shards", 0, "pipeline workers (default: one per CPU)")
 	fs.IntVar(&f.ringSize, "ring-buffer-size", 8<<20, "kernel ring buffer size in bytes (a power of two)")
 	fs.IntVar(&f.queueLen, "alert-queue", detect.DefaultQueueLen, "stdout alerts waiting to be written before new ones are dropped")
+	fs.StringVar(&f.logFmt, "log-format", "text", "the agent's logs on stderr: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 }
 
 // load reads the file and environment, then applies the flags given on
@@ -48,6 +54,9 @@ func (f *configFlags) load(fs *pflag.FlagSet) (*config.Config, error) {
 	}
 	if fs.Changed("with-defaults") {
 		c.WithDefaults = f.defaults
+	}
+	if fs.Changed("experimental") {
+		c.ExperimentalRules = f.experimental
 	}
 	if fs.Changed("strict") {
 		c.Strict = f.strict
@@ -66,6 +75,12 @@ func (f *configFlags) load(fs *pflag.FlagSet) (*config.Config, error) {
 	}
 	if fs.Changed("alert-queue") {
 		c.Outputs.Stdout.QueueSize = f.queueLen
+	}
+	if fs.Changed("log-format") {
+		c.LogFormat = f.logFmt
+	}
+	if fs.Changed("log-level") {
+		c.LogLevel = f.logLevel
 	}
 	return c, c.Validate()
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/agent"
 	"github.com/vigilsec/vigil/internal/container"
-	"github.com/vigilsec/vigil/internal/container/dockerapi"
+	containersources "github.com/vigilsec/vigil/internal/container/sources"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/output"
 	"github.com/vigilsec/vigil/internal/proc"
@@ -142,7 +142,7 @@ func runEvents(cmd *cobra.Command, o eventsOptions) error {
 	var writeErr error
 	table := proc.New()
 	writer := output.NewEventWriter(out, table)
-	containers := container.New(container.Config{Sources: dockerapi.Detect()})
+	containers := container.New(container.Config{Sources: containersources.Detect()})
 	if err := containers.Start(context.Background()); err != nil {
 		fmt.Fprintf(os.Stderr, "vigil: container metadata unavailable, container ids only: %v\n", err)
 	}

@@ -37,6 +37,10 @@ func main() {
 	}
 	root.PersistentPostRun = func(*cobra.Command, []string) { pprof.StopCPUProfile() }
 	root.AddCommand(newVersionCmd(), newEventsCmd(), newRunCmd(), newRulesCmd(), newConfigCmd())
+	root.AddCommand(newSBOMCmd())
+	root.AddCommand(newDBCmd())
+	root.AddCommand(newScanCmd())
+	root.AddCommand(newEnforceCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "vigil:", err)
 		os.Exit(1)

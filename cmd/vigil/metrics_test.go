@@ -35,8 +35,8 @@ func TestRunServesMetrics(t *testing.T) {
 		if time.Now().After(deadline) || !sc.Scan() {
 			t.Fatal("vigil run did not report its metrics address and start")
 		}
-		if addr, ok := strings.CutPrefix(sc.Text(), "vigil: metrics on "); ok {
-			base = strings.TrimSuffix(addr, "/metrics")
+		if _, addr, ok := strings.Cut(sc.Text(), `msg="metrics on `); ok {
+			base, _, _ = strings.Cut(addr, "/metrics")
 		}
 	}
 	go io.Copy(io.Discard, stderr)

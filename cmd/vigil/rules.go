@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/enforce"
 	"github.com/vigilsec/vigil/internal/rules/compile"
 	"github.com/vigilsec/vigil/internal/rules/lang"
 )
@@ -36,6 +37,10 @@ func newRulesValidateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// How actions will be enforced is part of validity: a block
+			// rule the kernel cannot enforce as written says so here.
+			_, notes := enforce.Plan(rs.Program, enforce.Options{})
+			rs.Diagnostics = append(rs.Diagnostics, notes...)
 			printDiagnostics(cmd.OutOrStdout(), rs.Diagnostics, "")
 			errs, warns := count(rs.Diagnostics)
 			fmt.Fprintf(cmd.ErrOrStderr(), "%d rules compiled, %d errors, %d warnings\n", len(rs.Program.Rules()), errs, warns)

@@ -110,7 +110,7 @@ func TestRulesListAndTest(t *testing.T) {
 		t.Fatalf("list exited %d", code)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 13 || !strings.HasPrefix(lines[0], "NAME") {
+	if len(lines) != 59 || !strings.HasPrefix(lines[0], "NAME") {
 		t.Fatalf("list:\n%s", stdout)
 	}
 	if f := strings.Fields(lines[1]); f[len(f)-1] != "execve,execveat" || strings.Join(f[6:9], " ") != "Warning syscall true" {
@@ -118,7 +118,7 @@ func TestRulesListAndTest(t *testing.T) {
 	}
 
 	stdout, _, code = vigil(t, bin, "rules", "test", filepath.Join("..", "..", "rules", "testdata", "vigil_rules_test.yaml"))
-	if code != 0 || !strings.HasSuffix(stdout, "24 passed, 0 failed\n") {
+	if code != 0 || !strings.HasSuffix(stdout, "75 passed, 0 failed\n") {
 		t.Errorf("rules test exited %d:\n%s", code, stdout)
 	}
 

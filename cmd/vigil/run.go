@@ -17,13 +17,14 @@ import (
 	"github.com/vigilsec/vigil/internal/agent"
 	"github.com/vigilsec/vigil/internal/config"
 	"github.com/vigilsec/vigil/internal/container"
-	"github.com/vigilsec/vigil/internal/container/dockerapi"
+	containersources "github.com/vigilsec/vigil/internal/container/sources"
 	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
-	"github.com/vigilsec/vigil/internal/metrics"
 	"github.com/vigilsec/vigil/internal/output"
 	"github.com/vigilsec/vigil/internal/outputs"
 	"github.com/vigilsec/vigil/internal/proc"
+	"github.com/vigilsec/vigil/internal/reload"
 	"github.com/vigilsec/vigil/internal/rules/lang"
 	"github.com/vigilsec/vigil/internal/sensor"
 )
@@ -35,7 +36,8 @@ type runOptions struct {
 }
 
 // shutdownTimeout bounds how long outputs may take to deliver what is
-// queued when the agent stops: a dead output must not hold the exit.
+// queued when the agent stops, or when a reload replaces them: a dead
+// output must not hold the exit.
 const shutdownTimeout = 10 * time.Second
 
 func newRunCmd() *cobra.Command {
@@ -47,7 +49,8 @@ func newRunCmd() *cobra.Command {
 			"match to every enabled output: JSON lines on stdout by default, logs on stderr.\n" +
 			"Without rules the embedded default rules are used. The kernel captures only the\n" +
 			"syscalls the loaded rules can match. Settings come from --config\n" +
-			"(default " + config.DefaultPath + "), VIGIL_* variables and flags; see docs/config.md.",
+			"(default " + config.DefaultPath + "), VIGIL_* variables and flags; see docs/config.md.\n" +
+			"SIGHUP, or a change to the rule or configuration files, reloads them.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRules(cmd, o) },
 	}
@@ -63,25 +66,21 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	if err != nil {
 		return err
 	}
-	stderr := cmd.ErrOrStderr()
-	rs, err := detect.Load(detect.LoadOptions{Paths: cfg.Rules, Defaults: cfg.WithDefaults, Strict: cfg.Strict})
-	if err != nil {
+	// SIGHUP first: until it is subscribed, one would kill the agent.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	log := newLogger(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel)
+	if err := preflight(log); err != nil {
 		return err
 	}
-	printDiagnostics(stderr, rs.Diagnostics, "vigil: ")
-	if rs.Diagnostics.HasErrors() {
-		return fmt.Errorf("the rules have errors; not starting (check them with: vigil rules validate)")
+	rs, err := reload.LoadRules(cfg)
+	if rs != nil {
+		reload.LogRuleSet(log, rs)
 	}
-	enabled := 0
-	for _, r := range rs.Program.Rules() {
-		if r.Enabled {
-			enabled++
-		}
+	if err != nil {
+		return fmt.Errorf("not starting: %w (check the rules with: vigil rules validate)", err)
 	}
-	if enabled == 0 {
-		return fmt.Errorf("no enabled rules to run")
-	}
-
 	shards := cfg.Shards
 	if shards <= 0 {
 		shards = runtime.NumCPU()
@@ -90,82 +89,96 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	table := proc.New()
 	// Container identity: runtimes found on this host are listed now and
 	// followed from then on; lookups on the event path never block.
-	containers := container.New(container.Config{Sources: dockerapi.Detect()})
+	sources := containersources.Detect()
+	containers := container.New(container.Config{Sources: sources})
 	if err := containers.Start(context.Background()); err != nil {
-		fmt.Fprintf(stderr, "vigil: container metadata unavailable, container ids only: %v\n", err)
+		log.Warn("container metadata unavailable, container ids only", "error", err.Error())
 	}
 	defer containers.Close()
 	env := &fields.Env{Table: table, Clock: output.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group"),
 		Hostname: host, Containers: containers}
-	disp, err := buildOutputs(cfg.Outputs, cmd.OutOrStdout())
+	stdout := cmd.OutOrStdout()
+	alerts, err := reload.NewAlerts(cfg, func(o config.Outputs) (*outputs.Dispatcher, error) { return buildOutputs(o, stdout) }, shutdownTimeout)
 	if err != nil {
 		return err
 	}
-	emit := disp.Emit
-	var limiter *outputs.Limiter
-	if rl := cfg.RateLimit; rl.Enabled {
-		limiter = outputs.NewLimiter(outputs.LimitConfig{Rate: rl.Rate, Burst: rl.Burst, PerContainer: rl.PerContainer,
-			Window: time.Duration(rl.Window)}, disp.Emit, nil)
-		limiter.Start()
-		emit = limiter.Emit
-	}
-	closeOutputs := func() error {
-		if limiter != nil {
-			limiter.Stop() // reports what it suppressed before the outputs close
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		defer cancel()
-		return disp.Close(ctx)
-	}
-	det := detect.New(detect.Config{Program: rs.Program, Env: env, Shards: shards, Emit: emit})
+	logOutputs(log, cfg.Outputs)
+	latency := detect.NewLatency()
+	det := detect.New(detect.Config{Program: rs.Program, Env: env, Shards: shards, Emit: alerts.Emit, Latency: latency})
+	// Rule actions: blocked before the operation where the kernel allows,
+	// otherwise carried out after detection.
+	enf := newEnforcement(log, det, alerts.Emit, containers, sources)
+	commitEnforcement, _, _ := enf.prepare(cfg, rs)
+	commitEnforcement()
+	defer enf.close()
 	a, err := agent.Start(agent.Config{
 		Sensor:   sensor.Config{RingBufferBytes: cfg.RingBufferSize, Syscalls: rs.Syscalls},
 		TrackFDs: rs.NeedsFDTable,
 		Shards:   shards,
 		Table:    table,
-		Handler:  det.Handle,
+		Handler: func(shard int, ev *event.Event) {
+			enf.observe(ev)
+			det.Handle(shard, ev)
+		},
 	})
 	if err != nil {
-		closeOutputs()
+		alerts.Close()
 		return err
 	}
-	if cfg.MetricsAddr != "" {
-		srv, err := metrics.Serve(cfg.MetricsAddr, metrics.Sources{Agent: a.Stats, Detector: det.Stats, Emitter: disp.EmitterStats, Outputs: disp.Stats,
-			Containers: containers.Stats})
-		if err != nil {
-			a.Stop()
-			closeOutputs()
-			return fmt.Errorf("metrics_addr: %w", err)
-		}
+	reloader := reload.New(reload.Config{Log: log, LoadConfig: func() (*config.Config, error) { return o.load(cmd.Flags()) },
+		ConfigPath: o.path, Detector: det, Kernel: a.Sensor, FDs: a.Table, Alerts: alerts, Enforce: enf.prepare}, cfg, rs, rs.NeedsFDTable)
+	drops := startDropAlert(cfg.KernelDropAlert, a, alerts, host)
+	defer drops.Stop()
+	stopVulnWatch := startVulnWatch(cfg.VulnWatch, sources, alerts.Emit, host, log)
+	defer stopVulnWatch()
+	srv, err := serveMetrics(cfg.MetricsAddr, a, det, alerts, latency, reloader, drops, containers, enf)
+	if err != nil {
+		a.Stop()
+		alerts.Close()
+		return err
+	}
+	if srv != nil {
 		defer srv.Close()
-		fmt.Fprintf(stderr, "vigil: metrics on http://%s/metrics\n", srv.Addr())
+		log.Info("metrics on http://"+srv.Addr()+"/metrics", "addr", srv.Addr())
 	}
-	fmt.Fprintf(stderr, "vigil: running %d rules (syscalls: %s)\n", enabled, strings.Join(rs.Syscalls, ","))
+	ctx, stopReloads := context.WithCancel(context.Background())
+	reloads := make(chan struct{})
+	go func() {
+		defer close(reloads)
+		reloader.Run(ctx, hup, cfg.Reload.Watch, time.Duration(cfg.Reload.Debounce))
+	}()
+	log.Info(fmt.Sprintf("running %d rules", reload.EnabledRules(rs)), "syscalls", strings.Join(rs.Syscalls, ","),
+		"fd_tables", rs.NeedsFDTable, "shards", shards, "ring_buffer_size", cfg.RingBufferSize)
 
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(stop)
-	var timeout <-chan time.Time
-	if o.duration > 0 {
-		timeout = time.After(o.duration)
-	}
-	select {
-	case <-stop:
-	case <-timeout:
-	}
+	waitForStop(o.duration)
+	stopReloads()
+	<-reloads
+	drops.Stop()
 	runErr := a.Stop() // drains the pipeline, so every alert is emitted before the outputs close
-	writeErr := closeOutputs()
+	enf.close()        // container kills still queued report before the outputs close
+	writeErr := alerts.Close()
 	if o.stats {
-		var suppressed uint64
-		if limiter != nil {
-			suppressed = limiter.Suppressed()
-		}
-		printRunStats(stderr, det.Stats(), disp.EmitterStats(), disp.Stats(), suppressed, a.Stats())
+		printRunStats(cmd.ErrOrStderr(), det.Stats(), alerts.EmitterStats(), alerts.Stats(), alerts.Suppressed(), a.Stats())
 	}
 	if runErr != nil {
 		return runErr
 	}
 	return writeErr
+}
+
+// waitForStop returns on SIGINT or SIGTERM, or after d when d > 0.
+func waitForStop(d time.Duration) {
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(stop)
+	var timeout <-chan time.Time
+	if d > 0 {
+		timeout = time.After(d)
+	}
+	select {
+	case <-stop:
+	case <-timeout:
+	}
 }
 
 // runStats is what --stats prints.
