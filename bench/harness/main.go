@@ -1,7 +1,14 @@
-// Command harness measures what Vigil costs the rest of the machine: it runs
-// the syscall workload with no agent and with `vigil events` attached,
-// alternating, and prints the slowdown ratios, the agent's CPU per event and
-// its peak memory as a Markdown table for BENCHMARKS.md.
+// Command harness measures what Vigil costs the rest of the machine.
+//
+// With -mode events or run it runs the syscall workload with no agent and
+// with `vigil events` or `vigil run` attached, alternating, and prints the
+// slowdown ratios, the agent's CPU per event and its peak memory.
+//
+// With -mode suite it runs the whole benchmark of issue 8 (see suite.go and
+// BENCHMARKS.md): every workload under no agent, Vigil with the default and a
+// minimal rule set, bpftrace and auditd, interleaved; a ground-truth check; a
+// stress ramp; the Go micro-benchmarks; and writes the Markdown report and
+// latest.json, comparing with the previous run.
 package main
 
 import (
@@ -39,8 +46,17 @@ func main() {
 	rounds := flag.Int("rounds", 3, "baseline/agent pairs to run")
 	scale := flag.Float64("scale", 1, "workload scale")
 	format := flag.String("format", "none", "vigil events --format: none measures sensor, decode and process state; json adds rendering every event")
-	mode := flag.String("mode", "events", "events: `vigil events` capturing every default syscall; run: `vigil run` with the embedded rules")
+	mode := flag.String("mode", "events", "events: `vigil events` capturing every default syscall; run: `vigil run` with the embedded rules; suite: the full benchmark")
+	var so suiteOptions
+	so.register(flag.CommandLine)
 	flag.Parse()
+	if *mode == "suite" {
+		so.vigil, so.workload = *vigil, *workload
+		if err := runSuite(so); err != nil {
+			fail("%v", err)
+		}
+		return
+	}
 
 	base := map[string][]float64{}
 	with := map[string][]float64{}
