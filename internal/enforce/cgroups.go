@@ -68,6 +68,16 @@ func (cc *containerCgroups) subscribe(fn func(cgroupID uint64, containerID strin
 	}
 }
 
+// stop drops the subscribers once no announcement is running, so that the
+// mechanisms they update can be closed.
+func (cc *containerCgroups) stop() {
+	cc.announce.Lock()
+	defer cc.announce.Unlock()
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cc.onChange, cc.pending = nil, nil
+}
+
 // flush announces pending changes to the subscribers.
 func (cc *containerCgroups) flush() {
 	cc.announce.Lock()

@@ -176,6 +176,9 @@ func (e *Enforcer) Start(ctx context.Context) error {
 func (e *Enforcer) Close() {
 	e.closeOnce.Do(func() {
 		e.cancel()
+		if e.cgroups != nil {
+			e.cgroups.stop() // no more container updates into the guards
+		}
 		if e.fan != nil {
 			e.fan.Close()
 		}
