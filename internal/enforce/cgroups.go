@@ -271,10 +271,15 @@ func processExists(pid uint32) bool {
 	return err == nil
 }
 
-// cgroupOfPID returns the cgroup v2 id and parent of a live process from
-// /proc, for decisions about a process the table has not caught up with
-// (a child that execs right after its fork).
-func (e *Enforcer) procFacts(pid uint32) (cgroupID uint64, ppid uint32) {
+// lineage returns a process's parent, cgroup v2 id and task name from the
+// table, or from /proc for a process the table has not caught up with (a
+// child that execs or opens right after its fork).
+func (e *Enforcer) lineage(pid uint32) (ppid uint32, cgroupID uint64, comm string) {
+	if t := e.cfg.Detector.Env().Table; t != nil {
+		if p, ok := t.Get(pid); ok {
+			return p.PPID, p.CgroupID, p.Comm
+		}
+	}
 	dir := e.cfg.ProcRoot + "/" + strconv.FormatUint(uint64(pid), 10)
 	if b, err := os.ReadFile(dir + "/cgroup"); err == nil && e.cgroups != nil {
 		for _, line := range strings.Split(string(b), "\n") {
@@ -285,15 +290,8 @@ func (e *Enforcer) procFacts(pid uint32) (cgroupID uint64, ppid uint32) {
 			}
 		}
 	}
-	if b, err := os.ReadFile(dir + "/stat"); err == nil {
-		s := string(b)
-		if i := strings.LastIndexByte(s, ')'); i >= 0 {
-			if f := strings.Fields(s[i+1:]); len(f) > 1 {
-				if n, err := strconv.ParseUint(f[1], 10, 32); err == nil {
-					ppid = uint32(n)
-				}
-			}
-		}
+	if st, err := readStat(e.cfg.ProcRoot, pid); err == nil {
+		ppid = st.ppid
 	}
-	return cgroupID, ppid
+	return ppid, cgroupID, ""
 }

@@ -66,10 +66,12 @@ type Config struct {
 // actions taken after detection) and answers the pre-operation mechanisms
 // (fanotify decisions, kernel policy records).
 type Enforcer struct {
-	cfg       Config
-	plans     map[*detect.Rule]*RulePlan
-	decisions *decisions
-	stats     counters
+	cfg   Config
+	plans map[*detect.Rule]*RulePlan
+	// preExec and preOpen are the plans fanotify decisions evaluate.
+	preExec, preOpen []*RulePlan
+	decisions        *decisions
+	stats            counters
 
 	containerQ chan containerKill
 	wg         sync.WaitGroup
@@ -126,6 +128,12 @@ func New(cfg Config) *Enforcer {
 		held: map[decisionKey]heldKill{}}
 	for _, p := range cfg.Plans {
 		e.plans[p.Rule] = p
+		switch p.Pre {
+		case MechFanotifyExec:
+			e.preExec = append(e.preExec, p)
+		case MechFanotifyOpen:
+			e.preOpen = append(e.preOpen, p)
+		}
 	}
 	e.wg.Add(1)
 	go e.containerWorker()
@@ -193,9 +201,6 @@ func (e *Enforcer) Close() {
 	})
 	e.wg.Wait()
 }
-
-// PlanFor returns the plan of a rule, or nil for an alert-only rule.
-func (e *Enforcer) PlanFor(r *detect.Rule) *RulePlan { return e.plans[r] }
 
 // OnMatch is the detector's hook for a match of rule r on the event in c,
 // with its alert a. It carries out the rule's post-detection action,
@@ -268,7 +273,7 @@ func (e *Enforcer) killProcess(c *fields.Context, p *RulePlan, a *detect.Alert) 
 	if comm == "" {
 		comm = ev.Comm
 	}
-	err := killPID(e.cfg.ProcRoot, ev.PID, comm, 0)
+	err := killPID(e.cfg.ProcRoot, ev.PID, comm)
 	reaction := int64(monotonicNow() - ev.Timestamp)
 	if err != nil {
 		annotate(a, p, "failed", MechPidfdKill.String(), reaction, err.Error())

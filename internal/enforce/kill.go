@@ -16,10 +16,8 @@ var errChanged = errors.New("the process exited or changed program before it cou
 // killPID kills the process pid with SIGKILL through a pidfd, so that the
 // signal cannot reach another process that reused the pid: the pidfd is
 // opened first, then the process behind it is checked to still run the
-// detected program (by name and start time), then signalled. startTicks is
-// the process start time in clock ticks since boot as /proc/<pid>/stat
-// reports it, or 0 to check the name only.
-func killPID(procRoot string, pid uint32, comm string, startTicks uint64) error {
+// detected program (by name, when comm is not ""), then signalled.
+func killPID(procRoot string, pid uint32, comm string) error {
 	if pid <= 1 || int(pid) == os.Getpid() {
 		return fmt.Errorf("refusing to kill pid %d", pid)
 	}
@@ -31,11 +29,8 @@ func killPID(procRoot string, pid uint32, comm string, startTicks uint64) error 
 		return fmt.Errorf("pidfd_open(%d): %w", pid, err)
 	}
 	defer unix.Close(fd)
-	name, start, err := readStat(procRoot, pid)
-	if err != nil || processGone(procRoot, pid) {
-		return errChanged
-	}
-	if (comm != "" && name != comm) || (startTicks != 0 && start != startTicks) {
+	st, err := readStat(procRoot, pid)
+	if err != nil || st.gone() || (comm != "" && st.name != comm) {
 		return errChanged
 	}
 	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil {
@@ -47,43 +42,49 @@ func killPID(procRoot string, pid uint32, comm string, startTicks uint64) error 
 	return nil
 }
 
-// readStat returns a process's name and start time (field 22) from
-// /proc/<pid>/stat. The name sits in parentheses and may itself contain
-// spaces and parentheses, so fields are counted from the last ')'.
-func readStat(procRoot string, pid uint32) (string, uint64, error) {
-	b, err := os.ReadFile(procRoot + "/" + strconv.FormatUint(uint64(pid), 10) + "/stat")
-	if err != nil {
-		return "", 0, err
-	}
-	s := string(b)
-	open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if open < 0 || close < open {
-		return "", 0, fmt.Errorf("malformed stat for pid %d", pid)
-	}
-	rest := strings.Fields(s[close+1:])
-	// rest[0] is field 3 (state); the start time is field 22.
-	if len(rest) < 20 {
-		return "", 0, fmt.Errorf("short stat for pid %d", pid)
-	}
-	start, err := strconv.ParseUint(rest[19], 10, 64)
-	if err != nil {
-		return "", 0, fmt.Errorf("stat start time for pid %d: %w", pid, err)
-	}
-	return s[open+1 : close], start, nil
+// procStat is what enforcement reads from /proc/<pid>/stat.
+type procStat struct {
+	name  string
+	state byte
+	ppid  uint32
+	start uint64 // field 22, clock ticks since boot
 }
 
-// processGone reports whether pid has exited: no /proc entry, or a zombie
-// (dead, waiting to be reaped) whose signals go nowhere.
-func processGone(procRoot string, pid uint32) bool {
+// gone reports a zombie (dead, waiting to be reaped), whose signals go
+// nowhere.
+func (st procStat) gone() bool { return st.state == 'Z' || st.state == 'X' || st.state == 'x' }
+
+// readStat reads /proc/<pid>/stat. The name sits in parentheses and may
+// itself contain spaces and parentheses, so fields are counted from the
+// last ')'.
+func readStat(procRoot string, pid uint32) (procStat, error) {
 	b, err := os.ReadFile(procRoot + "/" + strconv.FormatUint(uint64(pid), 10) + "/stat")
 	if err != nil {
-		return true
+		return procStat{}, err
 	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+2 >= len(s) {
-		return true
+	return parseStat(string(b))
+}
+
+func parseStat(s string) (procStat, error) {
+	open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || close < open {
+		return procStat{}, errors.New("malformed stat: no (name)")
 	}
-	state := s[i+2]
-	return state == 'Z' || state == 'X' || state == 'x'
+	rest := strings.Fields(s[close+1:])
+	// rest[0] is field 3 (state), rest[1] field 4 (ppid), rest[19] field 22.
+	if len(rest) < 20 || len(rest[0]) != 1 {
+		return procStat{}, errors.New("short stat")
+	}
+	ppid, err1 := strconv.ParseUint(rest[1], 10, 32)
+	start, err2 := strconv.ParseUint(rest[19], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return procStat{}, fmt.Errorf("stat: %w", err)
+	}
+	return procStat{name: s[open+1 : close], state: rest[0][0], ppid: uint32(ppid), start: start}, nil
+}
+
+// processGone reports whether pid has exited: no /proc entry, or a zombie.
+func processGone(procRoot string, pid uint32) bool {
+	st, err := readStat(procRoot, pid)
+	return err != nil || st.gone()
 }

@@ -32,9 +32,15 @@ func TestParseStatFields(t *testing.T) {
 	if gone := processGone("/proc", 1<<30); !gone {
 		t.Error("a pid that cannot exist is not gone")
 	}
-	name, start, err := readStat("/proc", 1)
-	if err != nil || name == "" || start == 0 {
-		t.Errorf("readStat(1) = %q, %d, %v", name, start, err)
+	st, err := parseStat("1234 (a (b) c) S 1 1234 1234 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 987654 1000 200")
+	if err != nil || st != (procStat{name: "a (b) c", state: 'S', ppid: 1, start: 987654}) {
+		t.Errorf("parseStat = %+v, %v", st, err)
+	}
+	if _, err := parseStat("1234 (x) S 1"); err == nil {
+		t.Error("a short stat parsed")
+	}
+	if st, err := readStat("/proc", 1); err != nil || st.name == "" || st.gone() {
+		t.Errorf("readStat(1) = %+v, %v", st, err)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
-	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/rules/loader"
 	"github.com/vigilsec/vigil/internal/syscalls"
 )
@@ -48,7 +47,7 @@ var execNR, _ = syscalls.Number("execve")
 // argv), reports each match, and denies the exec if an enforced rule
 // matched. It is safe for concurrent use.
 func (e *Enforcer) DecideExec(x PendingExec) Verdict {
-	rules := e.preRules(MechFanotifyExec)
+	rules := e.preExec
 	if len(rules) == 0 {
 		return Verdict{Allow: true, Cacheable: true}
 	}
@@ -66,16 +65,7 @@ func (e *Enforcer) DecideExec(x PendingExec) Verdict {
 	}
 	ev.Exec.Filename, ev.Exec.Exe, ev.Exec.Args = name, x.Exe, strings.Join(argv, "\x00")
 	env := e.cfg.Detector.Env()
-	found := false
-	if env.Table != nil {
-		var p proc.Process
-		if p, found = env.Table.Get(x.PID); found {
-			ev.PPID, ev.CgroupID = p.PPID, p.CgroupID
-		}
-	}
-	if !found {
-		ev.CgroupID, ev.PPID = e.procFacts(x.PID)
-	}
+	ev.PPID, ev.CgroupID, _ = e.lineage(x.PID)
 	c := ctxPool.Get().(*fields.Context)
 	defer ctxPool.Put(c)
 	c.ResetPreExec(env, ev, 0)
@@ -115,17 +105,6 @@ func (e *Enforcer) decideMatch(c *fields.Context, p *RulePlan, m Mechanism) bool
 		e.cfg.Emit(a)
 	}
 	return deny
-}
-
-// preRules returns the plans a pre-operation mechanism evaluates.
-func (e *Enforcer) preRules(m Mechanism) []*RulePlan {
-	var out []*RulePlan
-	for _, p := range e.cfg.Plans {
-		if p.Pre == m {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // dependsOnArgsOrAncestry reports whether a rule's verdict can differ

@@ -7,7 +7,6 @@ import (
 
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
-	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/syscalls"
 	"golang.org/x/sys/unix"
 )
@@ -35,7 +34,7 @@ var openatNR = func() int32 {
 // process's full context, reports each match, and denies the open if an
 // enforced rule matched. It is safe for concurrent use.
 func (e *Enforcer) DecideOpen(o PendingOpen) Verdict {
-	rules := e.preRules(MechFanotifyOpen)
+	rules := e.preOpen
 	if len(rules) == 0 {
 		return Verdict{Allow: true, Cacheable: true}
 	}
@@ -47,16 +46,7 @@ func (e *Enforcer) DecideOpen(o PendingOpen) Verdict {
 	// rules that test evt.rawres >= 0.
 	ev.Ret = 3
 	env := e.cfg.Detector.Env()
-	found := false
-	if env.Table != nil {
-		var p proc.Process
-		if p, found = env.Table.Get(o.PID); found {
-			ev.PPID, ev.CgroupID, ev.Comm = p.PPID, p.CgroupID, p.Comm
-		}
-	}
-	if !found {
-		ev.CgroupID, ev.PPID = e.procFacts(o.PID)
-	}
+	ev.PPID, ev.CgroupID, ev.Comm = e.lineage(o.PID)
 	c := ctxPool.Get().(*fields.Context)
 	defer ctxPool.Put(c)
 	// The table can lag behind the kernel: a program that opens a file
