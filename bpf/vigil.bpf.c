@@ -29,6 +29,8 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
 #define FILENAME_MAX_LEN 4096
 #define ARGS_MAX_LEN 8192
 #define ARGV_MAX_PTRS 64
+#define ENV_MAX_PTRS 512
+#define ENV_MAX_LEN 4096
 #define SOCKADDR_MAX_LEN 128
 
 #define AT_FDCWD -100
@@ -420,6 +422,104 @@ static __always_inline __u32 exe_flags(struct file *exe)
 	return flags;
 }
 
+/* State of the loader-environment copy; in a map for the same reason as path_walk. */
+struct env_walk {
+	__u64 envp;  /* user pointer to the new image's envp array */
+	__u32 count; /* envc */
+	__u32 pos;   /* next write offset in the event buffer */
+	__u32 limit; /* the copy ends below this offset */
+	__u32 truncated;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct env_walk);
+} env_map SEC(".maps");
+
+/* LD_* and GLIBC_TUNABLES= are the variables the dynamic loader acts on. */
+static __always_inline bool is_loader_var(const char *h)
+{
+	if (h[0] == 'L' && h[1] == 'D' && h[2] == '_')
+		return true;
+	return h[0] == 'G' && h[1] == 'L' && h[2] == 'I' && h[3] == 'B' && h[4] == 'C' &&
+	       h[5] == '_' && h[6] == 'T' && h[7] == 'U' && h[8] == 'N' && h[9] == 'A' &&
+	       h[10] == 'B' && h[11] == 'L' && h[12] == 'E' && h[13] == 'S' && h[14] == '=';
+}
+
+/* Appends envp[i] with its NUL when it is a loader variable. */
+static long env_step(__u64 i, void *unused)
+{
+	__u32 zero = 0;
+	struct env_walk *w = bpf_map_lookup_elem(&env_map, &zero);
+	__u8 *buf = scratch(0);
+	if (!w || !buf || i >= w->count)
+		return 1;
+	const char *var = NULL;
+	const char *const *envp = (const char *const *)w->envp;
+	if (bpf_probe_read_user(&var, sizeof(var), &envp[i & (ENV_MAX_PTRS - 1)]) < 0 || !var)
+		return 1;
+	/* A _str read stops at the NUL: a short last entry may end the stack. */
+	char head[16] = {};
+	if (bpf_probe_read_user_str(head, sizeof(head), var) <= 0 || !is_loader_var(head))
+		return 0;
+	__u32 pos = w->pos;
+	if (pos < 2 || pos + 1 >= w->limit) {
+		w->truncated = 1;
+		return 1;
+	}
+	__u32 n = room(pos - 2, w->limit - pos);
+	if (n < 2) {
+		w->truncated = 1;
+		return 1;
+	}
+	long got = bpf_probe_read_user_str(&buf[bound(pos)], bound(n), var);
+	if (got <= 0)
+		return 0;
+	if (got >= n)
+		w->truncated = 1; /* the value was cut to fit */
+	w->pos = pos + got;
+	return 0;
+}
+
+/*
+ * The loader variables of a secure exec's environment. The new image's
+ * stack starts at mm->start_stack with argc, argv[], NULL, then envp[]:
+ * argc is checked against the kernel's count before trusting the layout.
+ */
+static __always_inline __u32 put_loader_env(__u8 *buf, __u32 off, struct exec_body *b,
+					    struct mm_struct *mm, struct linux_binprm *bprm)
+{
+	if (off + 2 >= HALF)
+		return off;
+	__u64 sp = BPF_CORE_READ(mm, start_stack);
+	__u64 argc = (__u64)BPF_CORE_READ(bprm, argc);
+	__s32 envc = BPF_CORE_READ(bprm, envc);
+	__u64 stacked = 0;
+	__u32 zero = 0;
+	struct env_walk *w = bpf_map_lookup_elem(&env_map, &zero);
+	if (!w || envc <= 0 || bpf_probe_read_user(&stacked, sizeof(stacked), (const void *)sp) < 0 ||
+	    stacked != argc)
+		return put_empty(buf, off);
+	w->envp = sp + 8 * (argc + 2);
+	w->count = envc;
+	w->pos = off + 2;
+	w->limit = off + 2 + ENV_MAX_LEN;
+	w->truncated = envc > ENV_MAX_PTRS;
+	bpf_loop(ENV_MAX_PTRS, env_step, NULL, 0);
+	if (w->truncated)
+		b->flags |= EXEC_F_ENV_TRUNC;
+	__u32 end = w->pos;
+	if (end < off + 2 || end >= HALF)
+		end = off + 2;
+	/* Entries keep their NUL as a separator; the last one is dropped. */
+	if (end > off + 2)
+		end--;
+	put_len(buf, off, end - off - 2);
+	return end;
+}
+
 SEC("raw_tracepoint/sched_process_exec")
 int vigil_exec(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -462,11 +562,23 @@ int vigil_exec(struct bpf_raw_tracepoint_args *ctx)
 	unsigned long arg_start = BPF_CORE_READ(mm, arg_start);
 	unsigned long arg_end = BPF_CORE_READ(mm, arg_end);
 	__u32 args_len = arg_end > arg_start ? arg_end - arg_start : 0;
-	if (args_len > ARGS_MAX_LEN || room(off, args_len) < args_len)
+	if (args_len > ARGS_MAX_LEN)
 		b->flags |= EXEC_F_ARGS_TRUNC;
 	if (args_len > ARGS_MAX_LEN)
 		args_len = ARGS_MAX_LEN;
+	/* Keep two bytes for the loader environment's length, which always follows. */
+	if (room(off + 2, args_len) < args_len) {
+		b->flags |= EXEC_F_ARGS_TRUNC;
+		args_len = room(off + 2, args_len);
+	}
 	off = put_user_bytes(buf, off, (const void *)arg_start, args_len);
+
+	if (BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec)) {
+		b->flags |= EXEC_F_SECURE;
+		off = put_loader_env(buf, off, b, mm, bprm);
+	} else {
+		off = put_empty(buf, off);
+	}
 
 	submit(buf, off, EVENT_EXEC);
 	return 0;
@@ -749,6 +861,8 @@ static __always_inline int emit_exec_failure(struct stash *st, __s64 ret)
 		end = off + 2;
 	put_len(buf, off, end - off - 2);
 	off = end;
+	/* The environment a failed exec was given was never run: not captured. */
+	off = put_empty(buf, off);
 out:
 	submit(buf, off, EVENT_EXEC);
 	return 0;

@@ -51,6 +51,8 @@
 #define EXEC_F_UPPER      (1 << 1)
 #define EXEC_F_LOGINUID   (1 << 2)
 #define EXEC_F_ARGS_TRUNC (1 << 3)
+#define EXEC_F_SECURE     (1 << 4) /* secure exec (AT_SECURE): set-user-ID, set-group-ID or file capabilities */
+#define EXEC_F_ENV_TRUNC  (1 << 5) /* more loader variables than the capture limit */
 
 #define FORK_F_THREAD (1 << 0)
 
@@ -78,7 +80,13 @@ struct fork_body {
 	__u32 _pad;
 };
 
-/* Followed by: filename, exe, cwd, args (NUL separated). */
+/*
+ * Followed by: filename, exe, cwd, args (NUL separated), loader environment
+ * (NUL separated). The loader environment holds the LD_* and GLIBC_TUNABLES
+ * entries of envp, and only for a secure exec: they are what a privilege
+ * escalation through the dynamic loader needs, and the rest of an
+ * environment (tokens, passwords) never leaves the kernel.
+ */
 struct exec_body {
 	__u32 uid, gid, euid, egid;
 	__u32 loginuid, tty, sid, pgid;

@@ -166,6 +166,7 @@ func (r *reader) exec(ev *event.Event) error {
 		args = args[:len(args)-1]
 	}
 	x.Args = view(args)
+	x.LoaderEnv = r.string()
 	return r.err
 }
 

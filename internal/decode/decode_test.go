@@ -42,8 +42,9 @@ func execRecord() []byte {
 	r.u32(1000).u32(1001).u32(0).u32(0) // uid gid euid egid
 	r.u32(1000).u32(34816).u32(90).u32(100)
 	r.u64(0x1ff).u64(0x3ff)
-	r.u32(4026531841).u32(uint32(event.ExecFromMemfd | event.ExecLoginUIDSet))
+	r.u32(4026531841).u32(uint32(event.ExecFromMemfd | event.ExecLoginUIDSet | event.ExecSecure))
 	r.field("/bin/sh").field("/usr/bin/dash").field("/root").field("sh\x00-c\x00echo hi\x00")
+	r.field("LD_PRELOAD=/tmp/x.so\x00GLIBC_TUNABLES=a=b")
 	return r.done()
 }
 
@@ -57,7 +58,8 @@ func TestDecodeExec(t *testing.T) {
 		Filename: "/bin/sh", Exe: "/usr/bin/dash", Cwd: "/root", Args: "sh\x00-c\x00echo hi",
 		UID: 1000, GID: 1001, LoginUID: 1000, TTY: 34816, SID: 90, PGID: 100,
 		CapEffective: 0x1ff, CapPermitted: 0x3ff, MntNS: 4026531841,
-		Flags: event.ExecFromMemfd | event.ExecLoginUIDSet,
+		Flags:     event.ExecFromMemfd | event.ExecLoginUIDSet | event.ExecSecure,
+		LoaderEnv: "LD_PRELOAD=/tmp/x.so\x00GLIBC_TUNABLES=a=b",
 	}
 	if ev.Kind != event.KindExec || ev.Exec != want || ev.Comm != "bash" || ev.PID != 100 || ev.TID != 101 ||
 		ev.PPID != 1 || ev.CgroupID != 42 || ev.Timestamp != 123456789 || ev.Syscall != 59 {
@@ -141,6 +143,11 @@ func TestDecodeErrors(t *testing.T) {
 		{"short header", full[:40]},
 		{"size beyond record", full[:100]},
 		{"unknown kind", func() []byte { b := append([]byte(nil), full...); le.PutUint16(b[24:], 99); return b }()},
+		{"exec without its loader environment", func() []byte {
+			r := newRecord(wireExec, 59, 100, "sh")
+			r.raw(make([]byte, execSize)...).field("/bin/sh").field("/bin/sh").field("/").field("sh")
+			return r.done()
+		}()},
 		{"field overrun", func() []byte {
 			b := append([]byte(nil), full...)
 			le.PutUint16(b[headerSize+execSize:], 60000) // filename length
@@ -210,7 +217,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		// Touch every string: a bad view would fault here.
-		_ = len(ev.Comm) + len(ev.Exec.Args) + len(ev.Exec.Exe) + len(ev.Exec.Cwd) + len(ev.Open.Path) +
+		_ = len(ev.Comm) + len(ev.Exec.Args) + len(ev.Exec.Exe) + len(ev.Exec.Cwd) + len(ev.Exec.LoaderEnv) + len(ev.Open.Path) +
 			len(ev.Socket.LocalPath) + len(ev.Socket.RemotePath)
 	})
 }

@@ -196,10 +196,10 @@ func (p *fixtureParser) settings(n *yaml.Node, setters map[string]setter) ([]Set
 		switch {
 		case v.Kind == yaml.ScalarNode:
 			s.Value = v.Value
-		case v.Kind == yaml.SequenceNode && k.Value == "proc.args":
+		case v.Kind == yaml.SequenceNode && (k.Value == "proc.args" || k.Value == "proc.loader_env"):
 			for _, e := range v.Content {
 				if e.Kind != yaml.ScalarNode {
-					return nil, p.errorf(e, "proc.args items must be strings")
+					return nil, p.errorf(e, "%s items must be strings", k.Value)
 				}
 				s.List = append(s.List, e.Value)
 			}

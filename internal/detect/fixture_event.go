@@ -117,7 +117,7 @@ func execOf(p *procSpec, ppid uint32, nr int32) *event.Event {
 	ev.Timestamp = uint64(p.pid) * 1000
 	ev.Exec = event.Exec{
 		Filename: p.exepath, Exe: p.exepath, Args: strings.Join(append([]string{p.exe}, p.args...), "\x00"),
-		Cwd: p.cwd, UID: p.uid, GID: p.gid, EUID: p.uid, EGID: p.gid, LoginUID: p.loginuid,
+		Cwd: p.cwd, LoaderEnv: strings.Join(p.loaderEnv, "\x00"), UID: p.uid, GID: p.gid, EUID: p.uid, EGID: p.gid, LoginUID: p.loginuid,
 		TTY: p.tty, SID: p.sid, PGID: p.pgid, CapEffective: p.capEff, CapPermitted: p.capPerm, Flags: p.flags,
 	}
 	return ev

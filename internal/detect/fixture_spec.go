@@ -22,6 +22,7 @@ type procSpec struct {
 	loginuidSet         bool
 	tty, sid, pgid      uint32
 	flags               event.ExecFlags
+	loaderEnv           []string
 	capEff, capPerm     uint64
 	userName, groupName string
 }
@@ -109,10 +110,24 @@ var processSetters = map[string]setter{
 	"proc.vpgid":              uintSetter(func(p *procSpec, n uint32) { p.pgid = n }),
 	"proc.is_exe_from_memfd":  boolSetter(event.ExecFromMemfd),
 	"proc.is_exe_upper_layer": boolSetter(event.ExecUpperLayer),
-	"user.uid":                uintSetter(func(p *procSpec, n uint32) { p.uid = n }),
-	"group.gid":               uintSetter(func(p *procSpec, n uint32) { p.gid = n }),
-	"user.name":               func(_ *eventSpec, p *procSpec, s Setting) error { p.userName = s.Value; return nil },
-	"group.name":              func(_ *eventSpec, p *procSpec, s Setting) error { p.groupName = s.Value; return nil },
+	"proc.is_secure_exec":     boolSetter(event.ExecSecure),
+	"proc.loader_env": func(_ *eventSpec, p *procSpec, s Setting) error {
+		if s.List != nil {
+			p.loaderEnv = s.List
+		} else {
+			p.loaderEnv = strings.Fields(s.Value)
+		}
+		for _, e := range p.loaderEnv {
+			if !strings.Contains(e, "=") {
+				return bad(s, "%q is not NAME=value", e)
+			}
+		}
+		return nil
+	},
+	"user.uid":   uintSetter(func(p *procSpec, n uint32) { p.uid = n }),
+	"group.gid":  uintSetter(func(p *procSpec, n uint32) { p.gid = n }),
+	"user.name":  func(_ *eventSpec, p *procSpec, s Setting) error { p.userName = s.Value; return nil },
+	"group.name": func(_ *eventSpec, p *procSpec, s Setting) error { p.groupName = s.Value; return nil },
 	"user.loginuid": func(_ *eventSpec, p *procSpec, s Setting) error {
 		n, err := strconv.ParseInt(s.Value, 10, 64)
 		if err != nil || n < -1 || n > 1<<32-2 {

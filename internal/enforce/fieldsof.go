@@ -7,7 +7,18 @@ import (
 
 // fieldsOf lists the fields a rule's condition reads, with repeats.
 func fieldsOf(r *detect.Rule) []string {
-	var out []string
+	refs := fieldRefsOf(r)
+	out := make([]string, len(refs))
+	for i, f := range refs {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// fieldRefsOf lists the field references of a rule's condition, in order,
+// with their positions.
+func fieldRefsOf(r *detect.Rule) []*lang.FieldRef {
+	var out []*lang.FieldRef
 	var walk func(e lang.Expr)
 	walk = func(e lang.Expr) {
 		switch x := e.(type) {
@@ -23,11 +34,11 @@ func fieldsOf(r *detect.Rule) []string {
 			walk(x.X)
 		case *lang.CompareExpr:
 			if f := lang.BaseField(x.Left); f != nil {
-				out = append(out, f.Name)
+				out = append(out, f)
 			}
 			if fv, ok := x.Right.(*lang.FieldValue); ok {
 				if f := lang.BaseField(fv.X); f != nil {
-					out = append(out, f.Name)
+					out = append(out, f)
 				}
 			}
 		}

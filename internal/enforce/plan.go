@@ -122,6 +122,10 @@ func planRule(r *detect.Rule, opts Options) *RulePlan {
 		rp.Post = MechPidfdKill
 		switch {
 		case only(types, execTypes):
+			if f := postExecField(r); f != nil {
+				note(f.NamePos, "%s is known only once the exec has happened, so the exec cannot be refused; the process is killed after detection instead", f.Name)
+				break
+			}
 			rp.Pre = MechFanotifyExec
 		case only(types, openTypes):
 			paths, err := openPaths(r.Expr)
@@ -148,6 +152,20 @@ func planRule(r *detect.Rule, opts Options) *RulePlan {
 		}
 	}
 	return rp
+}
+
+// postExecFields describe what the kernel decides while it carries an exec
+// out: a fanotify permission event comes before, so they have no value then.
+var postExecFields = map[string]bool{"proc.is_secure_exec": true, "proc.loader_env": true}
+
+// postExecField returns the first such field the rule reads, or nil.
+func postExecField(r *detect.Rule) *lang.FieldRef {
+	for _, f := range fieldRefsOf(r) {
+		if postExecFields[f.Name] {
+			return f
+		}
+	}
+	return nil
 }
 
 // openTypes are the event types a pre-open decision covers.

@@ -93,6 +93,12 @@ const planRules = `
   output: o
   priority: critical
   action: kill-container
+- rule: Preload on setuid
+  desc: d
+  condition: evt.type = execve and proc.name = su and proc.loader_env[LD_PRELOAD] exists
+  output: o
+  priority: critical
+  action: block
 - rule: Plain alert
   desc: d
   condition: evt.type = execve and proc.name = sh
@@ -110,8 +116,8 @@ func TestPlan(t *testing.T) {
 	if _, ok := by["Plain alert"]; ok {
 		t.Error("an alert-only rule got a plan")
 	}
-	if len(plans) != 10 {
-		t.Fatalf("%d plans, want 10", len(plans))
+	if len(plans) != 11 {
+		t.Fatalf("%d plans, want 11", len(plans))
 	}
 	pfx := netip.MustParsePrefix
 	containers := Scope{Kind: ScopeAllContainers}
@@ -165,6 +171,7 @@ func TestPlan(t *testing.T) {
 	}
 	check("Any open", 0, MechPidfdKill, loader.ModeEnforce)
 	check("Escape", 0, MechRuntimeKill, loader.ModeEnforce)
+	check("Preload on setuid", 0, MechPidfdKill, loader.ModeEnforce)
 
 	// Each weakened rule says why, at the condition's offending part.
 	var lines []string
@@ -176,13 +183,14 @@ func TestPlan(t *testing.T) {
 		`rules.yaml:19:37: warning: rule "Connect by name": cannot block in the kernel (proc.name cannot be evaluated in the kernel at connect); the process is killed after detection`,
 		`rules.yaml:31:55: warning: rule "Netcat exec": killed after detection, not in the kernel: proc.args cannot be evaluated in the kernel at exec`,
 		`rules.yaml:55:14: warning: rule "Any open": cannot block before the open (the condition does not name the files it protects`,
+		`rules.yaml:67:55: warning: rule "Preload on setuid": proc.loader_env is known only once the exec has happened, so the exec cannot be refused; the process is killed after detection instead`,
 	} {
 		if !strings.Contains(text, w) {
 			t.Errorf("diagnostics lack %q:\n%s", w, text)
 		}
 	}
-	if n := len(diags); n != 3 {
-		t.Errorf("%d diagnostics, want 3:\n%s", n, text)
+	if n := len(diags); n != 4 {
+		t.Errorf("%d diagnostics, want 4:\n%s", n, text)
 	}
 }
 

@@ -47,6 +47,11 @@ const (
 	ExecUpperLayer    ExecFlags = 1 << 1 // the executable lives on an overlayfs upper layer
 	ExecLoginUIDSet   ExecFlags = 1 << 2 // loginuid was readable on this kernel
 	ExecArgsTruncated ExecFlags = 1 << 3 // argv was longer than the capture limit
+	// ExecSecure marks a secure exec (AT_SECURE): the program gained
+	// privileges through a set-user-ID or set-group-ID bit or file
+	// capabilities, so the dynamic loader distrusts the environment.
+	ExecSecure       ExecFlags = 1 << 4
+	ExecEnvTruncated ExecFlags = 1 << 5 // the loader environment was longer than the capture limit
 )
 
 // Fork describes a new task. The event's own PID and TID are the parent's.
@@ -59,10 +64,15 @@ type Fork struct {
 // Exec describes a program execution. For a failed exec (Event.Ret < 0) the
 // credentials are those of the calling process and Exe is empty.
 type Exec struct {
-	Filename     string // the path passed to exec, as given
-	Exe          string // absolute path of the executable that now runs
-	Cwd          string
-	Args         string // argv, NUL separated, no trailing NUL
+	Filename string // the path passed to exec, as given
+	Exe      string // absolute path of the executable that now runs
+	Cwd      string
+	Args     string // argv, NUL separated, no trailing NUL
+	// LoaderEnv holds the LD_* and GLIBC_TUNABLES entries of the new
+	// program's environment, NUL separated, for a secure exec only
+	// (ExecSecure); it is empty otherwise. The rest of an environment is
+	// never captured.
+	LoaderEnv    string
 	UID, GID     uint32 // real ids
 	EUID, EGID   uint32
 	LoginUID     uint32 // 0xffffffff when unset
@@ -239,6 +249,7 @@ func (e *Event) Clone() *Event {
 	c.Exec.Exe = strings.Clone(e.Exec.Exe)
 	c.Exec.Cwd = strings.Clone(e.Exec.Cwd)
 	c.Exec.Args = strings.Clone(e.Exec.Args)
+	c.Exec.LoaderEnv = strings.Clone(e.Exec.LoaderEnv)
 	c.Open.Path = strings.Clone(e.Open.Path)
 	c.Open.RawPath = strings.Clone(e.Open.RawPath)
 	c.Socket.LocalPath = strings.Clone(e.Socket.LocalPath)

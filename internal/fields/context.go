@@ -42,6 +42,7 @@ const (
 	slotFDName
 	slotEvtArgs
 	slotTime
+	slotLoaderEnv
 	numSlots
 )
 

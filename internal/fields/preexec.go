@@ -15,7 +15,9 @@ func (c *Context) ResetPreExec(env *Env, ev *event.Event, num uint64) {
 	x := &ev.Exec
 	c.ResetProgram(env, ev, num, ev.Comm, x.Exe, x.Args, x.Cwd)
 	if c.Found {
-		c.img.ExecTime, c.img.Flags = ev.Timestamp, x.Flags
+		// The new program's flags and loader environment are the event's
+		// (unknown before the exec, so none), not the caller's.
+		c.img.ExecTime, c.img.Flags, c.img.LoaderEnv = ev.Timestamp, x.Flags, x.LoaderEnv
 	}
 }
 

@@ -54,6 +54,7 @@ func New() *Registry {
 	registerStdio(r)
 	registerContainer(r)
 	registerTarget(r)
+	registerLoaderEnv(r)
 	return r
 }
 

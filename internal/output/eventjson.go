@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/vigilsec/vigil/internal/container"
@@ -122,6 +123,9 @@ type ExecJSON struct {
 	MntNS         uint32   `json:"mnt_ns"`
 	FromMemfd     bool     `json:"exe_from_memfd"`
 	UpperLayer    bool     `json:"exe_upper_layer"`
+	Secure        bool     `json:"secure,omitempty"`
+	LoaderEnv     []string `json:"loader_env,omitempty"`
+	EnvTruncated  bool     `json:"loader_env_truncated,omitempty"`
 }
 
 // ExitJSON is the exit body.
@@ -233,6 +237,10 @@ func NewEventJSON(ev *event.Event, table *proc.Table, clock Clock) *EventJSON {
 			UID:           x.UID, GID: x.GID, EUID: x.EUID, EGID: x.EGID, LoginUID: x.LoginUID, TTY: x.TTY,
 			SID: x.SID, PGID: x.PGID, CapEffective: x.CapEffective, CapPermitted: x.CapPermitted, MntNS: x.MntNS,
 			FromMemfd: x.Flags&event.ExecFromMemfd != 0, UpperLayer: x.Flags&event.ExecUpperLayer != 0,
+			Secure: x.Flags&event.ExecSecure != 0, EnvTruncated: x.Flags&event.ExecEnvTruncated != 0,
+		}
+		if x.LoaderEnv != "" {
+			j.Exec.LoaderEnv = strings.Split(x.LoaderEnv, "\x00")
 		}
 	case event.KindExit:
 		j.Exit = &ExitJSON{Code: ev.Exit.Code, Signal: ev.Exit.Signal, CoreDumped: ev.Exit.CoreDumped}

@@ -179,7 +179,7 @@ func newExecImage(ev *event.Event, prev *Image) *Image {
 		prev = &emptyImage
 	}
 	need := 0
-	for _, f := range [...][2]string{{ev.Comm, prev.Comm}, {x.Exe, prev.Exe}, {x.Args, prev.Args}, {x.Cwd, prev.Cwd}} {
+	for _, f := range [...][2]string{{ev.Comm, prev.Comm}, {x.Exe, prev.Exe}, {x.Args, prev.Args}, {x.Cwd, prev.Cwd}, {x.LoaderEnv, prev.LoaderEnv}} {
 		if f[0] != f[1] {
 			need += len(f[0])
 		}
@@ -190,6 +190,7 @@ func newExecImage(ev *event.Event, prev *Image) *Image {
 	img.Exe = pack(&b, x.Exe, prev.Exe)
 	img.Args = pack(&b, x.Args, prev.Args)
 	img.Cwd = pack(&b, x.Cwd, prev.Cwd)
+	img.LoaderEnv = pack(&b, x.LoaderEnv, prev.LoaderEnv)
 	return img
 }
 

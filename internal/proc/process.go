@@ -19,6 +19,10 @@ type Image struct {
 	Exe  string // absolute path of the executable; empty for kernel threads
 	Args string // argv, NUL separated, no trailing NUL; see Argv
 	Cwd  string
+	// LoaderEnv is the LD_* and GLIBC_TUNABLES part of the environment of
+	// a secure exec (Flags has event.ExecSecure), NUL separated; empty
+	// for other execs and for images read from /proc.
+	LoaderEnv string
 
 	UID, GID     uint32 // real ids
 	EUID, EGID   uint32 // effective ids

@@ -20,6 +20,15 @@ type vigilArgvWalk struct {
 	Truncated uint32
 }
 
+type vigilEnvWalk struct {
+	_         structs.HostLayout
+	Envp      uint64
+	Count     uint32
+	Pos       uint32
+	Limit     uint32
+	Truncated uint32
+}
+
 type vigilPathWalk struct {
 	_      structs.HostLayout
 	Dentry uint64
@@ -49,6 +58,7 @@ type vigilStash struct {
 const (
 	vigilMapArgvMap        = "argv_map"
 	vigilMapDrops          = "drops"
+	vigilMapEnvMap         = "env_map"
 	vigilMapEvents         = "events"
 	vigilMapGenOff         = "gen_off"
 	vigilMapScratchMap     = "scratch_map"
@@ -120,6 +130,7 @@ type vigilProgramSpecs struct {
 type vigilMapSpecs struct {
 	ArgvMap       *ebpf.MapSpec `ebpf:"argv_map"`
 	Drops         *ebpf.MapSpec `ebpf:"drops"`
+	EnvMap        *ebpf.MapSpec `ebpf:"env_map"`
 	Events        *ebpf.MapSpec `ebpf:"events"`
 	GenOff        *ebpf.MapSpec `ebpf:"gen_off"`
 	ScratchMap    *ebpf.MapSpec `ebpf:"scratch_map"`
@@ -159,6 +170,7 @@ func (o *vigilObjects) Close() error {
 type vigilMaps struct {
 	ArgvMap       *ebpf.Map `ebpf:"argv_map"`
 	Drops         *ebpf.Map `ebpf:"drops"`
+	EnvMap        *ebpf.Map `ebpf:"env_map"`
 	Events        *ebpf.Map `ebpf:"events"`
 	GenOff        *ebpf.Map `ebpf:"gen_off"`
 	ScratchMap    *ebpf.Map `ebpf:"scratch_map"`
@@ -171,6 +183,7 @@ func (m *vigilMaps) Close() error {
 	return _VigilClose(
 		m.ArgvMap,
 		m.Drops,
+		m.EnvMap,
 		m.Events,
 		m.GenOff,
 		m.ScratchMap,

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -169,5 +170,21 @@ func TestEventsNameTheContainer(t *testing.T) {
 	ev := next(t, events, func(e output.EventJSON) bool { return e.Container != nil && e.Container.ID == id[:12] })
 	if ev.Container.Runtime != "docker" || ev.Container.Image != "vigil-test/busybox:1" || ev.Container.Name == "" {
 		t.Errorf("container block %+v", ev.Container)
+	}
+}
+
+func TestEventsShowLoaderVariablesOfSecureExec(t *testing.T) {
+	testutil.RequireBPF(t)
+	bin := buildVigil(t)
+	events := startEvents(t, bin, "--type", "execve", "--comm", "su")
+	cmd := exec.Command("/usr/bin/su", "--help")
+	cmd.Env = []string{"LD_PRELOAD=/nonexistent/e2e.so", "API_TOKEN=do-not-copy"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd.Run()
+	pid := uint32(cmd.Process.Pid)
+	ev := next(t, events, func(e output.EventJSON) bool { return e.Kind == "exec" && e.PID == pid })
+	if ev.Exec == nil || !ev.Exec.Secure || strings.Join(ev.Exec.LoaderEnv, ",") != "LD_PRELOAD=/nonexistent/e2e.so" ||
+		ev.Exec.UID != 65534 || ev.Exec.EUID != 0 || ev.Exec.EnvTruncated {
+		t.Fatalf("exec body %+v", ev.Exec)
 	}
 }
