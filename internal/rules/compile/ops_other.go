@@ -91,7 +91,7 @@ func compareAddr[C any](get func(C) (netip.Addr, bool), x *lang.CompareExpr, val
 // compareList applies list operators to a list field, as Falco does: in
 // holds when every element is in the set, intersects when any is.
 func compareList[C any](get func(C) ([]string, bool), x *lang.CompareExpr, vals []*lang.Literal) (func(C) bool, error) {
-	set := newValueSet(texts(vals))
+	set := newStringSet(texts(vals))
 	switch x.Op {
 	case lang.OpIn:
 		return func(c C) bool {

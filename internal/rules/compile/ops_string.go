@@ -11,7 +11,7 @@ import (
 func compareString[C any](get func(C) (string, bool), x *lang.CompareExpr, vals []*lang.Literal) (func(C) bool, error) {
 	switch x.Op {
 	case lang.OpIn, lang.OpIntersects:
-		set := newValueSet(texts(vals))
+		set := newStringSet(texts(vals))
 		return func(c C) bool { s, ok := get(c); return ok && set.has(s) }, nil
 	case lang.OpPMatch:
 		ps := newPrefixSet(texts(vals))

@@ -8,6 +8,9 @@ import "strings"
 type prefixSet struct {
 	paths map[string]struct{}
 	root  bool // "/" is a prefix: every absolute path matches
+	// filter holds the shape of every path, so that most prefixes of a
+	// path are rejected without hashing them.
+	filter bits256
 }
 
 func newPrefixSet(items []string) *prefixSet {
@@ -20,9 +23,19 @@ func newPrefixSet(items []string) *prefixSet {
 			ps.root = true
 			continue
 		}
-		ps.paths[strings.TrimRight(p, "/")] = struct{}{}
+		p = strings.TrimRight(p, "/")
+		ps.paths[p] = struct{}{}
+		ps.filter.set(shape(p))
 	}
 	return ps
+}
+
+func (ps *prefixSet) has(p string) bool {
+	if !ps.filter.has(shape(p)) {
+		return false
+	}
+	_, ok := ps.paths[p]
+	return ok
 }
 
 // match looks up every '/'-bounded prefix of s: at most one map lookup per
@@ -31,14 +44,12 @@ func (ps *prefixSet) match(s string) bool {
 	if ps.root && strings.HasPrefix(s, "/") {
 		return true
 	}
-	if _, ok := ps.paths[s]; ok {
+	if ps.has(s) {
 		return true
 	}
 	for i := 1; i < len(s); i++ {
-		if s[i] == '/' {
-			if _, ok := ps.paths[s[:i]]; ok {
-				return true
-			}
+		if s[i] == '/' && ps.has(s[:i]) {
+			return true
 		}
 	}
 	return false

@@ -35,3 +35,59 @@ func (s *valueSet[T]) has(v T) bool {
 	}
 	return false
 }
+
+// stringSet is a set of strings for `in` and `intersects`. Most lookups a
+// rule makes miss (a benign program is in no suspicious list), so a big
+// set keeps a 256-bit filter on each item's length and end bytes in front
+// of its map: a miss then usually costs a few instructions, not a hash.
+type stringSet struct {
+	small  []string
+	big    map[string]struct{}
+	filter bits256
+}
+
+func newStringSet(items []string) *stringSet {
+	s := &stringSet{}
+	if len(items) <= smallSet {
+		s.small = items
+		return s
+	}
+	s.big = make(map[string]struct{}, len(items))
+	for _, it := range items {
+		s.big[it] = struct{}{}
+		s.filter.set(shape(it))
+	}
+	return s
+}
+
+func (s *stringSet) has(v string) bool {
+	if s.big != nil {
+		if !s.filter.has(shape(v)) {
+			return false
+		}
+		_, ok := s.big[v]
+		return ok
+	}
+	for _, it := range s.small {
+		if it == v {
+			return true
+		}
+	}
+	return false
+}
+
+// bits256 is a set of bytes.
+type bits256 [4]uint64
+
+func (b *bits256) set(i uint8)      { b[i>>6] |= 1 << (i & 63) }
+func (b *bits256) has(i uint8) bool { return b[i>>6]&(1<<(i&63)) != 0 }
+
+// shape folds a string's length, first and last bytes into one byte: two
+// strings that differ in any of them usually differ in it too.
+func shape(s string) uint8 {
+	if s == "" {
+		return 0
+	}
+	h := uint32(len(s))*0x9e3779b1 ^ uint32(s[0])<<11 ^ uint32(s[len(s)-1])<<3
+	return uint8((h * 0x85ebca6b) >> 24)
+}
