@@ -29,7 +29,7 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
 #define FILENAME_MAX_LEN 4096
 #define ARGS_MAX_LEN 8192
 #define ARGV_MAX_PTRS 64
-#define ENV_MAX_PTRS 512
+#define ENV_MAX_PTRS 8192
 #define ENV_MAX_LEN 4096
 #define SOCKADDR_MAX_LEN 128
 

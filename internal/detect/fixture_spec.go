@@ -104,13 +104,14 @@ var processSetters = map[string]setter{
 		}
 		return nil
 	},
-	"proc.cwd":                func(_ *eventSpec, p *procSpec, s Setting) error { p.cwd = s.Value; return nil },
-	"proc.tty":                uintSetter(func(p *procSpec, n uint32) { p.tty = n }),
-	"proc.sid":                uintSetter(func(p *procSpec, n uint32) { p.sid = n }),
-	"proc.vpgid":              uintSetter(func(p *procSpec, n uint32) { p.pgid = n }),
-	"proc.is_exe_from_memfd":  boolSetter(event.ExecFromMemfd),
-	"proc.is_exe_upper_layer": boolSetter(event.ExecUpperLayer),
-	"proc.is_secure_exec":     boolSetter(event.ExecSecure),
+	"proc.cwd":                     func(_ *eventSpec, p *procSpec, s Setting) error { p.cwd = s.Value; return nil },
+	"proc.tty":                     uintSetter(func(p *procSpec, n uint32) { p.tty = n }),
+	"proc.sid":                     uintSetter(func(p *procSpec, n uint32) { p.sid = n }),
+	"proc.vpgid":                   uintSetter(func(p *procSpec, n uint32) { p.pgid = n }),
+	"proc.is_exe_from_memfd":       boolSetter(event.ExecFromMemfd),
+	"proc.is_exe_upper_layer":      boolSetter(event.ExecUpperLayer),
+	"proc.is_secure_exec":          boolSetter(event.ExecSecure),
+	"proc.is_loader_env_truncated": boolSetter(event.ExecEnvTruncated),
 	"proc.loader_env": func(_ *eventSpec, p *procSpec, s Setting) error {
 		if s.List != nil {
 			p.loaderEnv = s.List

@@ -156,7 +156,7 @@ func planRule(r *detect.Rule, opts Options) *RulePlan {
 
 // postExecFields describe what the kernel decides while it carries an exec
 // out: a fanotify permission event comes before, so they have no value then.
-var postExecFields = map[string]bool{"proc.is_secure_exec": true, "proc.loader_env": true}
+var postExecFields = map[string]bool{"proc.is_secure_exec": true, "proc.loader_env": true, "proc.is_loader_env_truncated": true}
 
 // postExecField returns the first such field the rule reads, or nil.
 func postExecField(r *detect.Rule) *lang.FieldRef {

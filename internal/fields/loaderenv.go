@@ -16,6 +16,8 @@ import (
 func registerLoaderEnv(r *Registry) {
 	r.add("proc.is_secure_exec", "true when the kernel started the program in secure mode (AT_SECURE): a set-user-ID, set-group-ID or file-capability program gained privileges",
 		imgBool(func(im *proc.Image) bool { return im.Flags&event.ExecSecure != 0 }))
+	r.add("proc.is_loader_env_truncated", "true when a secure exec's environment had more entries or loader variables than the sensor copies (8192 entries, 4 KiB of variables): padding can hide a variable beyond them",
+		imgBool(func(im *proc.Image) bool { return im.Flags&event.ExecEnvTruncated != 0 }))
 	r.addOptArg("proc.loader_env", "the LD_* and GLIBC_TUNABLES variables a secure exec was given, as NAME=value separated by spaces (empty for other execs); with [NAME], that variable's value",
 		str(func(c *Context) (string, bool) {
 			_, ok := c.image()

@@ -81,17 +81,18 @@ func TestSecureExecLoaderEnvLimits(t *testing.T) {
 		t.Errorf("flags %#x: a cut value must be flagged", ev.Exec.Flags)
 	}
 
-	// A loader variable beyond the entries the walk reads is missed, and
-	// the record says so.
+	// Padding does not hide a variable among the first 8192 entries; one
+	// beyond them is missed, and the record says so.
 	var many []string
-	for i := range 600 {
+	for i := range 9000 {
 		many = append(many, fmt.Sprintf("FILLER_%d=1", i)) // exec.Cmd drops duplicate names
 	}
 	many[3] = "LD_LIBRARY_PATH=/early"
+	many[8000] = "LD_AUDIT=/padded.so"
 	many = append(many, "LD_PRELOAD=/late.so")
 	ev = execOf(t, runAs(t, nobody, many, "/usr/bin/su", "--help"))
-	if ev.Exec.LoaderEnv != "LD_LIBRARY_PATH=/early" || ev.Exec.Flags&event.ExecEnvTruncated == 0 {
-		t.Errorf("600 entries: loader env %q flags %#x, want the early variable and the truncation flag", ev.Exec.LoaderEnv, ev.Exec.Flags)
+	if ev.Exec.LoaderEnv != "LD_LIBRARY_PATH=/early\x00LD_AUDIT=/padded.so" || ev.Exec.Flags&event.ExecEnvTruncated == 0 {
+		t.Errorf("9001 entries: loader env %q flags %#x, want the two first variables and the truncation flag", ev.Exec.LoaderEnv, ev.Exec.Flags)
 	}
 }
 
