@@ -342,6 +342,17 @@ static __always_inline void report(struct task_struct *task, struct linux_binprm
 		count(EG_CTR_RING_DROPS);
 }
 
+/* memfd_create names its files "memfd:NAME"; nothing else can. */
+static __always_inline bool is_memfd(struct linux_binprm *bprm)
+{
+	char prefix[6] = {};
+	const unsigned char *name = BPF_CORE_READ(bprm, file, f_path.dentry, d_name.name);
+	if (bpf_probe_read_kernel(prefix, sizeof(prefix), name) < 0)
+		return false;
+	return prefix[0] == 'm' && prefix[1] == 'e' && prefix[2] == 'm' && prefix[3] == 'f' && prefix[4] == 'd' &&
+	       prefix[5] == ':';
+}
+
 SEC("raw_tracepoint/sched_process_exec")
 int execguard_exec(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -385,10 +396,19 @@ int execguard_exec(struct bpf_raw_tracepoint_args *ctx)
 	key->dev = dev;
 	key->ino = ino;
 	rule = match(set, key, cgid, in_container, rule);
+
+	/* A memfd has no path and a throwaway inode: rules on fileless
+	 * execution name the kind of file instead. */
+	__u32 flags = 0;
+	if (is_memfd(bprm)) {
+		flags |= EG_REC_MEMFD;
+		__builtin_memset(key, 0, sizeof(*key));
+		key->kind = EG_KEY_MEMFD;
+		rule = match(set, key, cgid, in_container, rule);
+	}
 	if (!rule)
 		return 0;
 
-	__u32 flags = 0;
 	if (rule->flags & EG_RULE_AUDIT) {
 		flags |= EG_REC_AUDIT;
 		count(EG_CTR_AUDITED);

@@ -35,6 +35,7 @@ struct pending_exec {
 /* kill_key.kind */
 #define EG_KEY_COMM  1
 #define EG_KEY_INODE 2
+#define EG_KEY_MEMFD 3 /* any executable that is a memfd: no name or inode to match */
 
 /* kill_key.scope */
 #define EG_SCOPE_ANY        1
@@ -44,7 +45,8 @@ struct pending_exec {
 
 /*
  * One deny-set key. Unused bytes are zero so user space and the kernel build
- * identical keys: comm keys leave ino zero, inode keys leave comm zero.
+ * identical keys: comm keys leave ino zero, inode keys leave comm zero, memfd
+ * keys leave both zero.
  */
 struct kill_key {
 	__u8 kind;
@@ -71,6 +73,7 @@ struct kill_val {
 /* kill_record.flags */
 #define EG_REC_AUDIT      1 /* the rule only reports */
 #define EG_REC_SIGNAL_ERR 2 /* bpf_send_signal failed */
+#define EG_REC_MEMFD      4 /* the executable is a memfd */
 
 /* A kill or audit report; filename_len bytes of bprm->filename follow. */
 struct kill_record {

@@ -95,6 +95,31 @@ func (r *rig) find(rule, outcome string) *detect.Alert {
 	return nil
 }
 
+// findFor returns rule's first alert about process pid.
+func (r *rig) findFor(rule string, pid uint32) *detect.Alert {
+	r.log.mu.Lock()
+	defer r.log.mu.Unlock()
+	for _, a := range r.log.alerts {
+		if a.Rule == rule && a.Context.Process.PID == pid {
+			return a
+		}
+	}
+	return nil
+}
+
+// countFor returns how many alerts rule has raised about process pid.
+func (r *rig) countFor(rule string, pid uint32) int {
+	r.log.mu.Lock()
+	defer r.log.mu.Unlock()
+	n := 0
+	for _, a := range r.log.alerts {
+		if a.Rule == rule && a.Context.Process.PID == pid {
+			n++
+		}
+	}
+	return n
+}
+
 // count returns how many alerts rule has raised.
 func (r *rig) count(rule string) int {
 	r.log.mu.Lock()

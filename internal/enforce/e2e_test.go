@@ -13,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/container/dockerapi"
+	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/testutil"
 )
 
@@ -78,6 +81,14 @@ const e2eRules = `
   output: escape attempt (cmd=%proc.cmdline container=%container.id)
   priority: critical
   action: kill-container
+
+- rule: Block fileless execution on the host
+  desc: a memfd exec dies before it runs; audit here, because the machine's own tools may run from memfds
+  condition: evt.type in (execve, execveat) and evt.rawres = 0 and proc.is_exe_from_memfd = true and container.id = host
+  output: fileless (exe=%proc.exepath pid=%proc.pid)
+  priority: critical
+  action: block
+  mode: audit
 
 - rule: Block secret reads by cat
   desc: cat may not read the secret
@@ -279,6 +290,45 @@ func TestEnforcement(t *testing.T) {
 		out, err = exec.Command("head", secret).CombinedOutput()
 		if err != nil || string(out) != "s3cr3t\n" {
 			t.Errorf("head secret: %v %q", err, out)
+		}
+	})
+
+	t.Run("fileless exec is judged in the kernel", func(t *testing.T) {
+		const rule = "Block fileless execution on the host"
+		fd, err := unix.MemfdCreate("vgfileless", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem := os.NewFile(uintptr(fd), "memfd")
+		defer mem.Close()
+		code, err := os.ReadFile("/bin/touch")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem.Write(code)
+		marker := filepath.Join(dir, "fileless")
+		cmd := exec.Command("/dev/fd/3", marker)
+		cmd.ExtraFiles = []*os.File{mem}
+		if err := cmd.Run(); err != nil || !fileExists(marker) {
+			t.Fatalf("audited memfd exec: %v, marker %v; want a normal run", err, fileExists(marker))
+		}
+		pid := uint32(cmd.Process.Pid)
+		var a *detect.Alert
+		for deadline := time.Now().Add(10 * time.Second); a == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			a = r.findFor(rule, pid)
+		}
+		if a == nil {
+			t.Fatalf("no alert for pid %d:\n%s", pid, r.describe())
+		}
+		if en := a.Enforcement; en == nil || en.Outcome != "would-kill" || en.Mechanism != "bpf-send-signal" || en.Action != "block" {
+			t.Errorf("enforcement %+v, want would-kill by bpf-send-signal", a.Enforcement)
+		}
+		if !strings.HasPrefix(a.Output, "[would-kill] fileless (exe=/memfd:vgfileless") {
+			t.Errorf("output %q", a.Output)
+		}
+		time.Sleep(1200 * time.Millisecond) // past the kernel record's hold
+		if n := r.countFor(rule, pid); n != 1 {
+			t.Errorf("%d alerts for pid %d, want 1:\n%s", n, pid, r.describe())
 		}
 	})
 

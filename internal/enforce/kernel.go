@@ -53,6 +53,7 @@ type ExecRule struct {
 	Scope Scope
 	Comm  string // the task name (at most 15 bytes), or ""
 	Path  string // the executable's absolute path, or ""
+	Memfd bool   // any executable that is a memfd: fileless execution
 }
 
 // notKernel explains why a condition cannot be compiled for the kernel,
@@ -207,6 +208,9 @@ func netConjunction(conj conjunction) ([]NetRule, error) {
 
 // negated reports whether a literal excludes its values: a negated test,
 // or !=.
+// isTrue reports whether a rule literal means true, as bool fields read it.
+func isTrue(v string) bool { return strings.EqualFold(v, "true") }
+
 func negated(l literal) bool { return l.neg != (l.cmp.Op == lang.OpNe) }
 
 func isNetField(name string) bool {
@@ -342,7 +346,7 @@ func compileExec(e lang.Expr) ([]ExecRule, error) {
 	for _, conj := range dnf {
 		var comms, paths []string
 		var scopes []Scope
-		relevant := true
+		relevant, memfd := true, false
 		for _, l := range conj {
 			c := l.cmp
 			name := fieldName(c)
@@ -370,6 +374,12 @@ func compileExec(e lang.Expr) ([]ExecRule, error) {
 				} else {
 					paths = vals
 				}
+			case name == "proc.is_exe_from_memfd":
+				vals, ok := values(c)
+				if negated(l) || c.Op != lang.OpEq || !ok || len(vals) != 1 || !isTrue(vals[0]) {
+					return nil, notKernelf(c.Pos(), "proc.is_exe_from_memfd: only = true can be enforced in the kernel")
+				}
+				memfd = true
 			case name == "container.id":
 				s, err := scopeTest(l)
 				if err != nil {
@@ -385,6 +395,18 @@ func compileExec(e lang.Expr) ([]ExecRule, error) {
 		}
 		if comms != nil && paths != nil {
 			return nil, notKernelf(conj[0].cmp.Pos(), "a test on both proc.name and proc.exepath cannot be enforced in the kernel")
+		}
+		if memfd && (comms != nil || paths != nil) {
+			return nil, notKernelf(conj[0].cmp.Pos(), "a test on both the program and proc.is_exe_from_memfd cannot be enforced in the kernel")
+		}
+		if memfd {
+			if scopes == nil {
+				scopes = []Scope{{Kind: ScopeHost}, {Kind: ScopeAllContainers}}
+			}
+			for _, s := range scopes {
+				out = append(out, ExecRule{Scope: s, Memfd: true})
+			}
+			continue
 		}
 		if comms == nil && paths == nil {
 			return nil, notKernelf(conj[0].cmp.Pos(), "the condition does not name the program (proc.name or proc.exepath), so it cannot be enforced in the kernel")

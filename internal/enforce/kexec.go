@@ -83,8 +83,8 @@ func (e *Enforcer) killRules() []execguard.KillRule {
 			for j, s := range scopes {
 				r := base
 				r.Scope = s
-				if x.Comm != "" {
-					r.Comm = x.Comm
+				if x.Comm != "" || x.Memfd {
+					r.Comm, r.Memfd = x.Comm, x.Memfd
 					out = append(out, r)
 					continue
 				}
@@ -155,6 +155,9 @@ func (e *Enforcer) onKillRecord(r execguard.KillRecord) {
 	ev.PID, ev.TID, ev.PPID, ev.Comm, ev.CgroupID = r.TGID, r.PID, r.PPID, r.Comm, r.CgroupID
 	ev.Exec.Filename, ev.Exec.Args, ev.Exec.UID, ev.Exec.EUID = r.Filename, r.Comm, r.UID, r.EUID
 	ev.Exec.Exe = r.Filename
+	if r.Memfd {
+		ev.Exec.Flags |= event.ExecFromMemfd
+	}
 	c := ctxPool.Get().(*fields.Context)
 	defer ctxPool.Put(c)
 	// The table may already hold the new image (the sensor saw the exec)

@@ -126,6 +126,12 @@ func planRule(r *detect.Rule, opts Options) *RulePlan {
 				note(f.NamePos, "%s is known only once the exec has happened, so the exec cannot be refused; the process is killed after detection instead", f.Name)
 				break
 			}
+			if ex, err := compileExec(r.Expr); err == nil && allMemfd(ex) {
+				// fanotify never sees a memfd exec: no mount to mark.
+				// The kernel kills it before its first instruction.
+				rp.Pre, rp.Exec = MechKernelKill, ex
+				break
+			}
 			rp.Pre = MechFanotifyExec
 		case only(types, openTypes):
 			paths, err := openPaths(r.Expr)
@@ -152,6 +158,15 @@ func planRule(r *detect.Rule, opts Options) *RulePlan {
 		}
 	}
 	return rp
+}
+
+func allMemfd(rules []ExecRule) bool {
+	for _, x := range rules {
+		if !x.Memfd {
+			return false
+		}
+	}
+	return len(rules) > 0
 }
 
 // postExecFields describe what the kernel decides while it carries an exec

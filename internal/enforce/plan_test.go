@@ -99,6 +99,18 @@ const planRules = `
   output: o
   priority: critical
   action: block
+- rule: Fileless
+  desc: d
+  condition: evt.type in (execve, execveat) and evt.rawres = 0 and proc.is_exe_from_memfd = true
+  output: o
+  priority: critical
+  action: block
+- rule: Fileless named
+  desc: d
+  condition: evt.type = execveat and proc.is_exe_from_memfd = true and proc.name = x and container.id != host
+  output: o
+  priority: critical
+  action: kill
 - rule: Plain alert
   desc: d
   condition: evt.type = execve and proc.name = sh
@@ -116,8 +128,8 @@ func TestPlan(t *testing.T) {
 	if _, ok := by["Plain alert"]; ok {
 		t.Error("an alert-only rule got a plan")
 	}
-	if len(plans) != 11 {
-		t.Fatalf("%d plans, want 11", len(plans))
+	if len(plans) != 13 {
+		t.Fatalf("%d plans, want 13", len(plans))
 	}
 	pfx := netip.MustParsePrefix
 	containers := Scope{Kind: ScopeAllContainers}
@@ -172,6 +184,11 @@ func TestPlan(t *testing.T) {
 	check("Any open", 0, MechPidfdKill, loader.ModeEnforce)
 	check("Escape", 0, MechRuntimeKill, loader.ModeEnforce)
 	check("Preload on setuid", 0, MechPidfdKill, loader.ModeEnforce)
+	fileless := check("Fileless", MechKernelKill, MechPidfdKill, loader.ModeEnforce)
+	if want := []ExecRule{{Scope: host, Memfd: true}, {Scope: cont, Memfd: true}}; !reflect.DeepEqual(fileless.Exec, want) {
+		t.Errorf("fileless policy:\n got %+v\nwant %+v", fileless.Exec, want)
+	}
+	check("Fileless named", 0, MechPidfdKill, loader.ModeEnforce)
 
 	// Each weakened rule says why, at the condition's offending part.
 	var lines []string
@@ -183,14 +200,15 @@ func TestPlan(t *testing.T) {
 		`rules.yaml:19:37: warning: rule "Connect by name": cannot block in the kernel (proc.name cannot be evaluated in the kernel at connect); the process is killed after detection`,
 		`rules.yaml:31:55: warning: rule "Netcat exec": killed after detection, not in the kernel: proc.args cannot be evaluated in the kernel at exec`,
 		`rules.yaml:55:14: warning: rule "Any open": cannot block before the open (the condition does not name the files it protects`,
+		`rules.yaml:79:14: warning: rule "Fileless named": killed after detection, not in the kernel: a test on both the program and proc.is_exe_from_memfd cannot be enforced in the kernel`,
 		`rules.yaml:67:55: warning: rule "Preload on setuid": proc.loader_env is known only once the exec has happened, so the exec cannot be refused; the process is killed after detection instead`,
 	} {
 		if !strings.Contains(text, w) {
 			t.Errorf("diagnostics lack %q:\n%s", w, text)
 		}
 	}
-	if n := len(diags); n != 4 {
-		t.Errorf("%d diagnostics, want 4:\n%s", n, text)
+	if n := len(diags); n != 5 {
+		t.Errorf("%d diagnostics, want 5:\n%s", n, text)
 	}
 }
 

@@ -12,7 +12,8 @@
 // and one register read on exit.
 //
 // In-kernel kill. A raw_tracepoint on sched_process_exec looks the new
-// image up in a deny set, by comm or by the executable's (device, inode),
+// image up in a deny set, by comm, by the executable's (device, inode), or
+// as "any memfd" (fileless execution has neither a path nor a lasting inode),
 // scoped to any process, host processes, container processes or one
 // cgroup, and calls bpf_send_signal(SIGKILL): the signal is delivered
 // before the task returns to user space, so the new program never runs an

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vigilsec/vigil/internal/testutil"
 )
 
@@ -291,4 +293,41 @@ func TestProtectedAndAgentNotKilled(t *testing.T) {
 	if st := agent.Stats(); st.Killed != 0 || st.Audited != 0 {
 		t.Errorf("agent guard stats %+v", st)
 	}
+}
+
+// TestKillMemfd runs a copy of touch from a memfd, as fileless malware
+// does: a memfd rule kills it before it runs, while the same program from
+// a file runs.
+func TestKillMemfd(t *testing.T) {
+	g := openGuard(t, Config{SkipArgv: true})
+	recs := records(t, g)
+	if err := g.SetKillRules([]KillRule{{ID: 21, Memfd: true, Scope: Scope{Kind: ScopeHost}}}); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.MemfdCreate("vgpayload", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := os.NewFile(uintptr(fd), "memfd")
+	defer mem.Close()
+	code, err := os.ReadFile("/bin/touch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mem.Write(code); err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(t.TempDir(), "marker")
+	cmd := exec.Command("/dev/fd/3", marker) // the child's fd 3 is the memfd
+	cmd.ExtraFiles = []*os.File{mem}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	run := touchRun{pid: cmd.Process.Pid, err: cmd.Wait(), marker: exists(marker)}
+	run.checkKilled(t)
+	got := recordFor(t, recs, run.pid)
+	if !got.Memfd || got.RuleID != 21 || got.Filename != "/dev/fd/3" || got.Comm != "3" || !got.Killed() {
+		t.Fatalf("record %+v; want a memfd kill by rule 21 of /dev/fd/3", got)
+	}
+	runTouch(t, testutil.CopyExecutable(t, "/bin/touch", "vgmemfd-disk"), "", nil).checkRan(t)
 }

@@ -15,6 +15,7 @@ const (
 	recordHeaderSize = 80
 	recAudit         = 1
 	recSignalErr     = 2
+	recMemfd         = 4
 )
 
 // KillRecord reports one exec that matched the deny set.
@@ -38,6 +39,8 @@ type KillRecord struct {
 	Audit bool
 	// SignalFailed is set when bpf_send_signal refused; the process runs on.
 	SignalFailed bool
+	// Memfd is set when the executable is a memfd (fileless execution).
+	Memfd bool
 }
 
 // Killed reports whether the process was killed.
@@ -64,6 +67,7 @@ func decodeKillRecord(b []byte) (KillRecord, error) {
 	flags := le.Uint32(b[56:])
 	r.Audit = flags&recAudit != 0
 	r.SignalFailed = flags&recSignalErr != 0
+	r.Memfd = flags&recMemfd != 0
 	n := int(le.Uint16(b[60:]))
 	comm := b[64:80]
 	if i := bytes.IndexByte(comm, 0); i >= 0 {

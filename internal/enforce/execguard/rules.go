@@ -47,8 +47,9 @@ type Scope struct {
 	CgroupID uint64
 }
 
-// KillRule denies one program: by Comm, or by the executable's (Dev, Ino)
-// as InodeOf reports them. Exactly one of the two must be set.
+// KillRule denies one program: by Comm, by the executable's (Dev, Ino) as
+// InodeOf reports them, or every program run from a memfd (Memfd).
+// Exactly one of the three must be set.
 type KillRule struct {
 	// ID is reported in the KillRecord of every match.
 	ID    uint32
@@ -60,6 +61,10 @@ type KillRule struct {
 	// symlinks and renames. For scripts the kernel runs the interpreter,
 	// so these are the interpreter's.
 	Dev, Ino uint64
+	// Memfd matches any executable that is a memfd (memfd_create, then
+	// execveat or /proc/self/fd): fileless execution, which has no path
+	// or lasting inode to name.
+	Memfd bool
 	// Audit reports a match without killing.
 	Audit bool
 }
@@ -68,6 +73,7 @@ type KillRule struct {
 const (
 	keyKindComm  = 1
 	keyKindInode = 2
+	keyKindMemfd = 3
 	keySize      = 32
 	valSize      = 8
 	ruleAudit    = 1
@@ -80,13 +86,15 @@ func (r KillRule) key() (killKey, error) {
 	var k killKey
 	hasComm, hasInode := r.Comm != "", r.Ino != 0
 	switch {
+	case r.Memfd && (hasComm || hasInode || r.Dev != 0):
+		return k, errors.New("sets memfd with a comm or dev/ino")
 	case hasComm && (hasInode || r.Dev != 0):
 		return k, errors.New("sets both comm and dev/ino")
-	case !hasComm && !hasInode:
+	case !hasComm && !hasInode && !r.Memfd:
 		if r.Dev != 0 {
 			return k, errors.New("sets dev without ino")
 		}
-		return k, errors.New("sets neither comm nor dev/ino")
+		return k, errors.New("sets neither comm, dev/ino nor memfd")
 	}
 	switch r.Scope.Kind {
 	case ScopeAny, ScopeHost, ScopeContainers:
@@ -102,6 +110,10 @@ func (r KillRule) key() (killKey, error) {
 	}
 	k[1] = byte(r.Scope.Kind) + 1 // EG_SCOPE_* start at 1
 	binary.LittleEndian.PutUint64(k[8:], r.Scope.CgroupID)
+	if r.Memfd {
+		k[0] = keyKindMemfd
+		return k, nil
+	}
 	if hasComm {
 		if strings.ContainsAny(r.Comm, "/\x00") {
 			return k, fmt.Errorf("comm %q holds '/' or NUL: an exec'd comm never does", r.Comm)

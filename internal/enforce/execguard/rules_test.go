@@ -13,7 +13,8 @@ func TestSetKillRulesRejects(t *testing.T) {
 		rules []KillRule
 		want  string
 	}{
-		{"neither", []KillRule{{ID: 1, Comm: "ok"}, {ID: 5}}, "kill rule 1 (id 5): sets neither comm nor dev/ino"},
+		{"neither", []KillRule{{ID: 1, Comm: "ok"}, {ID: 5}}, "kill rule 1 (id 5): sets neither comm, dev/ino nor memfd"},
+		{"memfd and comm", []KillRule{{ID: 12, Comm: "a", Memfd: true}}, "sets memfd with a comm or dev/ino"},
 		{"both", []KillRule{{ID: 2, Comm: "a", Dev: 1, Ino: 2}}, "kill rule 0 (id 2): sets both comm and dev/ino"},
 		{"dev only", []KillRule{{ID: 3, Dev: 1}}, "sets dev without ino"},
 		{"slash", []KillRule{{ID: 4, Comm: "a/b"}}, `comm "a/b" holds '/' or NUL`},
@@ -50,5 +51,12 @@ func TestKillKeyLayout(t *testing.T) {
 	want[16], want[17], want[24] = 0x01, 0x08, 0x10
 	if k != want {
 		t.Errorf("inode key % x\nwant % x", k, want)
+	}
+	k, err = KillRule{Memfd: true, Scope: Scope{Kind: ScopeHost}}.key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (killKey{keyKindMemfd, 2}); k != want {
+		t.Errorf("memfd key % x\nwant % x", k, want)
 	}
 }
