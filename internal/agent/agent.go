@@ -21,6 +21,11 @@ type Config struct {
 	Shards int
 	// QueueLen bounds each shard's queue; 0 picks the engine's default.
 	QueueLen int
+	// FullWait is how long the ring-buffer reader waits for room in a
+	// full shard queue before dropping the event (engine.Config.FullWait):
+	// a burst then waits in the kernel ring buffer, which is far larger.
+	// 0 means DefaultFullWait; negative drops at once.
+	FullWait time.Duration
 	// ProcRoot is where /proc is mounted; "" means /proc.
 	ProcRoot string
 	// SweepInterval is how often the process table is checked against
@@ -82,6 +87,7 @@ func Start(cfg Config) (*Agent, error) {
 	}
 	pipe := engine.New(engine.Config{
 		Shards: cfg.Shards, QueueLen: cfg.QueueLen, Table: table, Handler: handler, BatchWakeups: true,
+		FullWait: fullWait(cfg.FullWait),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &Agent{Sensor: s, Table: table, Pipeline: pipe, cfg: cfg, cancel: cancel}
@@ -96,6 +102,21 @@ func Start(cfg Config) (*Agent, error) {
 		a.sweep(ctx)
 	}()
 	return a, nil
+}
+
+// DefaultFullWait bounds the reader's wait on a full shard queue. A worker
+// that has not taken an event for this long is treated as stuck, and its
+// events are dropped (and counted) until it moves again.
+const DefaultFullWait = 50 * time.Millisecond
+
+func fullWait(d time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return DefaultFullWait
+	case d < 0:
+		return 0
+	}
+	return d
 }
 
 func (a *Agent) sweep(ctx context.Context) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/proc"
@@ -39,6 +40,14 @@ type Config struct {
 	// it runs out of input. One wake-up per batch instead of per event is
 	// what keeps the agent's CPU per event low at high rates.
 	BatchWakeups bool
+	// FullWait is how long Submit may wait for room in a full queue before
+	// it drops the event. A burst then stays in the producer's own buffer
+	// (for the agent, the kernel ring buffer, which is far larger and
+	// counts its own drops) instead of being lost here. A shard that is
+	// still full after FullWait is marked stalled, and Submit drops at once
+	// for it until it takes an event again, so one stuck worker cannot hold
+	// up every other shard's events. 0 drops at once.
+	FullWait time.Duration
 }
 
 // WakeBatch is how many queued events wake a sleeping worker when
@@ -48,10 +57,11 @@ const WakeBatch = 64
 // Pipeline is a sharded, bounded event pipeline. Submit may be called from
 // any number of goroutines.
 type Pipeline struct {
-	shards  []shard
-	table   *proc.Table
-	handler Handler
-	batch   bool
+	shards   []shard
+	table    *proc.Table
+	handler  Handler
+	batch    bool
+	fullWait time.Duration
 
 	mu      sync.Mutex // guards started and closed
 	started bool
@@ -79,11 +89,12 @@ func New(cfg Config) *Pipeline {
 	}
 	qlen = min(qlen, maxQueueLen, max(1, maxTotalQueued/n))
 	p := &Pipeline{
-		shards:  make([]shard, n),
-		table:   cfg.Table,
-		handler: cfg.Handler,
-		batch:   cfg.BatchWakeups,
-		quit:    make(chan struct{}),
+		shards:   make([]shard, n),
+		table:    cfg.Table,
+		handler:  cfg.Handler,
+		batch:    cfg.BatchWakeups,
+		fullWait: cfg.FullWait,
+		quit:     make(chan struct{}),
 	}
 	for i := range p.shards {
 		p.shards[i].r = newRing(qlen)

@@ -388,3 +388,74 @@ func TestPipelineKeepsTableBounded(t *testing.T) {
 		t.Fatalf("table stats %+v", s)
 	}
 }
+
+// TestFullWaitAbsorbsBursts submits ten queues' worth of events to a slow
+// worker at once: with FullWait every one gets in, without it most drop.
+func TestFullWaitAbsorbsBursts(t *testing.T) {
+	for _, wait := range []time.Duration{0, 5 * time.Second} {
+		p := New(Config{Shards: 1, QueueLen: 8, FullWait: wait, Handler: func(int, *event.Event) {
+			time.Sleep(50 * time.Microsecond)
+		}})
+		if err := p.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		accepted := 0
+		for i := range 80 {
+			if p.Submit(newEvent(event.KindOpen, 0, uint64(i))) {
+				accepted++
+			}
+		}
+		p.Close()
+		st := p.Stats()
+		if wait == 0 && (accepted == 80 || st.Dropped != uint64(80-accepted) || st.FullWaits != 0) {
+			t.Errorf("no wait: %d accepted, stats %+v", accepted, st)
+		}
+		if wait > 0 && (accepted != 80 || st.Dropped != 0 || st.Processed != 80 || st.FullWaits == 0) {
+			t.Errorf("with FullWait: %d accepted, stats %+v", accepted, st)
+		}
+	}
+}
+
+// TestFullWaitGivesUpOnAStuckWorker checks that a stuck shard costs one
+// wait, not one per event, and that it waits again once it moves.
+func TestFullWaitGivesUpOnAStuckWorker(t *testing.T) {
+	entered := make(chan struct{})
+	unblock := make(chan struct{})
+	var once sync.Once
+	p := New(Config{Shards: 1, QueueLen: 2, FullWait: 50 * time.Millisecond, Handler: func(int, *event.Event) {
+		once.Do(func() { close(entered); <-unblock })
+	}})
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p.Submit(newEvent(event.KindOpen, 0, 0))
+	<-entered
+	p.Submit(newEvent(event.KindOpen, 0, 1))
+	p.Submit(newEvent(event.KindOpen, 0, 2)) // the queue is full now
+	if p.Submit(newEvent(event.KindOpen, 0, 3)) {
+		t.Fatal("a stuck, full queue accepted an event")
+	}
+	for i := range 100 {
+		if p.Submit(newEvent(event.KindOpen, 0, uint64(4+i))) {
+			t.Fatal("a stalled queue accepted an event")
+		}
+	}
+	if st := p.Stats(); st.FullWaits != 1 || st.Dropped != 101 {
+		t.Errorf("stalled shard: stats %+v, want one wait and 101 drops", st)
+	}
+	close(unblock)
+	retries := 0
+	within(t, 5*time.Second, "room after the worker moved", func() {
+		for !p.Submit(newEvent(event.KindOpen, 0, 200)) {
+			retries++
+			time.Sleep(time.Millisecond)
+		}
+	})
+	// Accepted again: the shard is no longer stalled.
+	p.Submit(newEvent(event.KindOpen, 0, 201))
+	p.Submit(newEvent(event.KindOpen, 0, 202))
+	p.Close()
+	if st := p.Stats(); st.Dropped != uint64(101+retries) || st.Processed != 6 {
+		t.Errorf("stats %+v after %d retries", st, retries)
+	}
+}

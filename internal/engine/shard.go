@@ -18,7 +18,11 @@ const kindSlots = 8
 type shard struct {
 	r       *ring
 	dropped [kindSlots]atomic.Uint64
-	_       [56]byte
+	// stalled is set when the queue stayed full for Config.FullWait, and
+	// cleared by the next event the queue accepts.
+	stalled   atomic.Bool
+	fullWaits atomic.Uint64 // submissions that found the queue full and waited
+	_         [40]byte
 
 	// Worker side. sleeping is read by every Submit but written only when
 	// the worker parks or wakes.
@@ -62,10 +66,13 @@ func (p *Pipeline) Submit(ev *event.Event) bool {
 			it.afterShrd, it.afterPos = uint32(ps), p.shards[ps].r.submitted()
 		}
 	}
-	if ok, _ := s.r.push(it); !ok {
+	if ok, closed := s.r.push(it); !ok && (closed || !p.waitForRoom(s, it)) {
 		s.drop(ev.Kind)
 		ev.Release()
 		return false
+	}
+	if s.stalled.Load() {
+		s.stalled.Store(false)
 	}
 	// The worker announces that it parks before it checks the ring a last
 	// time, and we check after pushing, so one of us sees the other. In
@@ -74,6 +81,33 @@ func (p *Pipeline) Submit(ev *event.Event) bool {
 		s.signal()
 	}
 	return true
+}
+
+// waitForRoom retries a push into s's full queue for up to FullWait,
+// waking the worker first, and reports whether it went in.
+func (p *Pipeline) waitForRoom(s *shard, it item) bool {
+	if p.fullWait <= 0 || s.stalled.Load() {
+		return false
+	}
+	s.fullWaits.Add(1)
+	s.signal()
+	deadline := time.Now().Add(p.fullWait)
+	for spin := 0; ; spin++ {
+		ok, closed := s.r.push(it)
+		switch {
+		case ok:
+			return true
+		case closed:
+			return false
+		case time.Now().After(deadline):
+			s.stalled.Store(true)
+			return false
+		case spin < 64:
+			runtime.Gosched()
+		default:
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
 }
 
 func (s *shard) signal() {

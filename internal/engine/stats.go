@@ -12,6 +12,10 @@ type ShardStats struct {
 	Dropped    uint64
 	QueueDepth int
 	QueueCap   int
+	// FullWaits counts submissions that found the queue full and waited
+	// for room (Config.FullWait); those that still found none are in
+	// Dropped as well.
+	FullWaits uint64
 }
 
 // Stats is a snapshot of the pipeline's counters. Counters are read one by
@@ -22,6 +26,7 @@ type Stats struct {
 	Submitted     uint64
 	Processed     uint64
 	Dropped       uint64
+	FullWaits     uint64
 	QueueDepth    int
 	DroppedByKind map[event.Kind]uint64 // only kinds with drops
 }
@@ -40,6 +45,7 @@ func (p *Pipeline) Stats() Stats {
 			Processed:  s.handled.Load(),
 			QueueDepth: s.r.len(),
 			QueueCap:   len(s.r.cells),
+			FullWaits:  s.fullWaits.Load(),
 		}
 		for k := range s.dropped {
 			if n := s.dropped[k].Load(); n != 0 {
@@ -51,6 +57,7 @@ func (p *Pipeline) Stats() Stats {
 		st.Submitted += ss.Submitted
 		st.Processed += ss.Processed
 		st.Dropped += ss.Dropped
+		st.FullWaits += ss.FullWaits
 		st.QueueDepth += ss.QueueDepth
 	}
 	return st

@@ -59,6 +59,8 @@ var (
 		"Events handled by pipeline workers, by shard.", []string{"shard"}, nil)
 	descQueueDepth = prometheus.NewDesc("vigil_pipeline_queue_depth",
 		"Events waiting in a shard's queue.", []string{"shard"}, nil)
+	descFullWaits = prometheus.NewDesc("vigil_pipeline_full_waits_total",
+		"Times the ring-buffer reader found a shard's queue full and waited for room (the kernel ring buffer held the burst meanwhile), by shard.", []string{"shard"}, nil)
 	descProcesses = prometheus.NewDesc("vigil_process_table_entries",
 		"Processes in the process table.", nil, nil)
 	descFDs = prometheus.NewDesc("vigil_fd_table_entries",
@@ -102,7 +104,7 @@ type collector struct{ src Sources }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descEvents, descDecodeErrors, descKernelDrops, descPipelineDrops,
-		descProcessed, descQueueDepth, descProcesses, descRuleMatches, descAlerts, descOutputAlerts,
+		descProcessed, descQueueDepth, descFullWaits, descProcesses, descRuleMatches, descAlerts, descOutputAlerts,
 		descContainerLookups, descContainerFetches, descContainerWatchErrors, descContainers,
 		descFDs, descFDsDropped, descLatency, descReloads, descReloadLast, descRulesLoaded, descFilter, descDropAlerts, descDropChecks} {
 		ch <- d
@@ -130,6 +132,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			shard := strconv.Itoa(i)
 			counter(descProcessed, sh.Processed, shard)
 			gauge(descQueueDepth, float64(sh.QueueDepth), shard)
+			counter(descFullWaits, sh.FullWaits, shard)
 		}
 		gauge(descProcesses, float64(st.Table.Entries))
 		gauge(descFDs, float64(st.Table.FDs))
