@@ -58,7 +58,7 @@ func TestParseErrorsHavePositions(t *testing.T) {
 		{"rate_limit:\n  window: soon\n", `vigil.yaml:2:11: rate_limit.window: want a duration such as 5s: "soon"`},
 		{"outputs: [a]\n", `vigil.yaml:1:10: outputs: want a mapping`},
 		{"shards: 1\nshards: 2\n", `vigil.yaml:2:1: duplicate key "shards"`},
-		{"rules: [\n", `vigil.yaml: yaml: line 1: did not find expected node content`},
+		{"rules: [\n", `vigil.yaml:2: invalid YAML: did not find expected node content`},
 	} {
 		err := Parse(Default(), []byte(tc.in), "vigil.yaml")
 		if err == nil || err.Error() != tc.want {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigilsec/vigil/internal/yamldoc"
 )
 
 // maxDepth bounds nesting, so that hostile input cannot recurse deeply;
@@ -38,11 +40,11 @@ func Load(path string, required bool, environ []string) (*Config, error) {
 // Parse decodes YAML data over c. Keys missing from data keep c's values;
 // unknown keys and mistyped values are errors at file:line:col.
 func Parse(c *Config, data []byte, file string) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+	doc, err := yamldoc.ParseOne(file, data)
+	if err != nil {
+		return err
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 { // empty file
+	if doc == nil || len(doc.Content) == 0 { // empty file
 		return nil
 	}
 	return decode(file, doc.Content[0], reflect.ValueOf(c).Elem(), "", 0)

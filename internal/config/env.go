@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigilsec/vigil/internal/yamldoc"
 )
 
 // EnvPrefix starts every environment variable that overrides a key: the
@@ -77,8 +79,8 @@ func ApplyEnv(c *Config, environ []string) error {
 			f.Set(reflect.ValueOf(parts))
 			return
 		}
-		var n yaml.Node
-		if e := yaml.Unmarshal([]byte(val), &n); e != nil || len(n.Content) == 0 {
+		n, e := yamldoc.ParseOne("$"+name, []byte(val))
+		if e != nil || n == nil || len(n.Content) == 0 {
 			err = posError("$"+name, &yaml.Node{Line: 1, Column: 1}, "%s: not a valid value: %q", path, val)
 			return
 		}

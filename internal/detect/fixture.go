@@ -8,6 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigilsec/vigil/internal/rules/lang"
+	"github.com/vigilsec/vigil/internal/yamldoc"
 )
 
 // Fixture is a rule test file: synthetic events and the rules each must
@@ -51,14 +52,14 @@ func ReadFixture(path string) (*Fixture, error) {
 
 // ParseFixture parses a fixture; name is used in positions.
 func ParseFixture(name string, data []byte) (*Fixture, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: invalid YAML: %v", name, err)
-	}
 	p := &fixtureParser{file: name}
 	f := &Fixture{Path: name}
-	if len(doc.Content) == 0 {
-		return nil, p.errorf(&doc, "empty fixture: want a mapping with a tests list")
+	doc, err := yamldoc.ParseOne(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if doc == nil || len(doc.Content) == 0 {
+		return nil, p.errorf(&yaml.Node{Line: 1, Column: 1}, "empty fixture: want a mapping with a tests list")
 	}
 	root := doc.Content[0]
 	tests, err := p.mapping(root, "fixture", map[string]bool{"tests": true})

@@ -102,7 +102,7 @@ func TestFixtureErrorsArePositioned(t *testing.T) {
 		"tests:\n  - name: a\n    event: {evt.type: open}\n":                                `f.yaml:2:5: test "a" expects nothing`,
 		"tests:\n  - name: a\n    evnt: {}\n":                                               `f.yaml:3:5: test: unknown key "evnt"`,
 		"tests:\n  - name: a\n    event: {evt.type: open, user.uid: root}\n    fire: [r]\n": `f.yaml:3:39: user.uid: "root" is not an unsigned number`,
-		"tests: [\n": "f.yaml: invalid YAML",
+		"tests: [\n": "f.yaml:2: invalid YAML: did not find expected node content",
 		"":           "empty fixture",
 	} {
 		f, err := ParseFixture("f.yaml", []byte(src))

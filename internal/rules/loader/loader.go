@@ -7,6 +7,7 @@
 package loader
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/vigilsec/vigil/internal/rules/lang"
+	"github.com/vigilsec/vigil/internal/yamldoc"
 )
 
 // Loader accumulates rule files. It is not safe for concurrent use.
@@ -101,10 +103,9 @@ func (l *Loader) LoadFile(path string) error {
 // LoadBytes loads rules from data; name is used in positions.
 func (l *Loader) LoadBytes(name string, data []byte) {
 	f := newFileText(name, data)
-	docs, err := decodeYAML(data)
-	if err != nil {
-		line, msg := splitYAMLError(err)
-		l.diags.Errorf(lang.Pos{File: name, Line: line}, "invalid YAML: %s", msg)
+	docs, err := yamldoc.Parse(name, data)
+	if se := (*yamldoc.SyntaxError)(nil); errors.As(err, &se) {
+		l.diags.Errorf(lang.Pos{File: name, Line: se.Line}, "invalid YAML: %s", se.Msg)
 		return
 	}
 	r := &reader{l: l, f: f}
