@@ -44,8 +44,10 @@ func (s *shard) drop(k event.Kind) {
 
 // Submit queues ev for its shard and returns true, or, if the shard's
 // queue is full or the pipeline is closed, releases ev, counts it as
-// dropped and returns false. It never blocks and takes no lock. Either way
-// the caller must not touch ev afterwards.
+// dropped and returns false. It takes no lock. With Config.FullWait it may
+// wait that long for room in a full queue (once per stall of a worker);
+// without, it never waits. Either way the caller must not touch ev
+// afterwards.
 //
 // A fork is handled on the child's shard, but the parent's history (its
 // own creation, its exec) is on the parent's. So that the child is built
