@@ -122,3 +122,25 @@ func TestFixtureErrorsArePositioned(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// FuzzFixture: no fixture file, however malformed, makes parsing or
+// running it panic; failures are reported, positioned.
+func FuzzFixture(f *testing.F) {
+	f.Add([]byte("tests:\n  - name: a\n    event: {evt.type: openat, proc.name: cat, fd.name: /etc/shadow}\n    ancestors: [{proc.name: sshd}]\n    fire: [Read sensitive file untrusted]\n"))
+	f.Add([]byte("tests:\n  - name: b\n    event: {evt.type: connect, fd.rip: 10.0.0.1, fd.rport: 443, proc.loader_env: [LD_PRELOAD=x]}\n    not_fire: [x]\n"))
+	f.Add([]byte("tests:\n  - name: c\n    event: {evt.type: execve, proc.args: [a, b], proc.is_secure_exec: true, evt.rawres: -2}\n    fire: []\n"))
+	rs, err := Load(LoadOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fx, err := ParseFixture("fuzz.yaml", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.yaml") && !strings.Contains(err.Error(), "empty fixture") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		RunFixture(rs.Program, fx)
+	})
+}
