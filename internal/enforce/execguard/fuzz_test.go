@@ -47,6 +47,9 @@ func encodeKillRecord(r KillRecord) []byte {
 	if r.SignalFailed {
 		flags |= recSignalErr
 	}
+	if r.Memfd {
+		flags |= recMemfd
+	}
 	le.PutUint32(b[56:], flags)
 	le.PutUint16(b[60:], uint16(len(r.Filename)))
 	copy(b[64:80], r.Comm)
@@ -148,6 +151,7 @@ var recordSeeds = []KillRecord{
 	{KtimeNS: 9, PID: 10, TGID: 10, PPID: 1, Comm: "nc", CgroupID: 4242, Filename: "/usr/bin/nc", Dev: 2049, Ino: 77, RuleID: 5},
 	{PID: 1, TGID: 1, Comm: "0123456789abcde", Filename: "", Audit: true},
 	{Comm: "x", Filename: "/dev/fd/3", SignalFailed: true, UID: 1000, EUID: 0},
+	{Comm: "3", Filename: "/dev/fd/3", Memfd: true, RuleID: 21},
 }
 
 func TestKillRecordRoundTrip(t *testing.T) {
