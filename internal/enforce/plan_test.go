@@ -189,6 +189,9 @@ func TestPlan(t *testing.T) {
 		t.Errorf("fileless policy:\n got %+v\nwant %+v", fileless.Exec, want)
 	}
 	check("Fileless named", 0, MechPidfdKill, loader.ModeEnforce)
+	if got := Describe([]*RulePlan{fileless})[0].Policy; !reflect.DeepEqual(got, []string{"kill any memfd program in host", "kill any memfd program in containers"}) {
+		t.Errorf("fileless described as %q", got)
+	}
 
 	// Each weakened rule says why, at the condition's offending part.
 	var lines []string

@@ -50,8 +50,11 @@ func Describe(plans []*RulePlan) []RuleStatus {
 		}
 		for _, x := range p.Exec {
 			what := "comm " + x.Comm
-			if x.Path != "" {
+			switch {
+			case x.Path != "":
 				what = "file " + x.Path
+			case x.Memfd:
+				what = "any memfd program"
 			}
 			rs.Policy = append(rs.Policy, fmt.Sprintf("kill %s in %s", what, x.Scope))
 		}
