@@ -21,7 +21,8 @@ type Image struct {
 	Cwd  string
 	// LoaderEnv is the LD_* and GLIBC_TUNABLES part of the environment of
 	// a secure exec (Flags has event.ExecSecure), NUL separated; empty
-	// for other execs and for images read from /proc.
+	// for other execs. For a process running before Vigil started, it is
+	// read from /proc/<pid>/environ when its auxv says AT_SECURE.
 	LoaderEnv string
 
 	UID, GID     uint32 // real ids

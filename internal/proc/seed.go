@@ -127,6 +127,8 @@ func (s *seeder) read(pid uint32) (Process, error) {
 		return Process{}, err
 	}
 
+	s.readLoaderEnv(dir, img)
+
 	// Kernel threads and zombies have no exe or cwd: ENOENT there is an
 	// answer, not an error.
 	img.Exe = s.link(dir + "/exe")
