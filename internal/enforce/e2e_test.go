@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/container/dockerapi"
 	"github.com/vigilsec/vigil/internal/detect"
@@ -295,17 +293,7 @@ func TestEnforcement(t *testing.T) {
 
 	t.Run("fileless exec is judged in the kernel", func(t *testing.T) {
 		const rule = "Block fileless execution on the host"
-		fd, err := unix.MemfdCreate("vgfileless", 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mem := os.NewFile(uintptr(fd), "memfd")
-		defer mem.Close()
-		code, err := os.ReadFile("/bin/touch")
-		if err != nil {
-			t.Fatal(err)
-		}
-		mem.Write(code)
+		mem := testutil.MemfdCopy(t, "/bin/touch", "vgfileless")
 		marker := filepath.Join(dir, "fileless")
 		cmd := exec.Command("/dev/fd/3", marker)
 		cmd.ExtraFiles = []*os.File{mem}

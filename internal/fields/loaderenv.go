@@ -21,7 +21,7 @@ func registerLoaderEnv(r *Registry) {
 	r.addOptArg("proc.loader_env", "the LD_* and GLIBC_TUNABLES variables a secure exec was given, as NAME=value separated by spaces (empty for other execs); with [NAME], that variable's value",
 		str(func(c *Context) (string, bool) {
 			_, ok := c.image()
-			return c.memo(slotLoaderEnv, func(c *Context, dst []byte) []byte { return appendLoaderEnv(dst, c.Proc.LoaderEnv) }), ok
+			return c.memo(slotLoaderEnv, func(c *Context, dst []byte) []byte { return appendSpaced(dst, c.Proc.LoaderEnv) }), ok
 		}),
 		func(arg *lang.Arg) (Field, error) {
 			name := arg.Text
@@ -33,18 +33,6 @@ func registerLoaderEnv(r *Registry) {
 				return lookupEnv(im.LoaderEnv, name)
 			}), nil
 		})
-}
-
-// appendLoaderEnv renders NUL-separated entries separated by spaces.
-func appendLoaderEnv(dst []byte, env string) []byte {
-	for i := 0; i < len(env); i++ {
-		if env[i] == 0 {
-			dst = append(dst, ' ')
-		} else {
-			dst = append(dst, env[i])
-		}
-	}
-	return dst
 }
 
 // lookupEnv finds NAME=value among NUL-separated entries. When a variable

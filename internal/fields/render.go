@@ -91,11 +91,16 @@ func appendArgs(dst []byte, argv string) []byte {
 	if !ok {
 		return dst
 	}
-	for i := 0; i < len(rest); i++ {
-		if rest[i] == 0 {
+	return appendSpaced(dst, rest)
+}
+
+// appendSpaced appends NUL-separated elements separated by spaces.
+func appendSpaced(dst []byte, elems string) []byte {
+	for i := 0; i < len(elems); i++ {
+		if elems[i] == 0 {
 			dst = append(dst, ' ')
 		} else {
-			dst = append(dst, rest[i])
+			dst = append(dst, elems[i])
 		}
 	}
 	return dst

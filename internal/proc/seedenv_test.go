@@ -74,12 +74,7 @@ func TestSeedSecureProcess(t *testing.T) {
 	defer os.RemoveAll(dir)
 	os.Chmod(dir, 0o755)
 	capped := testutil.CopyExecutable(t, "/bin/sleep", filepath.Join(dir, "capped-sleep"))
-	caps := make([]byte, 20) // struct vfs_cap_data, revision 2: CAP_NET_RAW
-	binary.LittleEndian.PutUint32(caps[0:], 0x02000000|1)
-	binary.LittleEndian.PutUint32(caps[4:], 1<<unix.CAP_NET_RAW)
-	if err := unix.Setxattr(capped, "security.capability", caps, 0); err != nil {
-		t.Fatalf("set file capability: %v", err)
-	}
+	testutil.GrantFileCapability(t, capped, unix.CAP_NET_RAW)
 	env := []string{"LD_PRELOAD=/nonexistent/seed.so", "API_TOKEN=do-not-copy", "GLIBC_TUNABLES=glibc.malloc.mxfast=1"}
 	start := func(prog string, uid uint32) int {
 		cmd := exec.Command(prog, "30")

@@ -1,7 +1,6 @@
 package sensor
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -107,13 +106,7 @@ func TestFileCapabilityExecIsSecure(t *testing.T) {
 	defer os.RemoveAll(dir)
 	os.Chmod(dir, 0o755)
 	bin := testutil.CopyExecutable(t, "/bin/true", filepath.Join(dir, "capped"))
-	// struct vfs_cap_data, revision 2: CAP_NET_RAW permitted and effective.
-	caps := make([]byte, 20)
-	binary.LittleEndian.PutUint32(caps[0:], 0x02000000|1)
-	binary.LittleEndian.PutUint32(caps[4:], 1<<unix.CAP_NET_RAW)
-	if err := unix.Setxattr(bin, "security.capability", caps, 0); err != nil {
-		t.Fatalf("set file capability: %v", err)
-	}
+	testutil.GrantFileCapability(t, bin, unix.CAP_NET_RAW)
 	ev := execOf(t, runAs(t, nobody, []string{"LD_PRELOAD=/cap.so", "HOME=/"}, bin))
 	if ev.Exec.Flags&event.ExecSecure == 0 || ev.Exec.LoaderEnv != "LD_PRELOAD=/cap.so" || ev.Exec.CapPermitted != 1<<unix.CAP_NET_RAW {
 		t.Errorf("file-capability exec: flags %#x loader env %q permitted %#x", ev.Exec.Flags, ev.Exec.LoaderEnv, ev.Exec.CapPermitted)

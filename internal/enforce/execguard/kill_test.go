@@ -8,8 +8,6 @@ import (
 	"syscall"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/vigilsec/vigil/internal/testutil"
 )
 
@@ -304,19 +302,7 @@ func TestKillMemfd(t *testing.T) {
 	if err := g.SetKillRules([]KillRule{{ID: 21, Memfd: true, Scope: Scope{Kind: ScopeHost}}}); err != nil {
 		t.Fatal(err)
 	}
-	fd, err := unix.MemfdCreate("vgpayload", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem := os.NewFile(uintptr(fd), "memfd")
-	defer mem.Close()
-	code, err := os.ReadFile("/bin/touch")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mem.Write(code); err != nil {
-		t.Fatal(err)
-	}
+	mem := testutil.MemfdCopy(t, "/bin/touch", "vgpayload")
 	marker := filepath.Join(t.TempDir(), "marker")
 	cmd := exec.Command("/dev/fd/3", marker) // the child's fd 3 is the memfd
 	cmd.ExtraFiles = []*os.File{mem}

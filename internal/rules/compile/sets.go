@@ -41,39 +41,25 @@ func (s *valueSet[T]) has(v T) bool {
 // set keeps a 256-bit filter on each item's length and end bytes in front
 // of its map: a miss then usually costs a few instructions, not a hash.
 type stringSet struct {
-	small  []string
-	big    map[string]struct{}
+	valueSet[string]
 	filter bits256
 }
 
 func newStringSet(items []string) *stringSet {
-	s := &stringSet{}
-	if len(items) <= smallSet {
-		s.small = items
-		return s
-	}
-	s.big = make(map[string]struct{}, len(items))
-	for _, it := range items {
-		s.big[it] = struct{}{}
-		s.filter.set(shape(it))
+	s := &stringSet{valueSet: *newValueSet(items)}
+	if s.big != nil {
+		for _, it := range items {
+			s.filter.set(shape(it))
+		}
 	}
 	return s
 }
 
 func (s *stringSet) has(v string) bool {
-	if s.big != nil {
-		if !s.filter.has(shape(v)) {
-			return false
-		}
-		_, ok := s.big[v]
-		return ok
+	if s.big != nil && !s.filter.has(shape(v)) {
+		return false
 	}
-	for _, it := range s.small {
-		if it == v {
-			return true
-		}
-	}
-	return false
+	return s.valueSet.has(v)
 }
 
 // bits256 is a set of bytes.
