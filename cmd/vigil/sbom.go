@@ -51,13 +51,9 @@ func newSBOMCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			opts := scan.Options{}
-			progress := newProgressLine(cmd.ErrOrStderr())
-			if progress != nil {
-				opts.Progress = progress.update
-			}
+			opts, clearProgress := progressOptions(cmd.ErrOrStderr())
 			inv, err := scanFn(ctx, opts)
-			progress.clear()
+			clearProgress()
 			if err != nil {
 				return err
 			}
@@ -193,6 +189,17 @@ func printErrors(w io.Writer, inv *sbom.Inventory) {
 type progressLine struct {
 	w     io.Writer
 	drawn bool
+}
+
+// progressOptions returns scan options that draw progress on w when it is
+// a terminal, and the function that erases the line once the scan ends.
+func progressOptions(w io.Writer) (scan.Options, func()) {
+	var opts scan.Options
+	progress := newProgressLine(w)
+	if progress != nil {
+		opts.Progress = progress.update
+	}
+	return opts, progress.clear
 }
 
 func newProgressLine(w io.Writer) *progressLine {

@@ -139,13 +139,9 @@ func runScan(cmd *cobra.Command, f scanFlags, target func(context.Context, scan.
 	defer db.Close()
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := scan.Options{}
-	progress := newProgressLine(cmd.ErrOrStderr())
-	if progress != nil {
-		opts.Progress = progress.update
-	}
+	opts, clearProgress := progressOptions(cmd.ErrOrStderr())
 	tg, err := target(ctx, opts)
-	progress.clear()
+	clearProgress()
 	if err != nil {
 		return err
 	}

@@ -160,61 +160,66 @@ func (w *walker) npmManifest(p string) {
 
 func (w *walker) distInfo(dir string) {
 	meta := path.Join(dir, "METADATA")
-	b, ok := w.readMeta(meta)
+	m, ok := w.pythonMetadata(meta)
 	if !ok {
 		return
 	}
-	m, err := python.ParseMetadata(bytes.NewReader(b))
-	if err != nil {
-		w.fail(meta, err)
-		return
-	}
-	var files []string
 	record := path.Join(dir, "RECORD")
-	if rb, err := w.root.ReadFile(record, w.opts.MaxMetadataSize); err == nil {
-		files, err = python.ParseRecord(rb, rootfs.Abs(path.Dir(dir)))
-		if err != nil {
-			w.fail(record, err)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		w.fail(record, err)
-	}
+	files := w.pythonFiles(record, func(b []byte) ([]string, error) {
+		return python.ParseRecord(b, rootfs.Abs(path.Dir(dir)))
+	})
 	w.add(python.Package(m, rootfs.Abs(meta), files))
 }
 
 func (w *walker) eggInfo(dir string) {
 	meta := path.Join(dir, "PKG-INFO")
-	b, ok := w.readMeta(meta)
+	m, ok := w.pythonMetadata(meta)
 	if !ok {
 		return
 	}
-	m, err := python.ParseMetadata(bytes.NewReader(b))
-	if err != nil {
-		w.fail(meta, err)
-		return
-	}
-	var files []string
-	list := path.Join(dir, "installed-files.txt")
-	if lb, err := w.root.ReadFile(list, w.opts.MaxMetadataSize); err == nil {
-		files = python.ParseInstalledFiles(lb, rootfs.Abs(dir))
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		w.fail(list, err)
-	}
+	files := w.pythonFiles(path.Join(dir, "installed-files.txt"), func(b []byte) ([]string, error) {
+		return python.ParseInstalledFiles(b, rootfs.Abs(dir)), nil
+	})
 	w.add(python.Package(m, rootfs.Abs(meta), files))
 }
 
 // eggInfoFile is the single-file form distutils writes beside the package.
 func (w *walker) eggInfoFile(p string) {
-	b, ok := w.readMeta(p)
+	if m, ok := w.pythonMetadata(p); ok {
+		w.add(python.Package(m, rootfs.Abs(p), nil))
+	}
+}
+
+// pythonMetadata reads and parses a distribution's metadata file,
+// reporting a failure against it.
+func (w *walker) pythonMetadata(meta string) (python.Metadata, bool) {
+	b, ok := w.readMeta(meta)
 	if !ok {
-		return
+		return python.Metadata{}, false
 	}
 	m, err := python.ParseMetadata(bytes.NewReader(b))
 	if err != nil {
-		w.fail(p, err)
-		return
+		w.fail(meta, err)
+		return python.Metadata{}, false
 	}
-	w.add(python.Package(m, rootfs.Abs(p), nil))
+	return m, true
+}
+
+// pythonFiles reads a distribution's optional list of installed files;
+// a missing list is no failure.
+func (w *walker) pythonFiles(list string, parse func([]byte) ([]string, error)) []string {
+	b, err := w.root.ReadFile(list, w.opts.MaxMetadataSize)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			w.fail(list, err)
+		}
+		return nil
+	}
+	files, err := parse(b)
+	if err != nil {
+		w.fail(list, err)
+	}
+	return files
 }
 
 func (w *walker) jar(p string) {
