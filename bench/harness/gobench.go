@@ -8,7 +8,7 @@ import (
 
 // goBenchPackages hold the per-event user-space costs: decode, process
 // state, the pipeline, rule evaluation and container enrichment.
-var goBenchPackages = []string{"./internal/decode", "./internal/proc", "./internal/engine", "./internal/detect", "./internal/container"}
+var goBenchPackages = []string{"./internal/decode", "./internal/proc", "./internal/pipeline", "./internal/detect", "./internal/container"}
 
 // runGoBench runs the micro-benchmarks briefly (the machine is shared) and
 // parses them. The Docker start-up benchmark is left out: it measures

@@ -6,8 +6,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/config"
-	"github.com/vigilsec/vigil/internal/detect"
 )
 
 // configFlags are the flags that override configuration keys; run and
@@ -37,7 +37,7 @@ func (f *configFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.metrics, "metrics-addr", "", "serve Prometheus metrics, /healthz and /readyz on this address (host:port; off when empty)")
 	fs.IntVar(&f.shards, "shards", 0, "pipeline workers (default: one per CPU)")
 	fs.IntVar(&f.ringSize, "ring-buffer-size", 8<<20, "kernel ring buffer size in bytes (a power of two)")
-	fs.IntVar(&f.queueLen, "alert-queue", detect.DefaultQueueLen, "stdout alerts waiting to be written before new ones are dropped")
+	fs.IntVar(&f.queueLen, "alert-queue", alert.DefaultQueueLen, "stdout alerts waiting to be written before new ones are dropped")
 	fs.StringVar(&f.logFmt, "log-format", "text", "the agent's logs on stderr: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 }

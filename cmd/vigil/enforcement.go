@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/config"
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/container/dockerapi"
@@ -21,7 +22,7 @@ import (
 type enforcement struct {
 	log        *slog.Logger
 	det        *detect.Detector
-	emit       func(*detect.Alert) bool
+	emit       func(*alert.Alert) bool
 	containers container.Lookuper
 	killers    map[container.Runtime]*dockerapi.Client
 
@@ -29,7 +30,7 @@ type enforcement struct {
 	mu  sync.Mutex                       // one replacement at a time
 }
 
-func newEnforcement(log *slog.Logger, det *detect.Detector, emit func(*detect.Alert) bool, containers container.Lookuper,
+func newEnforcement(log *slog.Logger, det *detect.Detector, emit func(*alert.Alert) bool, containers container.Lookuper,
 	sources []container.Source) *enforcement {
 	x := &enforcement{log: log, det: det, emit: emit, containers: containers, killers: map[container.Runtime]*dockerapi.Client{}}
 	for _, s := range sources {

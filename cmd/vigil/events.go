@@ -19,7 +19,7 @@ import (
 	"github.com/vigilsec/vigil/internal/container"
 	containersources "github.com/vigilsec/vigil/internal/container/sources"
 	"github.com/vigilsec/vigil/internal/event"
-	"github.com/vigilsec/vigil/internal/output"
+	"github.com/vigilsec/vigil/internal/eventjson"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/sensor"
 	"github.com/vigilsec/vigil/internal/syscalls"
@@ -113,7 +113,7 @@ func syscallsFor(types []string) ([]string, error) {
 }
 
 func (o *eventsOptions) match(ev *event.Event) bool {
-	if len(o.types) > 0 && !slices.Contains(o.types, ev.Kind.String()) && !slices.Contains(o.types, output.TypeName(ev)) {
+	if len(o.types) > 0 && !slices.Contains(o.types, ev.Kind.String()) && !slices.Contains(o.types, ev.TypeName()) {
 		return false
 	}
 	if len(o.comms) > 0 && !slices.Contains(o.comms, ev.Comm) {
@@ -141,7 +141,7 @@ func runEvents(cmd *cobra.Command, o eventsOptions) error {
 	var mu sync.Mutex // shards write concurrently
 	var writeErr error
 	table := proc.New()
-	writer := output.NewEventWriter(out, table)
+	writer := eventjson.NewWriter(out, table)
 	containers := container.New(container.Config{Sources: containersources.Detect()})
 	if err := containers.Start(context.Background()); err != nil {
 		fmt.Fprintf(os.Stderr, "vigil: container metadata unavailable, container ids only: %v\n", err)

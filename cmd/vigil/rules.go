@@ -11,6 +11,7 @@ import (
 	"github.com/vigilsec/vigil/internal/enforce"
 	"github.com/vigilsec/vigil/internal/rules/compile"
 	"github.com/vigilsec/vigil/internal/rules/lang"
+	"github.com/vigilsec/vigil/internal/ruletest"
 )
 
 func newRulesCmd() *cobra.Command {
@@ -133,11 +134,11 @@ func newRulesTestCmd() *cobra.Command {
 			}
 			passed, failed := 0, 0
 			for _, path := range fixtures {
-				f, err := detect.ReadFixture(path)
+				f, err := ruletest.Read(path)
 				if err != nil {
 					return err
 				}
-				for _, r := range detect.RunFixture(rs.Program, f) {
+				for _, r := range ruletest.Run(rs.Program, f) {
 					if r.Passed() {
 						passed++
 						fmt.Fprintf(out, "PASS %s: %s\n", r.Test.Pos, r.Test.Name)

@@ -15,13 +15,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigilsec/vigil/internal/agent"
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/config"
 	"github.com/vigilsec/vigil/internal/container"
 	containersources "github.com/vigilsec/vigil/internal/container/sources"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
-	"github.com/vigilsec/vigil/internal/output"
+	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/outputs"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/reload"
@@ -95,7 +96,7 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 		log.Warn("container metadata unavailable, container ids only", "error", err.Error())
 	}
 	defer containers.Close()
-	env := &fields.Env{Table: table, Clock: output.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group"),
+	env := &fields.Env{Table: table, Clock: ktime.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group"),
 		Hostname: host, Containers: containers}
 	stdout := cmd.OutOrStdout()
 	alerts, err := reload.NewAlerts(cfg, func(o config.Outputs) (*outputs.Dispatcher, error) { return buildOutputs(o, stdout) }, shutdownTimeout)
@@ -185,7 +186,7 @@ func waitForStop(d time.Duration) {
 type runStats struct {
 	Rules    map[string]uint64   `json:"rules"`
 	Detector detectorStats       `json:"detector"`
-	Alerts   detect.EmitterStats `json:"alerts"`
+	Alerts   alert.DeliveryStats `json:"alerts"`
 	Outputs  []outputs.Stats     `json:"outputs"`
 	// Suppressed counts alerts the rate limit held back (and reported in
 	// summary alerts).
@@ -199,7 +200,7 @@ type detectorStats struct {
 	Dropped uint64 `json:"alerts_dropped"`
 }
 
-func printRunStats(w io.Writer, d detect.Stats, e detect.EmitterStats, outs []outputs.Stats, suppressed uint64, a agent.Stats) {
+func printRunStats(w io.Writer, d detect.Stats, e alert.DeliveryStats, outs []outputs.Stats, suppressed uint64, a agent.Stats) {
 	s := runStats{Rules: map[string]uint64{}, Detector: detectorStats{Events: d.Events, Alerts: d.Alerts, Dropped: d.Dropped},
 		Alerts: e, Outputs: outs, Suppressed: suppressed, Agent: a}
 	for _, r := range d.Rules {

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/config"
 	"github.com/vigilsec/vigil/internal/container"
-	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/vulndb"
 	"github.com/vigilsec/vigil/internal/vulnrank"
 )
@@ -17,7 +17,7 @@ import (
 // startVulnWatch rescans running containers for packages with critical
 // vulnerabilities that a running process uses, one watcher per container
 // runtime, and alerts through emit. It returns a function that stops it.
-func startVulnWatch(c config.VulnWatch, sources []container.Source, emit func(*detect.Alert) bool, host string,
+func startVulnWatch(c config.VulnWatch, sources []container.Source, emit func(*alert.Alert) bool, host string,
 	log *slog.Logger) func() {
 	if !c.Enabled {
 		return func() {}
@@ -52,7 +52,7 @@ func startVulnWatch(c config.VulnWatch, sources []container.Source, emit func(*d
 
 // vulnAlert turns a watcher's finding into an alert in the shape of the
 // others.
-func vulnAlert(a vulnrank.Alert, host string) *detect.Alert {
+func vulnAlert(a vulnrank.Alert, host string) *alert.Alert {
 	r := a.Ranked
 	id := ""
 	if len(r.Finding.IDs) > 0 {
@@ -62,7 +62,7 @@ func vulnAlert(a vulnrank.Alert, host string) *detect.Alert {
 	for _, p := range r.Processes {
 		pids = append(pids, p.PID)
 	}
-	out := &detect.Alert{Time: time.Now().UTC(), Rule: "Critical vulnerability in use", Priority: "Critical",
+	out := &alert.Alert{Time: time.Now().UTC(), Rule: "Critical vulnerability in use", Priority: "Critical",
 		Source: "vigil", Hostname: host, Output: a.Message(),
 		Tags: []string{"vulnerability", "vigil"},
 		OutputFields: map[string]any{"container.id": a.Container.ID, "container.name": a.Container.Name,

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/config"
-	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/vulndb"
 	"github.com/vigilsec/vigil/internal/vulnrank"
 )
@@ -38,6 +38,6 @@ func TestVulnAlert(t *testing.T) {
 // with the watch off, and says so.
 func TestVulnWatchOffWithoutDB(t *testing.T) {
 	c := config.VulnWatch{Enabled: true, DB: filepath.Join(t.TempDir(), "missing.db"), Interval: config.Duration(1e9)}
-	stop := startVulnWatch(c, nil, func(*detect.Alert) bool { return true }, "h", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	stop := startVulnWatch(c, nil, func(*alert.Alert) bool { return true }, "h", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	stop()
 }

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigilsec/vigil/internal/engine"
 	"github.com/vigilsec/vigil/internal/event"
+	"github.com/vigilsec/vigil/internal/pipeline"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/sensor"
 )
@@ -22,7 +22,7 @@ type Config struct {
 	// QueueLen bounds each shard's queue; 0 picks the engine's default.
 	QueueLen int
 	// FullWait is how long the ring-buffer reader waits for room in a
-	// full shard queue before dropping the event (engine.Config.FullWait):
+	// full shard queue before dropping the event (pipeline.Config.FullWait):
 	// a burst then waits in the kernel ring buffer, which is far larger.
 	// 0 means DefaultFullWait; negative drops at once.
 	FullWait time.Duration
@@ -47,7 +47,7 @@ type Config struct {
 type Agent struct {
 	Sensor   *sensor.Sensor
 	Table    *proc.Table
-	Pipeline *engine.Pipeline
+	Pipeline *pipeline.Pipeline
 
 	cfg    Config
 	cancel context.CancelFunc
@@ -85,7 +85,7 @@ func Start(cfg Config) (*Agent, error) {
 	if handler == nil {
 		handler = func(int, *event.Event) {}
 	}
-	pipe := engine.New(engine.Config{
+	pipe := pipeline.New(pipeline.Config{
 		Shards: cfg.Shards, QueueLen: cfg.QueueLen, Table: table, Handler: handler, BatchWakeups: true,
 		FullWait: fullWait(cfg.FullWait),
 	})
@@ -145,7 +145,7 @@ func (a *Agent) Stop() error {
 // Stats gathers every stage's counters.
 type Stats struct {
 	Sensor   sensor.Stats
-	Pipeline engine.Stats
+	Pipeline pipeline.Stats
 	Table    proc.Stats
 }
 

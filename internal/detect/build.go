@@ -4,11 +4,12 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/rules/compile"
 )
 
-// alertBuilder turns a match into an Alert. It runs on the event path, so
+// alertBuilder turns a match into an [alert.Alert]. It runs on the event path, so
 // everything it can resolve ahead (each rule's placeholders, the fields of
 // the context block) is resolved once, in newAlertBuilder.
 type alertBuilder struct {
@@ -52,10 +53,10 @@ func newAlertBuilder(p *Program, env *fields.Env) *alertBuilder {
 // build makes the alert for rule r matching the event in c. Everything in
 // it is copied out of the event, which dies when the handler returns. buf
 // is scratch space, returned for reuse.
-func (b *alertBuilder) build(c *fields.Context, r *Rule, buf []byte) (*Alert, []byte) {
+func (b *alertBuilder) build(c *fields.Context, r *Rule, buf []byte) (*alert.Alert, []byte) {
 	ev := c.Event
 	buf = r.Output.Render(c, buf[:0])
-	a := &Alert{
+	a := &alert.Alert{
 		Time:         b.env.Clock.Wall(ev.Timestamp),
 		Rule:         r.Name,
 		Priority:     r.Priority.String(),
@@ -76,9 +77,9 @@ func (b *alertBuilder) build(c *fields.Context, r *Rule, buf []byte) (*Alert, []
 }
 
 // context fills the fixed context block.
-func (b *alertBuilder) context(c *fields.Context) AlertContext {
+func (b *alertBuilder) context(c *fields.Context) alert.Context {
 	ev := c.Event
-	pc := ProcessContext{
+	pc := alert.Process{
 		PID:       ev.PID,
 		PPID:      c.Proc.PPID,
 		ExePath:   strings.Clone(c.Proc.Exe),
@@ -90,7 +91,7 @@ func (b *alertBuilder) context(c *fields.Context) AlertContext {
 	for _, p := range c.Ancestors() {
 		pc.Ancestors = append(pc.Ancestors, strings.Clone(p.Comm))
 	}
-	id := IdentityContext{UID: c.Proc.EUID, CgroupID: ev.CgroupID}
+	id := alert.Identity{UID: c.Proc.EUID, CgroupID: ev.CgroupID}
 	if id.CgroupID == 0 {
 		id.CgroupID = c.Proc.CgroupID
 	}
@@ -112,7 +113,7 @@ func (b *alertBuilder) context(c *fields.Context) AlertContext {
 			}
 		}
 	}
-	return AlertContext{Process: pc, Identity: id}
+	return alert.Context{Process: pc, Identity: id}
 }
 
 // value returns a placeholder's value for JSON with its type: nil when

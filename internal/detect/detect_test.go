@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/proc"
@@ -84,8 +85,8 @@ func openEvent(pid uint32, path string) *event.Event {
 
 func TestHandleAndStats(t *testing.T) {
 	rs := loadText(t, rule("shadow", "evt.type = openat and fd.name = /etc/shadow")+rule("never", "evt.type = openat and fd.name = /nope"))
-	var got []*Alert
-	d := New(Config{Program: rs.Program, Shards: 2, Emit: func(a *Alert) bool { got = append(got, a); return len(got) < 2 }})
+	var got []*alert.Alert
+	d := New(Config{Program: rs.Program, Shards: 2, Emit: func(a *alert.Alert) bool { got = append(got, a); return len(got) < 2 }})
 	for i, shard := range []int{0, 1, 7, -1} { // 7 and -1 are beyond the workers: the spare serves them
 		ev := openEvent(uint32(100+i), "/etc/shadow")
 		d.Handle(shard, ev)
@@ -103,7 +104,7 @@ func TestHandleAndStats(t *testing.T) {
 func TestEventNumbersAreUnique(t *testing.T) {
 	rs := loadText(t, "- rule: n\n  desc: d\n  condition: evt.type = openat\n  output: \"%evt.num\"\n  priority: notice\n")
 	seen := map[string]bool{}
-	d := New(Config{Program: rs.Program, Shards: 3, Emit: func(a *Alert) bool {
+	d := New(Config{Program: rs.Program, Shards: 3, Emit: func(a *alert.Alert) bool {
 		if seen[a.Output] {
 			t.Errorf("evt.num %s twice", a.Output)
 		}

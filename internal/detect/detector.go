@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
 )
@@ -22,7 +23,7 @@ type Config struct {
 	// Emit receives alerts; it must not block (Emitter.Emit does not).
 	// It returns false for an alert it dropped. Nil discards alerts,
 	// which still count as matches.
-	Emit func(*Alert) bool
+	Emit func(*alert.Alert) bool
 	// Latency, if not nil, records the time from each matching event's
 	// kernel timestamp to its alert being handed to Emit.
 	Latency *Latency
@@ -34,7 +35,7 @@ type Config struct {
 type Detector struct {
 	cur     atomic.Pointer[loaded]
 	env     *fields.Env
-	emit    func(*Alert) bool
+	emit    func(*alert.Alert) bool
 	latency *Latency
 	workers []*worker
 	alerts  *alertBuilder
@@ -104,7 +105,7 @@ func (d *Detector) handle(w *worker, id int, ev *event.Event) {
 		return
 	}
 	for _, r := range w.matched {
-		var a *Alert
+		var a *alert.Alert
 		a, w.buf = d.alerts.build(&w.ctx, r, w.buf)
 		w.alerts.Add(1)
 		if !d.react(&w.ctx, r, a) {
@@ -135,16 +136,16 @@ func (d *Detector) match(w *worker, id int, ev *event.Event) bool {
 // Evaluate runs the rules on one event and returns its alerts instead of
 // emitting them: for rule tests and tools. It is safe for concurrent use
 // but serialized.
-func (d *Detector) Evaluate(ev *event.Event) []*Alert {
+func (d *Detector) Evaluate(ev *event.Event) []*alert.Alert {
 	d.spareMu.Lock()
 	defer d.spareMu.Unlock()
 	w := d.spare
 	if !d.match(w, len(d.workers), ev) {
 		return nil
 	}
-	out := make([]*Alert, 0, len(w.matched))
+	out := make([]*alert.Alert, 0, len(w.matched))
 	for _, r := range w.matched {
-		var a *Alert
+		var a *alert.Alert
 		a, w.buf = d.alerts.build(&w.ctx, r, w.buf)
 		out = append(out, a)
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/agent"
 	"github.com/vigilsec/vigil/internal/fields"
-	"github.com/vigilsec/vigil/internal/output"
+	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/sensor"
 	"github.com/vigilsec/vigil/internal/testutil"
@@ -31,7 +31,7 @@ func startDetector(t *testing.T, rules string) (*collector, *RuleSet, *agent.Age
 	}
 	col := &collector{}
 	table := proc.New()
-	env := &fields.Env{Table: table, Clock: output.NewClock()}
+	env := &fields.Env{Table: table, Clock: ktime.NewClock()}
 	det := New(Config{Program: rs.Program, Env: env, Emit: col.emit})
 	a, err := agent.Start(agent.Config{Sensor: sensor.Config{Syscalls: rs.Syscalls}, TrackFDs: rs.NeedsFDTable, Table: table, Handler: det.Handle})
 	if err != nil {

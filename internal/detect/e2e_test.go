@@ -14,8 +14,9 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil/internal/agent"
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/fields"
-	"github.com/vigilsec/vigil/internal/output"
+	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/sensor"
 	"github.com/vigilsec/vigil/internal/testutil"
@@ -115,10 +116,10 @@ const e2eRules = `
 // collector gathers alerts as an Emitter would receive them.
 type collector struct {
 	mu     sync.Mutex
-	alerts []*Alert
+	alerts []*alert.Alert
 }
 
-func (c *collector) emit(a *Alert) bool {
+func (c *collector) emit(a *alert.Alert) bool {
 	c.mu.Lock()
 	c.alerts = append(c.alerts, a)
 	c.mu.Unlock()
@@ -126,12 +127,12 @@ func (c *collector) emit(a *Alert) bool {
 }
 
 // waitFor waits until every rule in want has an alert and returns them by rule.
-func (c *collector) waitFor(t *testing.T, want ...string) map[string][]*Alert {
+func (c *collector) waitFor(t *testing.T, want ...string) map[string][]*alert.Alert {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		c.mu.Lock()
-		by := map[string][]*Alert{}
+		by := map[string][]*alert.Alert{}
 		for _, a := range c.alerts {
 			by[a.Rule] = append(by[a.Rule], a)
 		}
@@ -209,7 +210,7 @@ func TestRulesOnRealEvents(t *testing.T) {
 
 	var col collector
 	table := proc.New()
-	env := &fields.Env{Table: table, Clock: output.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group")}
+	env := &fields.Env{Table: table, Clock: ktime.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group")}
 	det := New(Config{Program: rs.Program, Env: env, Emit: col.emit})
 	a, err := agent.Start(agent.Config{Sensor: sensor.Config{Syscalls: rs.Syscalls}, TrackFDs: rs.NeedsFDTable, Table: table, Handler: det.Handle})
 	if err != nil {

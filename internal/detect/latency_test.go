@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 func monotonicNs(t *testing.T) uint64 {
@@ -43,7 +45,7 @@ func TestLatencyFromKernelClock(t *testing.T) {
 func TestDetectorObservesLatency(t *testing.T) {
 	rs := loadText(t, rule("shadow", "evt.type = openat and fd.name = /etc/shadow"))
 	l := NewLatency()
-	d := New(Config{Program: rs.Program, Shards: 1, Latency: l, Emit: func(*Alert) bool { return true }})
+	d := New(Config{Program: rs.Program, Shards: 1, Latency: l, Emit: func(*alert.Alert) bool { return true }})
 	for _, p := range []string{"/etc/shadow", "/etc/hosts", "/etc/shadow"} {
 		ev := openEvent(5, p)
 		ev.Timestamp = monotonicNs(t)

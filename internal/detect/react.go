@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/rules/loader"
 )
@@ -12,7 +13,7 @@ import (
 // reactor emits it later or another mechanism already reported the same
 // operation). It must not block.
 type Reactor interface {
-	OnMatch(c *fields.Context, r *Rule, a *Alert) bool
+	OnMatch(c *fields.Context, r *Rule, a *alert.Alert) bool
 }
 
 type reactorBox struct{ r Reactor }
@@ -29,7 +30,7 @@ func (d *Detector) SetReactor(r Reactor) {
 
 // react hands a match of a rule with an action to the reactor, and
 // reports whether to emit the alert.
-func (d *Detector) react(c *fields.Context, r *Rule, a *Alert) bool {
+func (d *Detector) react(c *fields.Context, r *Rule, a *alert.Alert) bool {
 	if r.Action == loader.ActionAlert {
 		return true
 	}

@@ -6,8 +6,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/fields"
-	"github.com/vigilsec/vigil/internal/output"
+	"github.com/vigilsec/vigil/internal/ktime"
 )
 
 // TestSetProgramWhileHandling swaps between two programs while every shard
@@ -20,7 +21,7 @@ func TestSetProgramWhileHandling(t *testing.T) {
 	const shards, perShard = 4, 3000
 	var mu sync.Mutex
 	got := map[string]string{} // path -> rule
-	d := New(Config{Program: a.Program, Shards: shards, Emit: func(al *Alert) bool {
+	d := New(Config{Program: a.Program, Shards: shards, Emit: func(al *alert.Alert) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		path := fmt.Sprint(al.OutputFields["proc.name"])
@@ -94,7 +95,7 @@ func TestMatchCountsCarryOver(t *testing.T) {
 	one := loadText(t, rule("shadow", "evt.type = openat and fd.name = /etc/shadow")+rule("passwd", "evt.type = openat and fd.name = /etc/passwd"))
 	two := loadText(t, rule("shadow", "evt.type = openat and fd.name = /etc/shadow"))
 	var outputs []string
-	d := New(Config{Program: one.Program, Shards: 1, Emit: func(a *Alert) bool { outputs = append(outputs, a.Output); return true }})
+	d := New(Config{Program: one.Program, Shards: 1, Emit: func(a *alert.Alert) bool { outputs = append(outputs, a.Output); return true }})
 	open := func(path string) {
 		ev := openEvent(7, path)
 		d.Handle(0, ev)
@@ -130,7 +131,7 @@ func TestMatchCountsCarryOver(t *testing.T) {
 // swaps old, as enforcement may: its output fields are still resolved.
 func TestAlertFromRetiredProgram(t *testing.T) {
 	old := loadText(t, rule("old", "evt.type = openat"))
-	d := New(Config{Program: old.Program, Env: &fields.Env{Clock: output.NewClock()}})
+	d := New(Config{Program: old.Program, Env: &fields.Env{Clock: ktime.NewClock()}})
 	d.SetProgram(loadText(t, rule("x", "evt.type = openat")).Program)
 	d.SetProgram(loadText(t, rule("y", "evt.type = openat")).Program)
 	ev := openEvent(9, "/etc/hosts")

@@ -2,7 +2,6 @@ package detect
 
 import (
 	"github.com/vigilsec/vigil/internal/event"
-	"github.com/vigilsec/vigil/internal/output"
 	"github.com/vigilsec/vigil/internal/rules/compile"
 	"github.com/vigilsec/vigil/internal/syscalls"
 )
@@ -51,5 +50,5 @@ func (ti *typeIndex) of(ev *event.Event) compile.EventType {
 	if ev.Kind == event.KindExec && ev.Syscall < 0 {
 		return ti.execve
 	}
-	return ti.prog.EventType(output.TypeName(ev))
+	return ti.prog.EventType(ev.TypeName())
 }

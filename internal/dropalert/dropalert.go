@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // Rule is the alert's rule name, so that tools can route or silence it
@@ -35,7 +35,7 @@ type Config struct {
 	Window, Interval time.Duration
 	// Counters reads the totals; Emit hands the alert to the outputs.
 	Counters func() Counters
-	Emit     func(*detect.Alert) bool
+	Emit     func(*alert.Alert) bool
 	Hostname string
 }
 
@@ -101,10 +101,10 @@ func (m *Monitor) Check() bool {
 	return fire
 }
 
-func (m *Monitor) alert(dropped, total uint64, span time.Duration) *detect.Alert {
+func (m *Monitor) alert(dropped, total uint64, span time.Duration) *alert.Alert {
 	ratio := float64(dropped) / float64(total)
 	pct := strconv.FormatFloat(ratio*100, 'f', 2, 64)
-	return &detect.Alert{
+	return &alert.Alert{
 		Time:     time.Now(),
 		Rule:     Rule,
 		Priority: "Warning",
@@ -117,7 +117,7 @@ func (m *Monitor) alert(dropped, total uint64, span time.Duration) *detect.Alert
 			"vigil.kernel_drops": dropped, "vigil.events_received": total - dropped,
 			"vigil.drop_ratio": ratio, "vigil.window": span.String(),
 		},
-		Context: detect.AlertContext{Process: detect.ProcessContext{Ancestors: []string{}}},
+		Context: alert.Context{Process: alert.Process{Ancestors: []string{}}},
 	}
 }
 

@@ -5,16 +5,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // TestAlertOncePerWindow drives the monitor with counters the test sets,
 // one Check per interval: a window of 3 intervals, a ratio of 10 %.
 func TestAlertOncePerWindow(t *testing.T) {
 	var c Counters
-	var got []*detect.Alert
+	var got []*alert.Alert
 	m := New(Config{Ratio: 0.1, Window: 3 * time.Second, Interval: time.Second, Hostname: "h",
-		Counters: func() Counters { return c }, Emit: func(a *detect.Alert) bool { got = append(got, a); return true }})
+		Counters: func() Counters { return c }, Emit: func(a *alert.Alert) bool { got = append(got, a); return true }})
 	step := func(received, dropped uint64) bool {
 		c.Received += received
 		c.Dropped += dropped
@@ -67,7 +67,7 @@ func TestAlertOncePerWindow(t *testing.T) {
 func TestNoEventsNoAlert(t *testing.T) {
 	c := Counters{Received: 100, Dropped: 50}
 	m := New(Config{Ratio: 0.01, Window: time.Second, Interval: time.Second,
-		Counters: func() Counters { return c }, Emit: func(*detect.Alert) bool { t.Error("alert"); return true }})
+		Counters: func() Counters { return c }, Emit: func(*alert.Alert) bool { t.Error("alert"); return true }})
 	m.Check()
 	c = Counters{}
 	m.Check()

@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil/internal/agent"
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/container/dockerapi"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
-	"github.com/vigilsec/vigil/internal/output"
+	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/sensor"
 	"github.com/vigilsec/vigil/internal/testutil"
@@ -41,7 +42,7 @@ func startRig(t *testing.T, rules string, cfg Config) *rig {
 		t.Logf("container metadata unavailable: %v", err)
 	}
 	t.Cleanup(containers.Close)
-	env := &fields.Env{Table: table, Clock: output.NewClock(), Hostname: "e2e", Containers: containers}
+	env := &fields.Env{Table: table, Clock: ktime.NewClock(), Hostname: "e2e", Containers: containers}
 	log := &alertLog{}
 	det := detect.New(detect.Config{Program: rs.Program, Env: env, Emit: log.emit})
 	plans, _ := Plan(rs.Program, Options{})
@@ -71,7 +72,7 @@ func startRig(t *testing.T, rules string, cfg Config) *rig {
 
 // waitAlert waits for an alert of rule with the given outcome, and
 // returns it.
-func (r *rig) waitAlert(t *testing.T, rule, outcome string) *detect.Alert {
+func (r *rig) waitAlert(t *testing.T, rule, outcome string) *alert.Alert {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -84,7 +85,7 @@ func (r *rig) waitAlert(t *testing.T, rule, outcome string) *detect.Alert {
 	return nil
 }
 
-func (r *rig) find(rule, outcome string) *detect.Alert {
+func (r *rig) find(rule, outcome string) *alert.Alert {
 	r.log.mu.Lock()
 	defer r.log.mu.Unlock()
 	for _, a := range r.log.alerts {
@@ -96,7 +97,7 @@ func (r *rig) find(rule, outcome string) *detect.Alert {
 }
 
 // findFor returns rule's first alert about process pid.
-func (r *rig) findFor(rule string, pid uint32) *detect.Alert {
+func (r *rig) findFor(rule string, pid uint32) *alert.Alert {
 	r.log.mu.Lock()
 	defer r.log.mu.Unlock()
 	for _, a := range r.log.alerts {

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/container/dockerapi"
-	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/testutil"
 )
 
@@ -301,7 +301,7 @@ func TestEnforcement(t *testing.T) {
 			t.Fatalf("audited memfd exec: %v, marker %v; want a normal run", err, fileExists(marker))
 		}
 		pid := uint32(cmd.Process.Pid)
-		var a *detect.Alert
+		var a *alert.Alert
 		for deadline := time.Now().Add(10 * time.Second); a == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			a = r.findFor(rule, pid)
 		}

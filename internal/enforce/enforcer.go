@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/enforce/execguard"
@@ -17,6 +18,7 @@ import (
 	"github.com/vigilsec/vigil/internal/enforce/sockguard"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
+	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/rules/loader"
 )
 
@@ -31,7 +33,7 @@ type Config struct {
 	// and provides the shared environment (process table, containers).
 	Detector *detect.Detector
 	// Emit sends those alerts; it must not block.
-	Emit func(*detect.Alert) bool
+	Emit func(*alert.Alert) bool
 	// ProcRoot is where /proc is mounted; "" means /proc.
 	ProcRoot string
 	// KillContainer stops containers for kill-container rules; nil makes
@@ -103,7 +105,7 @@ func (e *Enforcer) logf(format string, args ...any) {
 type containerKill struct {
 	runtime container.Runtime
 	id      string
-	alert   *detect.Alert
+	alert   *alert.Alert
 	ts      uint64
 }
 
@@ -207,7 +209,7 @@ func (e *Enforcer) Close() {
 // records the outcome in a, and reports whether the detector should emit
 // a. It runs on the event path: kills are a few syscalls, and runtime
 // calls are queued.
-func (e *Enforcer) OnMatch(c *fields.Context, r *detect.Rule, a *detect.Alert) bool {
+func (e *Enforcer) OnMatch(c *fields.Context, r *detect.Rule, a *alert.Alert) bool {
 	p := e.plans[r]
 	if p == nil {
 		return true
@@ -262,7 +264,7 @@ func failed(ev *event.Event) bool {
 
 // killProcess kills the event's process after detection and reports
 // whether to emit the alert.
-func (e *Enforcer) killProcess(c *fields.Context, p *RulePlan, a *detect.Alert) bool {
+func (e *Enforcer) killProcess(c *fields.Context, p *RulePlan, a *alert.Alert) bool {
 	ev := c.Event
 	if !p.Enforced() {
 		annotate(a, p, "would-kill", MechPidfdKill.String(), 0, "")
@@ -274,7 +276,7 @@ func (e *Enforcer) killProcess(c *fields.Context, p *RulePlan, a *detect.Alert) 
 		comm = ev.Comm
 	}
 	err := killPID(e.cfg.ProcRoot, ev.PID, comm)
-	reaction := int64(monotonicNow() - ev.Timestamp)
+	reaction := int64(ktime.Now() - ev.Timestamp)
 	if err != nil {
 		annotate(a, p, "failed", MechPidfdKill.String(), reaction, err.Error())
 		e.stats.failed.Add(1)
@@ -286,7 +288,7 @@ func (e *Enforcer) killProcess(c *fields.Context, p *RulePlan, a *detect.Alert) 
 	return true
 }
 
-func (e *Enforcer) queueContainerKill(c *fields.Context, p *RulePlan, a *detect.Alert) bool {
+func (e *Enforcer) queueContainerKill(c *fields.Context, p *RulePlan, a *alert.Alert) bool {
 	id := a.Context.Identity.ContainerID
 	if id == "" || id == "host" {
 		annotate(a, p, "failed", MechRuntimeKill.String(), 0, "the process is not in a container")
@@ -334,7 +336,7 @@ func (e *Enforcer) containerWorker() {
 			err = e.cfg.KillContainer(ctx, k.runtime, k.id)
 			cancel()
 		}
-		reaction := int64(monotonicNow() - k.ts)
+		reaction := int64(ktime.Now() - k.ts)
 		if err != nil {
 			annotate(k.alert, p, "failed", MechRuntimeKill.String(), reaction, err.Error())
 			e.stats.failed.Add(1)
@@ -356,18 +358,10 @@ func (e errorString) Error() string { return string(e) }
 
 // annotate records an action's outcome in the alert, and says it at the
 // front of the output so that people and Falco-format consumers see it.
-func annotate(a *detect.Alert, p *RulePlan, outcome, mech string, reactionNS int64, errText string) {
-	a.Enforcement = &detect.Enforcement{Action: p.Action.String(), Mode: p.Mode.String(), Outcome: outcome,
+func annotate(a *alert.Alert, p *RulePlan, outcome, mech string, reactionNS int64, errText string) {
+	a.Enforcement = &alert.Enforcement{Action: p.Action.String(), Mode: p.Mode.String(), Outcome: outcome,
 		Mechanism: mech, ReactionNS: reactionNS, Error: errText}
 	a.Output = "[" + outcome + "] " + a.Output
-}
-
-// monotonicNow is CLOCK_MONOTONIC in nanoseconds, the clock of kernel
-// event timestamps.
-func monotonicNow() uint64 {
-	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	return uint64(ts.Nano())
 }
 
 // counters are the enforcer's own statistics.

@@ -13,8 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/enforce/fanguard"
+	"github.com/vigilsec/vigil/internal/ktime"
 )
 
 // pseudoFS are file systems nobody executes programs from; marking them
@@ -195,7 +196,7 @@ func (e *Enforcer) decideFan(r *fanguard.Request) fanguard.Verdict {
 	if e.failDecisions.Load() {
 		panic("enforce: decision failure injected by a test")
 	}
-	now := monotonicNow()
+	now := ktime.Now()
 	switch r.Kind {
 	case fanguard.Exec:
 		x := PendingExec{PID: r.PID, TID: r.TID, Exe: r.Path, Timestamp: now}
@@ -248,7 +249,7 @@ func (e *Enforcer) onFanFailure(f fanguard.Failure) {
 			// The operation goes ahead unjudged. If a rule matches it, the
 			// detector says so, marked fail-open, without acting: failing
 			// open means the operation is allowed.
-			e.decisions.record(decisionKey{tid: f.Request.TID}, monotonicNow())
+			e.decisions.record(decisionKey{tid: f.Request.TID}, ktime.Now())
 		}
 	}
 	msg := fmt.Sprintf("enforcement decision failed (%s): %s of %s by pid %d was %s without evaluating the rules",
@@ -257,12 +258,12 @@ func (e *Enforcer) onFanFailure(f fanguard.Failure) {
 		msg += ": " + f.Err.Error()
 	}
 	e.emitSystemAlert("Vigil enforcement decision failed", "Error", msg,
-		&detect.Enforcement{Action: "block", Mode: "enforce", Outcome: outcome, Mechanism: "fanotify", Error: f.Reason.String()},
+		&alert.Enforcement{Action: "block", Mode: "enforce", Outcome: outcome, Mechanism: "fanotify", Error: f.Reason.String()},
 		map[string]any{"vigil.reason": f.Reason.String(), "proc.pid": pid, "fd.name": file})
 }
 
 // emitSystemAlert sends an alert about Vigil itself.
-func (e *Enforcer) emitSystemAlert(rule, priority, output string, en *detect.Enforcement, fields map[string]any) {
+func (e *Enforcer) emitSystemAlert(rule, priority, output string, en *alert.Enforcement, fields map[string]any) {
 	if e.cfg.Emit == nil {
 		return
 	}
@@ -270,6 +271,6 @@ func (e *Enforcer) emitSystemAlert(rule, priority, output string, en *detect.Enf
 	if env := e.cfg.Detector.Env(); env != nil {
 		host = env.Hostname
 	}
-	e.cfg.Emit(&detect.Alert{Time: time.Now().UTC(), Rule: rule, Priority: priority, Source: "vigil", Hostname: host,
+	e.cfg.Emit(&alert.Alert{Time: time.Now().UTC(), Rule: rule, Priority: priority, Source: "vigil", Hostname: host,
 		Output: output, Tags: []string{"vigil", "enforcement"}, OutputFields: fields, Enforcement: en})
 }

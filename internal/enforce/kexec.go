@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/enforce/execguard"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
+	"github.com/vigilsec/vigil/internal/ktime"
 )
 
 // startKernelExec opens the exec guard: its argv capture serves pre-exec
@@ -131,7 +132,7 @@ const holdKillFor = 1e9
 
 // heldKill is a kernel kill record's alert waiting for the detector.
 type heldKill struct {
-	alert *detect.Alert
+	alert *alert.Alert
 	at    uint64
 }
 
@@ -183,12 +184,12 @@ func (e *Enforcer) onKillRecord(r execguard.KillRecord) {
 		e.emit(a) // no room to wait: report what the kernel saw
 		return
 	}
-	e.held[key] = heldKill{alert: a, at: monotonicNow()}
+	e.held[key] = heldKill{alert: a, at: ktime.Now()}
 	e.heldMu.Unlock()
 }
 
 // claimHeld takes the held kernel-kill alert for key, if any.
-func (e *Enforcer) claimHeld(key decisionKey) (*detect.Alert, bool) {
+func (e *Enforcer) claimHeld(key decisionKey) (*alert.Alert, bool) {
 	e.heldMu.Lock()
 	defer e.heldMu.Unlock()
 	h, ok := e.held[key]
@@ -201,8 +202,8 @@ func (e *Enforcer) claimHeld(key decisionKey) (*detect.Alert, bool) {
 // flushHeld emits the held alerts the detector did not claim in time;
 // all of them when final.
 func (e *Enforcer) flushHeld(final bool) {
-	now := monotonicNow()
-	var out []*detect.Alert
+	now := ktime.Now()
+	var out []*alert.Alert
 	e.heldMu.Lock()
 	for k, h := range e.held {
 		if final || h.at+holdKillFor <= now {
@@ -218,7 +219,7 @@ func (e *Enforcer) flushHeld(final bool) {
 
 // onKernelKillMatch handles the detector's match of a kernel-kill rule,
 // and reports whether it settled it (and whether to emit the alert).
-func (e *Enforcer) onKernelKillMatch(c *fields.Context, p *RulePlan, a *detect.Alert) (settled, emit bool) {
+func (e *Enforcer) onKernelKillMatch(c *fields.Context, p *RulePlan, a *alert.Alert) (settled, emit bool) {
 	ev := c.Event
 	key := decisionKey{ev.TID, p.Rule}
 	if held, ok := e.claimHeld(key); ok {
@@ -237,7 +238,7 @@ func (e *Enforcer) onKernelKillMatch(c *fields.Context, p *RulePlan, a *detect.A
 		return false, false // alive: the kernel missed it (a scope it did not know yet)
 	}
 	// The record, when it arrives, must not report the exec again.
-	e.decisions.record(key, monotonicNow())
+	e.decisions.record(key, ktime.Now())
 	if p.Enforced() {
 		e.stats.killed.Add(1)
 	} else {
@@ -246,7 +247,7 @@ func (e *Enforcer) onKernelKillMatch(c *fields.Context, p *RulePlan, a *detect.A
 	return true, true
 }
 
-func (e *Enforcer) emit(a *detect.Alert) {
+func (e *Enforcer) emit(a *alert.Alert) {
 	if e.cfg.Emit != nil {
 		e.cfg.Emit(a)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/vigilsec/vigil/internal/enforce/sockguard"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
+	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/syscalls"
 )
 
@@ -113,7 +114,7 @@ func (e *Enforcer) onNetDecision(d sockguard.Decision) {
 	defer ctxPool.Put(c)
 	c.Reset(env, ev, 0)
 	a := e.cfg.Detector.BuildAlert(c, p.Rule)
-	e.decisions.record(decisionKey{d.PID, p.Rule}, monotonicNow())
+	e.decisions.record(decisionKey{d.PID, p.Rule}, ktime.Now())
 	if d.Verdict == sockguard.Block {
 		annotate(a, p, "blocked", MechCgroupSock.String(), 0, "")
 		e.stats.blocked.Add(1)

@@ -8,6 +8,7 @@ import (
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
+	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/rules/loader"
 	"github.com/vigilsec/vigil/internal/syscalls"
 )
@@ -92,7 +93,7 @@ func (e *Enforcer) DecideExec(x PendingExec) Verdict {
 // returns whether the operation must be denied.
 func (e *Enforcer) decideMatch(c *fields.Context, p *RulePlan, m Mechanism) bool {
 	a := e.cfg.Detector.BuildAlert(c, p.Rule)
-	e.decisions.record(decisionKey{c.Event.TID, p.Rule}, monotonicNow())
+	e.decisions.record(decisionKey{c.Event.TID, p.Rule}, ktime.Now())
 	deny := p.Enforced()
 	if deny {
 		annotate(a, p, "blocked", m.String(), 0, "")

@@ -7,9 +7,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/fields"
-	"github.com/vigilsec/vigil/internal/output"
+	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/proc"
 )
 
@@ -31,10 +32,10 @@ const preExecRules = `
 
 type alertLog struct {
 	mu     sync.Mutex
-	alerts []*detect.Alert
+	alerts []*alert.Alert
 }
 
-func (l *alertLog) emit(a *detect.Alert) bool {
+func (l *alertLog) emit(a *alert.Alert) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.alerts = append(l.alerts, a)
@@ -50,7 +51,7 @@ func newTestEnforcer(t *testing.T, rules string) (*Enforcer, *alertLog, *proc.Ta
 	if err := table.Seed("/proc"); err != nil {
 		t.Fatal(err)
 	}
-	env := &fields.Env{Table: table, Clock: output.NewClock(), Hostname: "test"}
+	env := &fields.Env{Table: table, Clock: ktime.NewClock(), Hostname: "test"}
 	log := &alertLog{}
 	det := detect.New(detect.Config{Program: rs.Program, Env: env, Shards: 1, Emit: log.emit})
 	plans, _ := Plan(rs.Program, Options{})
@@ -90,7 +91,7 @@ func TestDecideExec(t *testing.T) {
 	if a.Rule != "Netcat hands out a shell" || a.Output != want {
 		t.Errorf("alert %q: %q\nwant %q", a.Rule, a.Output, want)
 	}
-	if en := a.Enforcement; en == nil || *en != (detect.Enforcement{Action: "block", Mode: "enforce", Outcome: "blocked", Mechanism: "fanotify-exec"}) {
+	if en := a.Enforcement; en == nil || *en != (alert.Enforcement{Action: "block", Mode: "enforce", Outcome: "blocked", Mechanism: "fanotify-exec"}) {
 		t.Errorf("enforcement %+v", a.Enforcement)
 	}
 	if a.Context.Process.PID != pid || a.Context.Process.ExePath != "/usr/bin/nc.openbsd" {

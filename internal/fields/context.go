@@ -1,11 +1,12 @@
 package fields
 
 import (
-	"github.com/vigilsec/vigil/internal/container"
 	"unsafe"
 
+	"github.com/vigilsec/vigil/internal/container"
+	"github.com/vigilsec/vigil/internal/ktime"
+
 	"github.com/vigilsec/vigil/internal/event"
-	"github.com/vigilsec/vigil/internal/output"
 	"github.com/vigilsec/vigil/internal/proc"
 )
 
@@ -16,7 +17,7 @@ type Env struct {
 	// the task name) and that no ancestry is known.
 	Table *proc.Table
 	// Clock converts event timestamps to wall time (evt.time).
-	Clock output.Clock
+	Clock ktime.Clock
 	// Users resolves user and group names; nil leaves them missing.
 	Users *Users
 	// Hostname is evt.hostname.

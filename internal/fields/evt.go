@@ -4,13 +4,12 @@ import (
 	"strconv"
 
 	"github.com/vigilsec/vigil/internal/event"
-	"github.com/vigilsec/vigil/internal/output"
 )
 
 // typeName returns evt.type, computed once per event.
 func (c *Context) typeName() string {
 	if c.done&(1<<slotTypeName) == 0 {
-		c.strs[slotTypeName], c.done = output.TypeName(c.Event), c.done|1<<slotTypeName
+		c.strs[slotTypeName], c.done = c.Event.TypeName(), c.done|1<<slotTypeName
 	}
 	return c.strs[slotTypeName]
 }

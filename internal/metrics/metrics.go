@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigilsec/vigil/internal/agent"
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/dropalert"
@@ -28,7 +29,7 @@ import (
 type Sources struct {
 	Agent    func() agent.Stats
 	Detector func() detect.Stats
-	Emitter  func() detect.EmitterStats
+	Emitter  func() alert.DeliveryStats
 	// Containers reports the container resolver's counters.
 	Containers func() container.Stats
 	// Outputs are the per-output counters.

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // Dispatcher fans each alert out to every output's queue. Emit never
@@ -25,7 +25,7 @@ func NewDispatcher(queues ...*Queue) *Dispatcher {
 
 // Emit hands a to every output. It returns false when any output dropped
 // it, which the detector counts; the per-output counters say which.
-func (d *Dispatcher) Emit(a *detect.Alert) bool {
+func (d *Dispatcher) Emit(a *alert.Alert) bool {
 	ok := true
 	for _, q := range d.queues {
 		if !q.Enqueue(a) {
@@ -53,8 +53,8 @@ func (d *Dispatcher) Stats() []Stats {
 // Vigil had before outputs, which vigil_alerts_total and --stats report:
 // emitted is alerts every output queued, dropped is alerts some output
 // could not queue, written and errors add up the outputs' sent and failed.
-func (d *Dispatcher) EmitterStats() detect.EmitterStats {
-	s := detect.EmitterStats{Emitted: d.emitted.Load(), Dropped: d.partial.Load()}
+func (d *Dispatcher) EmitterStats() alert.DeliveryStats {
+	s := alert.DeliveryStats{Emitted: d.emitted.Load(), Dropped: d.partial.Load()}
 	for _, q := range d.queues {
 		st := q.Stats()
 		s.Written += st.Sent

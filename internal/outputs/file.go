@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // FileConfig configures a FileSink.
@@ -57,7 +57,7 @@ func (s *FileSink) open() error {
 }
 
 // Send appends the alert's JSON line, rotating first if it would not fit.
-func (s *FileSink) Send(_ context.Context, a *detect.Alert) error {
+func (s *FileSink) Send(_ context.Context, a *alert.Alert) error {
 	var err error
 	if s.buf, err = appendLine(s.buf[:0], a, FormatJSON); err != nil {
 		return err

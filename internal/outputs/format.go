@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // Format is how a line-oriented output renders an alert.
@@ -27,7 +27,7 @@ func ParseFormat(s string) (Format, error) {
 
 // appendJSON appends a's JSON form, the same bytes for every output, and
 // no trailing newline.
-func appendJSON(dst []byte, a *detect.Alert) ([]byte, error) {
+func appendJSON(dst []byte, a *alert.Alert) ([]byte, error) {
 	b, err := json.Marshal(a)
 	if err != nil {
 		return dst, err
@@ -36,7 +36,7 @@ func appendJSON(dst []byte, a *detect.Alert) ([]byte, error) {
 }
 
 // appendLine appends a in format f followed by a newline.
-func appendLine(dst []byte, a *detect.Alert, f Format) ([]byte, error) {
+func appendLine(dst []byte, a *alert.Alert, f Format) ([]byte, error) {
 	if f == FormatText {
 		return a.AppendText(dst), nil
 	}

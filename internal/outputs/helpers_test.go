@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // testAlert is alert number i of a test run; its output carries i so that
 // order and completeness can be checked.
-func testAlert(i int) *detect.Alert {
-	return &detect.Alert{
+func testAlert(i int) *alert.Alert {
+	return &alert.Alert{
 		Time:     time.Date(2024, 5, 1, 10, 0, 0, 123456789, time.UTC),
 		Rule:     "Test rule",
 		Priority: "Warning",
@@ -26,7 +26,7 @@ func testAlert(i int) *detect.Alert {
 		OutputFields: map[string]any{
 			"proc.name": "cat", "n": i,
 		},
-		Context: detect.AlertContext{Identity: detect.IdentityContext{ContainerID: "c0ffee"}},
+		Context: alert.Context{Identity: alert.Identity{ContainerID: "c0ffee"}},
 	}
 }
 
@@ -69,7 +69,7 @@ func readOutputs(t *testing.T, path string) []string {
 	var outs []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var a detect.Alert
+		var a alert.Alert
 		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
 			t.Fatalf("%s: %v: %s", path, err, sc.Bytes())
 		}

@@ -11,7 +11,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // TLSConfig is client TLS for outputs that reach servers over TLS.
@@ -88,7 +88,7 @@ func NewHTTPSink(cfg HTTPConfig) (*HTTPSink, error) {
 }
 
 // Send POSTs the alert.
-func (s *HTTPSink) Send(ctx context.Context, a *detect.Alert) error {
+func (s *HTTPSink) Send(ctx context.Context, a *alert.Alert) error {
 	var err error
 	if s.buf, err = appendJSON(s.buf[:0], a); err != nil {
 		return err

@@ -7,7 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // Kafka record keys: alerts with the same key stay in order on one
@@ -79,7 +79,7 @@ func NewKafkaSink(cfg KafkaConfig) (*KafkaSink, error) {
 }
 
 // Send produces the alert and waits for its acknowledgement.
-func (s *KafkaSink) Send(ctx context.Context, a *detect.Alert) error {
+func (s *KafkaSink) Send(ctx context.Context, a *alert.Alert) error {
 	val, err := appendJSON(nil, a)
 	if err != nil {
 		return err

@@ -12,7 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 const kafkaTopic = "vigil-alerts"
@@ -50,7 +50,7 @@ func consume(t *testing.T, addrs []string, n int) []*kgo.Record {
 func recordOutputs(t *testing.T, recs []*kgo.Record) []string {
 	var outs []string
 	for _, r := range recs {
-		var a detect.Alert
+		var a alert.Alert
 		if err := json.Unmarshal(r.Value, &a); err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // NATSConfig configures a NATSSink.
@@ -83,7 +83,7 @@ func (s *NATSSink) Subject(priority string) string {
 
 // Send publishes the alert and waits for the server: JetStream's
 // acknowledgement, or a flush round trip for core NATS.
-func (s *NATSSink) Send(ctx context.Context, a *detect.Alert) error {
+func (s *NATSSink) Send(ctx context.Context, a *alert.Alert) error {
 	if s.nc == nil {
 		nc, err := nats.Connect(s.cfg.URL, s.opts...)
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // startNATS runs an in-process server with JetStream on a free loopback
@@ -71,7 +71,7 @@ func TestNATSJetStream(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var a detect.Alert
+		var a alert.Alert
 		if err := json.Unmarshal(m.Data, &a); err != nil || a.Output != wantSeq(10)[i] {
 			t.Errorf("message %d: %s (%v)", i, m.Data, err)
 		}

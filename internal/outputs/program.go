@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // ProgramSink pipes each alert as a JSON line to the stdin of a command
@@ -63,7 +63,7 @@ func (s *ProgramSink) Exits() uint64 { return s.exits.Load() }
 
 // Send writes the alert's line, restarting the program first if it has
 // exited, and once more if the write finds the pipe broken.
-func (s *ProgramSink) Send(_ context.Context, a *detect.Alert) error {
+func (s *ProgramSink) Send(_ context.Context, a *alert.Alert) error {
 	var err error
 	if s.buf, err = appendLine(s.buf[:0], a, FormatJSON); err != nil {
 		return err

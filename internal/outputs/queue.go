@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // Defaults for QueueConfig.
@@ -68,7 +68,7 @@ type Queue struct {
 	name  string
 	sink  Sink
 	cfg   QueueConfig
-	queue chan *detect.Alert
+	queue chan *alert.Alert
 	done  chan struct{}
 
 	// ctx is cancelled by Close when the drain deadline passes, to cut
@@ -92,7 +92,7 @@ func NewQueue(name string, sink Sink, cfg QueueConfig) *Queue {
 	ctx, cancel := context.WithCancel(context.Background())
 	q := &Queue{
 		name: name, sink: sink, cfg: cfg,
-		queue: make(chan *detect.Alert, cfg.Size),
+		queue: make(chan *alert.Alert, cfg.Size),
 		done:  make(chan struct{}),
 		ctx:   ctx, cancel: cancel,
 	}
@@ -105,7 +105,7 @@ func (q *Queue) Name() string { return q.name }
 
 // Enqueue offers an alert without blocking. It returns false, and counts
 // a drop, when the queue is full or closed.
-func (q *Queue) Enqueue(a *detect.Alert) bool {
+func (q *Queue) Enqueue(a *alert.Alert) bool {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
 	if q.closed {
@@ -161,7 +161,7 @@ func (q *Queue) run() {
 
 // deliver sends one alert, retrying with exponential backoff. It blocks
 // this output only: meanwhile new alerts wait in the queue or are dropped.
-func (q *Queue) deliver(a *detect.Alert) {
+func (q *Queue) deliver(a *alert.Alert) {
 	wait := q.cfg.InitialBackoff
 	for attempt := 0; ; attempt++ {
 		if err := q.sink.Send(q.ctx, a); err == nil {

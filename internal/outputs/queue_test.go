@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // flakySink fails its first n sends, then records alerts.
@@ -21,7 +21,7 @@ type flakySink struct {
 	got   []string
 }
 
-func (s *flakySink) Send(_ context.Context, a *detect.Alert) error {
+func (s *flakySink) Send(_ context.Context, a *alert.Alert) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fails > 0 {
@@ -86,7 +86,7 @@ func TestQueueDropsWhenFullAndAfterClose(t *testing.T) {
 
 type blockSink struct{ block chan struct{} }
 
-func (s *blockSink) Send(ctx context.Context, _ *detect.Alert) error {
+func (s *blockSink) Send(ctx context.Context, _ *alert.Alert) error {
 	select {
 	case <-s.block:
 		return nil

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // SuppressedRule is the rule name of summary alerts, so that tools can
@@ -36,7 +36,7 @@ type LimitConfig struct {
 // outputs. Allow is safe for concurrent use.
 type Limiter struct {
 	cfg  LimitConfig
-	emit func(*detect.Alert) bool
+	emit func(*alert.Alert) bool
 	now  func() time.Time
 
 	mu      sync.Mutex
@@ -55,13 +55,13 @@ type bucket struct {
 	suppressed uint64
 	// sample is the first suppressed alert of the window: its priority,
 	// source and hostname go into the summary.
-	sample *detect.Alert
+	sample *alert.Alert
 }
 
 // NewLimiter returns a limiter passing allowed alerts, and summaries, to
 // emit. now is the clock; nil means time.Now. It does not start the
 // periodic summaries: see Start.
-func NewLimiter(cfg LimitConfig, emit func(*detect.Alert) bool, now func() time.Time) *Limiter {
+func NewLimiter(cfg LimitConfig, emit func(*alert.Alert) bool, now func() time.Time) *Limiter {
 	if cfg.Burst < 1 {
 		cfg.Burst = 1
 	}
@@ -77,7 +77,7 @@ func NewLimiter(cfg LimitConfig, emit func(*detect.Alert) bool, now func() time.
 // Emit passes a on when its bucket has a token, and otherwise counts it
 // for the next summary. It returns false only when the outputs dropped
 // it: a suppressed alert is accounted for, not lost.
-func (l *Limiter) Emit(a *detect.Alert) bool {
+func (l *Limiter) Emit(a *alert.Alert) bool {
 	k := limitKey{rule: a.Rule}
 	if l.cfg.PerContainer {
 		k.container = a.Context.Identity.ContainerID
@@ -118,7 +118,7 @@ func (l *Limiter) Suppressed() uint64 { return l.suppressed.Load() }
 // so that the map does not grow with every container ever seen.
 func (l *Limiter) Flush() {
 	now := l.now()
-	var out []*detect.Alert
+	var out []*alert.Alert
 	l.mu.Lock()
 	for k, b := range l.buckets {
 		if b.suppressed > 0 {
@@ -135,7 +135,7 @@ func (l *Limiter) Flush() {
 	}
 }
 
-func (l *Limiter) summary(k limitKey, b *bucket, now time.Time) *detect.Alert {
+func (l *Limiter) summary(k limitKey, b *bucket, now time.Time) *alert.Alert {
 	// "60s", not Duration's "1m0s": the summary is read by people.
 	window := strconv.FormatFloat(l.cfg.Window.Seconds(), 'f', -1, 64) + "s"
 	out := fmt.Sprintf("rule %s: %d alerts suppressed in the last %s", k.rule, b.suppressed, window)
@@ -144,7 +144,7 @@ func (l *Limiter) summary(k limitKey, b *bucket, now time.Time) *detect.Alert {
 		out = fmt.Sprintf("rule %s (container %s): %d alerts suppressed in the last %s", k.rule, k.container, b.suppressed, window)
 		fields["container.id"] = k.container
 	}
-	return &detect.Alert{
+	return &alert.Alert{
 		Time: now, Rule: SuppressedRule, Priority: b.sample.Priority, Source: b.sample.Source,
 		Hostname: b.sample.Hostname, Output: out, Tags: []string{"vigil", "rate_limit"}, OutputFields: fields,
 	}

@@ -5,16 +5,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // collector records what a Limiter passes on.
 type collector struct {
 	mu  sync.Mutex
-	got []*detect.Alert
+	got []*alert.Alert
 }
 
-func (c *collector) emit(a *detect.Alert) bool {
+func (c *collector) emit(a *alert.Alert) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.got = append(c.got, a)
@@ -69,7 +69,7 @@ func TestRateLimitRefillAndKeys(t *testing.T) {
 	other.Context.Identity.ContainerID = "other"
 	rule2 := testAlert(2)
 	rule2.Rule = "Rule 2"
-	for _, a := range []*detect.Alert{testAlert(0), testAlert(0), other, rule2} {
+	for _, a := range []*alert.Alert{testAlert(0), testAlert(0), other, rule2} {
 		l.Emit(a)
 	}
 	clock = clock.Add(500 * time.Millisecond) // one token back

@@ -3,7 +3,7 @@ package outputs
 import (
 	"context"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // Sink writes alerts to one destination. A Queue calls its methods from a
@@ -11,7 +11,7 @@ import (
 type Sink interface {
 	// Send delivers one alert. An error means it was not delivered and may
 	// be retried; ctx is cancelled when the output is being shut down.
-	Send(ctx context.Context, a *detect.Alert) error
+	Send(ctx context.Context, a *alert.Alert) error
 	// Close releases the destination. It is called once, after the last
 	// Send.
 	Close() error

@@ -4,7 +4,7 @@ import (
 	"context"
 	"io"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // WriterSink writes one line per alert to an io.Writer such as stdout,
@@ -22,7 +22,7 @@ func NewWriterSink(w io.Writer, f Format) *WriterSink {
 }
 
 // Send writes the alert's line.
-func (s *WriterSink) Send(_ context.Context, a *detect.Alert) error {
+func (s *WriterSink) Send(_ context.Context, a *alert.Alert) error {
 	var err error
 	if s.buf, err = appendLine(s.buf[:0], a, s.format); err != nil {
 		return err

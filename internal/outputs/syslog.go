@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // SyslogConfig configures a SyslogSink.
@@ -58,7 +58,7 @@ func NewSyslogSink(cfg SyslogConfig) (*SyslogSink, error) {
 }
 
 // Send writes one message, reconnecting first if the last write failed.
-func (s *SyslogSink) Send(_ context.Context, a *detect.Alert) error {
+func (s *SyslogSink) Send(_ context.Context, a *alert.Alert) error {
 	if s.conn == nil {
 		c, err := net.DialTimeout(s.cfg.Network, s.cfg.Address, s.cfg.Timeout)
 		if err != nil {
@@ -120,7 +120,7 @@ func Severity(priority string) int {
 // where MSG is "rule: output" on one line. 32473 is the example private
 // enterprise number RFC 5424 reserves for documentation; structured data
 // ids need one.
-func AppendRFC5424(dst []byte, a *detect.Alert, facility int, app string, pid int) []byte {
+func AppendRFC5424(dst []byte, a *alert.Alert, facility int, app string, pid int) []byte {
 	dst = append(dst, '<')
 	dst = strconv.AppendInt(dst, int64(facility*8+Severity(a.Priority)), 10)
 	dst = append(dst, ">1 "...)

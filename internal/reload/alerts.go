@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/config"
-	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/outputs"
 )
 
@@ -32,7 +32,7 @@ type Alerts struct {
 	retiring []*stage // swapped out, still draining: counted as they are
 	// Totals of the stages already closed.
 	outputs    map[string]outputs.Stats
-	emitter    detect.EmitterStats
+	emitter    alert.DeliveryStats
 	suppressed uint64
 }
 
@@ -48,7 +48,7 @@ type stage struct {
 	inflight   atomic.Int64
 }
 
-func (s *stage) emit(a *detect.Alert) bool {
+func (s *stage) emit(a *alert.Alert) bool {
 	if s.limiter != nil {
 		return s.limiter.Emit(a)
 	}
@@ -90,13 +90,13 @@ func (a *Alerts) newStage(cfg *config.Config, prev *stage) (*stage, error) {
 
 // Emit hands an alert to the rate limiter or, without one, the outputs.
 // It is the detector's Emit.
-func (a *Alerts) Emit(al *detect.Alert) bool {
+func (a *Alerts) Emit(al *alert.Alert) bool {
 	return a.enter(func(s *stage) bool { return s.emit(al) })
 }
 
 // EmitUnlimited hands an alert straight to the outputs, for alerts that
 // limit themselves (the kernel drop alert).
-func (a *Alerts) EmitUnlimited(al *detect.Alert) bool {
+func (a *Alerts) EmitUnlimited(al *alert.Alert) bool {
 	return a.enter(func(s *stage) bool { return s.disp.Emit(al) })
 }
 
@@ -274,7 +274,7 @@ func (a *Alerts) Stats() []outputs.Stats {
 }
 
 // EmitterStats sums the alert path's totals since start.
-func (a *Alerts) EmitterStats() detect.EmitterStats {
+func (a *Alerts) EmitterStats() alert.DeliveryStats {
 	a.statsMu.Lock()
 	defer a.statsMu.Unlock()
 	e := a.emitter

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/config"
-	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/outputs"
 )
 
@@ -67,7 +67,7 @@ func TestAlertsSwapLosesNothing(t *testing.T) {
 	for g := range emitters {
 		wg.Go(func() {
 			for i := range each {
-				if al.Emit(&detect.Alert{Rule: "r", Output: fmt.Sprintf("%d-%d", g, i), Tags: []string{}}) {
+				if al.Emit(&alert.Alert{Rule: "r", Output: fmt.Sprintf("%d-%d", g, i), Tags: []string{}}) {
 					accepted.Add(1)
 				}
 			}
@@ -119,7 +119,7 @@ func TestAlertsRateLimitOnly(t *testing.T) {
 		t.Fatalf("unchanged configuration prepared %v %v", p, err)
 	}
 	for range 5 {
-		al.Emit(&detect.Alert{Rule: "r", Tags: []string{}})
+		al.Emit(&alert.Alert{Rule: "r", Tags: []string{}})
 	}
 	before := al.cur.Load().disp
 	c2 := *c
@@ -133,7 +133,7 @@ func TestAlertsRateLimitOnly(t *testing.T) {
 		t.Error("the outputs were rebuilt for a rate limit change")
 	}
 	for range 5 {
-		al.Emit(&detect.Alert{Rule: "r", Tags: []string{}})
+		al.Emit(&alert.Alert{Rule: "r", Tags: []string{}})
 	}
 	if got := al.Suppressed(); got != 5 {
 		t.Errorf("suppressed %d, want 3 + 2", got)
@@ -159,7 +159,7 @@ func TestAlertsPrepareFailureKeepsRunning(t *testing.T) {
 	if _, err := al.Prepare(fileConfig(filepath.Join(t.TempDir(), "missing-dir", "x.json"))); err == nil {
 		t.Fatal("an unwritable file output was prepared")
 	}
-	al.Emit(&detect.Alert{Rule: "r", Tags: []string{}})
+	al.Emit(&alert.Alert{Rule: "r", Tags: []string{}})
 	al.Close()
 	if n := countLines(t, path); n != 1 {
 		t.Errorf("%d lines", n)

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigilsec/vigil/internal/output"
+	"github.com/vigilsec/vigil/internal/eventjson"
 	"github.com/vigilsec/vigil/internal/testutil"
 )
 
@@ -53,7 +53,7 @@ func TestMain(m *testing.M) {
 
 // startEvents runs `vigil events` with args and returns its decoded output
 // lines as they arrive, once it reports that it streams.
-func startEvents(t *testing.T, bin string, args ...string) <-chan output.EventJSON {
+func startEvents(t *testing.T, bin string, args ...string) <-chan eventjson.Event {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"events"}, args...)...)
 	stdout, _ := cmd.StdoutPipe()
@@ -80,11 +80,11 @@ func startEvents(t *testing.T, bin string, args ...string) <-chan output.EventJS
 	case <-time.After(20 * time.Second):
 		t.Fatal("vigil events did not start streaming")
 	}
-	events := make(chan output.EventJSON, 1024)
+	events := make(chan eventjson.Event, 1024)
 	go func() {
 		dec := json.NewDecoder(stdout)
 		for {
-			var ev output.EventJSON
+			var ev eventjson.Event
 			// The stream ends when the test stops vigil; a torn last
 			// line then is expected, and next() reports a short stream.
 			if err := dec.Decode(&ev); err != nil {
@@ -97,7 +97,7 @@ func startEvents(t *testing.T, bin string, args ...string) <-chan output.EventJS
 	return events
 }
 
-func next(t *testing.T, events <-chan output.EventJSON, match func(output.EventJSON) bool) output.EventJSON {
+func next(t *testing.T, events <-chan eventjson.Event, match func(eventjson.Event) bool) eventjson.Event {
 	t.Helper()
 	deadline := time.After(15 * time.Second)
 	for {
@@ -126,7 +126,7 @@ func TestEventsStreamsExecWithAncestry(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := uint32(cmd.Process.Pid)
-	ev := next(t, events, func(e output.EventJSON) bool { return e.Kind == "exec" && e.PID == pid })
+	ev := next(t, events, func(e eventjson.Event) bool { return e.Kind == "exec" && e.PID == pid })
 	if ev.Type != "execve" || ev.PPID != uint32(os.Getpid()) || ev.Comm != "sleep" || ev.Ret != 0 {
 		t.Errorf("header %+v", ev)
 	}
@@ -140,7 +140,7 @@ func TestEventsStreamsExecWithAncestry(t *testing.T) {
 	if a := ev.Process.Ancestors; a[0].PID != uint32(os.Getpid()) || a[len(a)-1].PID != 1 {
 		t.Errorf("ancestors %+v: want this test first and pid 1 last", a)
 	}
-	exit := next(t, events, func(e output.EventJSON) bool { return e.Kind == "exit" && e.PID == pid })
+	exit := next(t, events, func(e eventjson.Event) bool { return e.Kind == "exit" && e.PID == pid })
 	if exit.Type != "procexit" || exit.Exit == nil || exit.Exit.Code != 0 || exit.Process == nil || exit.Process.Exe != ev.Exec.Exe {
 		t.Errorf("exit %+v %+v", exit.Exit, exit.Process)
 	}
@@ -167,7 +167,7 @@ func TestEventsNameTheContainer(t *testing.T) {
 		t.Fatalf("docker run: %v", err)
 	}
 	id := strings.TrimSpace(string(out))
-	ev := next(t, events, func(e output.EventJSON) bool { return e.Container != nil && e.Container.ID == id[:12] })
+	ev := next(t, events, func(e eventjson.Event) bool { return e.Container != nil && e.Container.ID == id[:12] })
 	if ev.Container.Runtime != "docker" || ev.Container.Image != "vigil-test/busybox:1" || ev.Container.Name == "" {
 		t.Errorf("container block %+v", ev.Container)
 	}
@@ -182,7 +182,7 @@ func TestEventsShowLoaderVariablesOfSecureExec(t *testing.T) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	cmd.Run()
 	pid := uint32(cmd.Process.Pid)
-	ev := next(t, events, func(e output.EventJSON) bool { return e.Kind == "exec" && e.PID == pid })
+	ev := next(t, events, func(e eventjson.Event) bool { return e.Kind == "exec" && e.PID == pid })
 	if ev.Exec == nil || !ev.Exec.Secure || strings.Join(ev.Exec.LoaderEnv, ",") != "LD_PRELOAD=/nonexistent/e2e.so" ||
 		ev.Exec.UID != 65534 || ev.Exec.EUID != 0 || ev.Exec.EnvTruncated {
 		t.Fatalf("exec body %+v", ev.Exec)

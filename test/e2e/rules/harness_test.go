@@ -18,11 +18,12 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil/internal/agent"
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/container/dockerapi"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/fields"
-	"github.com/vigilsec/vigil/internal/output"
+	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/sensor"
 	"github.com/vigilsec/vigil/internal/testutil"
@@ -67,11 +68,11 @@ type collector struct {
 }
 
 type collected struct {
-	*detect.Alert
+	*alert.Alert
 	ancestors []uint32 // pids, parent first
 }
 
-func (c *collector) emit(a *detect.Alert) bool {
+func (c *collector) emit(a *alert.Alert) bool {
 	var anc []uint32
 	c.table.Ancestors(a.Context.Process.PID, 64, func(p proc.Process) bool {
 		anc = append(anc, p.PID)
@@ -158,7 +159,7 @@ func startAgent(t *testing.T) *collector {
 		}
 		atExit(containers.Close)
 		suite.col = &collector{table: table}
-		env := &fields.Env{Table: table, Clock: output.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group"),
+		env := &fields.Env{Table: table, Clock: ktime.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group"),
 			Hostname: "e2e", Containers: containers}
 		det := detect.New(detect.Config{Program: rs.Program, Env: env, Emit: suite.col.emit})
 		// A large ring buffer: the suite runs beside builds and other

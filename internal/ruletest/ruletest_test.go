@@ -1,4 +1,4 @@
-package detect
+package ruletest
 
 import (
 	"path/filepath"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/syscalls"
 )
 
@@ -17,9 +18,9 @@ func repoFile(t testing.TB, rel string) string {
 	return filepath.Join(filepath.Dir(here), "..", "..", rel)
 }
 
-func loadDefault(t testing.TB) *RuleSet {
+func loadDefault(t testing.TB) *detect.RuleSet {
 	t.Helper()
-	rs, err := Load(LoadOptions{})
+	rs, err := detect.Load(detect.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,12 +35,12 @@ func loadDefault(t testing.TB) *RuleSet {
 // stays quiet on the look-alike.
 func TestDefaultRulesFixture(t *testing.T) {
 	rs := loadDefault(t)
-	f, err := ReadFixture(repoFile(t, "rules/testdata/vigil_rules_test.yaml"))
+	f, err := Read(repoFile(t, "rules/testdata/vigil_rules_test.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	covered := map[string]bool{}
-	for _, r := range RunFixture(rs.Program, f) {
+	for _, r := range Run(rs.Program, f) {
 		for _, fail := range r.Failures {
 			t.Errorf("%s: %s: %s", r.Test.Pos, r.Test.Name, fail)
 		}
@@ -58,7 +59,7 @@ func TestDefaultRulesFixture(t *testing.T) {
 // fires r: fixtures have no containers and no arguments of the generic
 // syscalls, so rules about containers (not tagged host) or on generic
 // syscalls are proven on real events by test/e2e/rules instead.
-func fixtureExpressible(r *Rule) bool {
+func fixtureExpressible(r *detect.Rule) bool {
 	if !slices.Contains(r.Tags, "host") {
 		return false
 	}
@@ -72,7 +73,7 @@ func fixtureExpressible(r *Rule) bool {
 
 func TestFixtureFailuresAreReported(t *testing.T) {
 	rs := loadDefault(t)
-	f, err := ParseFixture("f.yaml", []byte(`
+	f, err := Parse("f.yaml", []byte(`
 tests:
   - name: wrong expectations
     event: {evt.type: openat, proc.name: cat, fd.name: /etc/shadow}
@@ -83,7 +84,7 @@ tests:
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := RunFixture(rs.Program, f)[0]
+	r := Run(rs.Program, f)[0]
 	got := strings.Join(r.Failures, "\n")
 	for _, want := range []string{
 		`no enabled rule named "No such rule" is loaded`,
@@ -105,10 +106,10 @@ func TestFixtureErrorsArePositioned(t *testing.T) {
 		"tests: [\n": "f.yaml:2: invalid YAML: did not find expected node content",
 		"":           "empty fixture",
 	} {
-		f, err := ParseFixture("f.yaml", []byte(src))
+		f, err := Parse("f.yaml", []byte(src))
 		if err == nil && f != nil && len(f.Tests) == 1 {
 			// Value errors surface when the test runs.
-			r := RunFixture(loadDefault(t).Program, f)[0]
+			r := Run(loadDefault(t).Program, f)[0]
 			if len(r.Failures) > 0 {
 				err = errorString(r.Failures[len(r.Failures)-1])
 			}
@@ -129,18 +130,18 @@ func FuzzFixture(f *testing.F) {
 	f.Add([]byte("tests:\n  - name: a\n    event: {evt.type: openat, proc.name: cat, fd.name: /etc/shadow}\n    ancestors: [{proc.name: sshd}]\n    fire: [Read sensitive file untrusted]\n"))
 	f.Add([]byte("tests:\n  - name: b\n    event: {evt.type: connect, fd.rip: 10.0.0.1, fd.rport: 443, proc.loader_env: [LD_PRELOAD=x]}\n    not_fire: [x]\n"))
 	f.Add([]byte("tests:\n  - name: c\n    event: {evt.type: execve, proc.args: [a, b], proc.is_secure_exec: true, evt.rawres: -2}\n    fire: []\n"))
-	rs, err := Load(LoadOptions{})
+	rs, err := detect.Load(detect.LoadOptions{})
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fx, err := ParseFixture("fuzz.yaml", data)
+		fx, err := Parse("fuzz.yaml", data)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.yaml") && !strings.Contains(err.Error(), "empty fixture") {
 				t.Fatalf("error does not name the file: %v", err)
 			}
 			return
 		}
-		RunFixture(rs.Program, fx)
+		Run(rs.Program, fx)
 	})
 }

@@ -1,4 +1,4 @@
-package detect
+package ruletest
 
 import (
 	"fmt"
@@ -11,15 +11,15 @@ import (
 	"github.com/vigilsec/vigil/internal/yamldoc"
 )
 
-// Fixture is a rule test file: synthetic events and the rules each must
+// File is a rule test file: synthetic events and the rules each must
 // or must not fire. The format is documented in docs/rules.md.
-type Fixture struct {
+type File struct {
 	Path  string
-	Tests []*FixtureTest
+	Tests []*Test
 }
 
-// FixtureTest is one synthetic event and its expectations.
-type FixtureTest struct {
+// Test is one synthetic event and its expectations.
+type Test struct {
 	Name string
 	Pos  lang.Pos
 	// Event and Ancestors are field settings (proc.name: cat), each with
@@ -41,19 +41,19 @@ type Setting struct {
 	Pos   lang.Pos
 }
 
-// ReadFixture reads and checks a fixture file. Errors name file:line:col.
-func ReadFixture(path string) (*Fixture, error) {
+// Read reads and checks a fixture file. Errors name file:line:col.
+func Read(path string) (*File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return ParseFixture(path, data)
+	return Parse(path, data)
 }
 
-// ParseFixture parses a fixture; name is used in positions.
-func ParseFixture(name string, data []byte) (*Fixture, error) {
+// Parse parses a fixture; name is used in positions.
+func Parse(name string, data []byte) (*File, error) {
 	p := &fixtureParser{file: name}
-	f := &Fixture{Path: name}
+	f := &File{Path: name}
 	doc, err := yamldoc.ParseOne(name, data)
 	if err != nil {
 		return nil, err
@@ -123,12 +123,12 @@ func keys(m map[string]bool) string {
 
 var testKeys = map[string]bool{"name": true, "event": true, "ancestors": true, "fire": true, "not_fire": true, "output": true}
 
-func (p *fixtureParser) test(n *yaml.Node) (*FixtureTest, error) {
+func (p *fixtureParser) test(n *yaml.Node) (*Test, error) {
 	m, err := p.mapping(n, "test", testKeys)
 	if err != nil {
 		return nil, err
 	}
-	t := &FixtureTest{Pos: p.pos(n), Output: map[string]string{}}
+	t := &Test{Pos: p.pos(n), Output: map[string]string{}}
 	if v := m["name"]; v == nil || v.Kind != yaml.ScalarNode || v.Value == "" {
 		return nil, p.errorf(n, "test needs a name")
 	} else {

@@ -1,38 +1,40 @@
-package detect
+package ruletest
 
 import (
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/vigilsec/vigil/internal/alert"
+	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/proc"
 )
 
-// FixtureResult is the outcome of one fixture test.
-type FixtureResult struct {
-	Test     *FixtureTest
-	Alerts   []*Alert // what fired
-	Failures []string // empty when the test passed
+// Result is the outcome of one fixture test.
+type Result struct {
+	Test     *Test
+	Alerts   []*alert.Alert // what fired
+	Failures []string       // empty when the test passed
 }
 
 // Passed reports whether every expectation held.
-func (r *FixtureResult) Passed() bool { return len(r.Failures) == 0 }
+func (r *Result) Passed() bool { return len(r.Failures) == 0 }
 
-// RunFixture runs every test of f against p. Each test gets a process
+// Run runs every test of f against p. Each test gets a process
 // table of its own holding the event's process and ancestors, built the
 // way the agent builds it (exec events applied in order), then its event
 // is evaluated as the agent would.
-func RunFixture(p *Program, f *Fixture) []*FixtureResult {
-	var out []*FixtureResult
+func Run(p *detect.Program, f *File) []*Result {
+	var out []*Result
 	for _, t := range f.Tests {
 		out = append(out, runTest(p, t))
 	}
 	return out
 }
 
-func runTest(p *Program, t *FixtureTest) *FixtureResult {
-	res := &FixtureResult{Test: t}
+func runTest(p *detect.Program, t *Test) *Result {
+	res := &Result{Test: t}
 	fail := func(format string, args ...any) { res.Failures = append(res.Failures, fmt.Sprintf(format, args...)) }
 	for _, name := range append(append([]string(nil), t.Fire...), t.NotFire...) {
 		if r := p.Rule(name); r == nil || !r.Enabled {
@@ -53,9 +55,9 @@ func runTest(p *Program, t *FixtureTest) *FixtureResult {
 	defer ev.Release()
 	table.Apply(ev) // as the pipeline does before the rules run
 	env := &fields.Env{Table: table, Users: users, Hostname: "fixture"}
-	res.Alerts = New(Config{Program: p, Env: env, Shards: 1}).Evaluate(ev)
+	res.Alerts = detect.New(detect.Config{Program: p, Env: env, Shards: 1}).Evaluate(ev)
 
-	fired := map[string]*Alert{}
+	fired := map[string]*alert.Alert{}
 	for _, a := range res.Alerts {
 		fired[a.Rule] = a
 	}
@@ -76,7 +78,7 @@ func runTest(p *Program, t *FixtureTest) *FixtureResult {
 	return res
 }
 
-func firedNames(as []*Alert) string {
+func firedNames(as []*alert.Alert) string {
 	if len(as) == 0 {
 		return "none"
 	}

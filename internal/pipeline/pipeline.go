@@ -1,4 +1,4 @@
-package engine
+package pipeline
 
 import (
 	"context"
@@ -73,7 +73,7 @@ type Pipeline struct {
 }
 
 // ErrStarted is returned by Start when the pipeline was started or closed before.
-var ErrStarted = errors.New("engine: pipeline already started or closed")
+var ErrStarted = errors.New("pipeline: already started or closed")
 
 // New returns a pipeline ready to accept events; Start launches its workers.
 // Events submitted before Start wait in the queues.

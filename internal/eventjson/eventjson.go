@@ -1,5 +1,8 @@
-// Package output renders events and alerts for the world outside the agent.
-package output
+// Package eventjson renders kernel events as the JSON lines `vigil events`
+// prints (documented in docs/events.md): kernel timestamps as wall time, the
+// process-table view of the process and its ancestry, and the container.
+// Alerts have their own shape, in package alert.
+package eventjson
 
 import (
 	"encoding/json"
@@ -11,71 +14,37 @@ import (
 
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/event"
+	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/syscalls"
 )
 
-// Clock converts the kernel's CLOCK_MONOTONIC timestamps to wall time.
-type Clock struct{ offset time.Duration }
-
-// NewClock measures the offset between the monotonic and the wall clock now.
-func NewClock() Clock {
-	return Clock{offset: time.Duration(time.Now().UnixNano() - monotonicNow())}
-}
-
-// Wall returns the wall-clock time of a monotonic timestamp.
-func (c Clock) Wall(mono uint64) time.Time {
-	return time.Unix(0, int64(mono)+int64(c.offset)).UTC()
-}
-
-// TypeName is the event type as rules and users name it: the syscall name
-// for syscall events, "execve"/"execveat" for exec, "procfork" for a new
-// process or thread seen by the scheduler (the fork, vfork, clone and clone3
-// syscalls keep their own names) and "procexit" for the end of a process
-// (as in Falco).
-func TypeName(ev *event.Event) string {
-	switch ev.Kind {
-	case event.KindFork:
-		return "procfork"
-	case event.KindExit:
-		return "procexit"
-	case event.KindExec:
-		if ev.Syscall < 0 {
-			return "execve"
-		}
-	}
-	if name := syscalls.Name(ev.Syscall); name != "" {
-		return name
-	}
-	return ev.Kind.String()
-}
-
-// EventJSON is the JSON shape of one event in `vigil events`, documented in
+// Event is the JSON shape of one event in `vigil events`, documented in
 // docs/events.md.
-type EventJSON struct {
-	Time      time.Time      `json:"time"`
-	TS        uint64         `json:"ts"`
-	Type      string         `json:"type"`
-	Kind      string         `json:"kind"`
-	PID       uint32         `json:"pid"`
-	TID       uint32         `json:"tid"`
-	PPID      uint32         `json:"ppid"`
-	Comm      string         `json:"comm"`
-	CgroupID  uint64         `json:"cgroup_id"`
-	Ret       int64          `json:"ret"`
-	Fork      *ForkJSON      `json:"fork,omitempty"`
-	Exec      *ExecJSON      `json:"exec,omitempty"`
-	Exit      *ExitJSON      `json:"exit,omitempty"`
-	Open      *OpenJSON      `json:"open,omitempty"`
-	Socket    *SocketJSON    `json:"socket,omitempty"`
-	Syscall   *SyscallJSON   `json:"syscall,omitempty"`
-	Process   *ProcessJSON   `json:"process,omitempty"`
-	Container *ContainerJSON `json:"container,omitempty"`
+type Event struct {
+	Time      time.Time  `json:"time"`
+	TS        uint64     `json:"ts"`
+	Type      string     `json:"type"`
+	Kind      string     `json:"kind"`
+	PID       uint32     `json:"pid"`
+	TID       uint32     `json:"tid"`
+	PPID      uint32     `json:"ppid"`
+	Comm      string     `json:"comm"`
+	CgroupID  uint64     `json:"cgroup_id"`
+	Ret       int64      `json:"ret"`
+	Fork      *Fork      `json:"fork,omitempty"`
+	Exec      *Exec      `json:"exec,omitempty"`
+	Exit      *Exit      `json:"exit,omitempty"`
+	Open      *Open      `json:"open,omitempty"`
+	Socket    *Socket    `json:"socket,omitempty"`
+	Syscall   *Syscall   `json:"syscall,omitempty"`
+	Process   *Process   `json:"process,omitempty"`
+	Container *Container `json:"container,omitempty"`
 }
 
-// ContainerJSON names the workload of a process in a container: the id and
+// Container names the workload of a process in a container: the id and
 // runtime come from the cgroup at once, the rest when the runtime answered.
-type ContainerJSON struct {
+type Container struct {
 	ID        string `json:"id"`
 	Name      string `json:"name,omitempty"`
 	Runtime   string `json:"runtime"`
@@ -84,27 +53,27 @@ type ContainerJSON struct {
 	Namespace string `json:"k8s_ns,omitempty"`
 }
 
-func containerJSON(ev *event.Event, containers container.Lookuper) *ContainerJSON {
+func containerJSON(ev *event.Event, containers container.Lookuper) *Container {
 	info, st := containers.Lookup(ev.CgroupID)
 	if st == container.StateHost || info == nil || info == container.Host {
 		return nil
 	}
-	j := &ContainerJSON{ID: info.ShortID(), Name: info.Name, Runtime: info.Type(), Image: info.Image.Name}
+	j := &Container{ID: info.ShortID(), Name: info.Name, Runtime: info.Type(), Image: info.Image.Name}
 	if info.Pod != nil {
 		j.Pod, j.Namespace = info.Pod.Name, info.Pod.Namespace
 	}
 	return j
 }
 
-// ForkJSON is the fork body.
-type ForkJSON struct {
+// Fork is the fork body.
+type Fork struct {
 	ChildPID uint32 `json:"child_pid"`
 	ChildTID uint32 `json:"child_tid"`
 	Thread   bool   `json:"thread"`
 }
 
-// ExecJSON is the exec body.
-type ExecJSON struct {
+// Exec is the exec body.
+type Exec struct {
 	Filename      string   `json:"filename"`
 	Exe           string   `json:"exe"`
 	Args          []string `json:"args"`
@@ -128,15 +97,15 @@ type ExecJSON struct {
 	EnvTruncated  bool     `json:"loader_env_truncated,omitempty"`
 }
 
-// ExitJSON is the exit body.
-type ExitJSON struct {
+// Exit is the exit body.
+type Exit struct {
 	Code       uint32 `json:"code"`
 	Signal     uint32 `json:"signal"`
 	CoreDumped bool   `json:"core_dumped,omitempty"`
 }
 
-// OpenJSON is the open body.
-type OpenJSON struct {
+// Open is the open body.
+type Open struct {
 	Path    string `json:"path"`
 	RawPath string `json:"raw_path"`
 	DirFD   int32  `json:"dirfd"`
@@ -145,8 +114,8 @@ type OpenJSON struct {
 	Resolve uint64 `json:"resolve,omitempty"`
 }
 
-// SocketJSON is the socket body.
-type SocketJSON struct {
+// Socket is the socket body.
+type Socket struct {
 	Op         string `json:"op"`
 	FD         int32  `json:"fd"`
 	Family     uint16 `json:"family"`
@@ -159,23 +128,23 @@ type SocketJSON struct {
 	Backlog    int32  `json:"backlog,omitempty"`
 }
 
-// SyscallJSON is the body of a generic syscall: every argument by its
+// Syscall is the body of a generic syscall: every argument by its
 // Falco name, raw, and the decoded slots.
-type SyscallJSON struct {
+type Syscall struct {
 	Args  map[string]uint64 `json:"args"`
-	Slots []SlotJSON        `json:"slots,omitempty"`
+	Slots []Slot            `json:"slots,omitempty"`
 }
 
-// SlotJSON is one decoded argument.
-type SlotJSON struct {
+// Slot is one decoded argument.
+type Slot struct {
 	Arg   string `json:"arg"`
 	Value string `json:"value,omitempty"`
 	Path  string `json:"path,omitempty"`
 }
 
-func syscallJSON(ev *event.Event) *SyscallJSON {
+func syscallJSON(ev *event.Event) *Syscall {
 	spec, _ := syscalls.SpecFor(syscalls.Name(ev.Syscall))
-	j := &SyscallJSON{Args: make(map[string]uint64, len(spec.Args))}
+	j := &Syscall{Args: make(map[string]uint64, len(spec.Args))}
 	for i, a := range spec.Args {
 		j.Args[a.Name] = ev.Sys.Args[i]
 	}
@@ -187,26 +156,26 @@ func syscallJSON(ev *event.Event) *SyscallJSON {
 		if int(s.Index) < len(spec.Args) {
 			name = spec.Args[s.Index].Name
 		}
-		j.Slots = append(j.Slots, SlotJSON{Arg: name, Value: s.Value, Path: s.Path})
+		j.Slots = append(j.Slots, Slot{Arg: name, Value: s.Value, Path: s.Path})
 	}
 	return j
 }
 
-// ProcessJSON is the process-table view of the event's process.
-type ProcessJSON struct {
-	Exe       string         `json:"exe"`
-	Args      []string       `json:"args"`
-	Cwd       string         `json:"cwd"`
-	UID       uint32         `json:"uid"`
-	StartTime uint64         `json:"start_ts,omitempty"`
-	Seeded    bool           `json:"from_procfs,omitempty"`
-	Ancestors []AncestorJSON `json:"ancestors"`
+// Process is the process-table view of the event's process.
+type Process struct {
+	Exe       string     `json:"exe"`
+	Args      []string   `json:"args"`
+	Cwd       string     `json:"cwd"`
+	UID       uint32     `json:"uid"`
+	StartTime uint64     `json:"start_ts,omitempty"`
+	Seeded    bool       `json:"from_procfs,omitempty"`
+	Ancestors []Ancestor `json:"ancestors"`
 }
 
-// AncestorJSON names one ancestor, nearest first. Arguments are left out:
+// Ancestor names one ancestor, nearest first. Arguments are left out:
 // an ancestor's command line is one lookup away (its pid) and would
 // multiply the size of every event.
-type AncestorJSON struct {
+type Ancestor struct {
 	PID  uint32 `json:"pid"`
 	Comm string `json:"comm"`
 	Exe  string `json:"exe"`
@@ -219,19 +188,19 @@ func addrString(a netip.AddrPort) string {
 	return a.String()
 }
 
-// NewEventJSON builds the JSON view of ev, enriched from the process table
+// New builds the JSON view of ev, enriched from the process table
 // when table is not nil. It copies every string, so it outlives ev.
-func NewEventJSON(ev *event.Event, table *proc.Table, clock Clock) *EventJSON {
-	j := &EventJSON{
-		Time: clock.Wall(ev.Timestamp), TS: ev.Timestamp, Type: TypeName(ev), Kind: ev.Kind.String(),
+func New(ev *event.Event, table *proc.Table, clock ktime.Clock) *Event {
+	j := &Event{
+		Time: clock.Wall(ev.Timestamp), TS: ev.Timestamp, Type: ev.TypeName(), Kind: ev.Kind.String(),
 		PID: ev.PID, TID: ev.TID, PPID: ev.PPID, Comm: ev.Comm, CgroupID: ev.CgroupID, Ret: ev.Ret,
 	}
 	switch ev.Kind {
 	case event.KindFork:
-		j.Fork = &ForkJSON{ChildPID: ev.Fork.ChildPID, ChildTID: ev.Fork.ChildTID, Thread: ev.Fork.IsThread}
+		j.Fork = &Fork{ChildPID: ev.Fork.ChildPID, ChildTID: ev.Fork.ChildTID, Thread: ev.Fork.IsThread}
 	case event.KindExec:
 		x := &ev.Exec
-		j.Exec = &ExecJSON{
+		j.Exec = &Exec{
 			Filename: x.Filename, Exe: x.Exe, Args: x.Argv(), Cwd: x.Cwd,
 			ArgsTruncated: x.Flags&event.ExecArgsTruncated != 0,
 			UID:           x.UID, GID: x.GID, EUID: x.EUID, EGID: x.EGID, LoginUID: x.LoginUID, TTY: x.TTY,
@@ -243,13 +212,13 @@ func NewEventJSON(ev *event.Event, table *proc.Table, clock Clock) *EventJSON {
 			j.Exec.LoaderEnv = strings.Split(x.LoaderEnv, "\x00")
 		}
 	case event.KindExit:
-		j.Exit = &ExitJSON{Code: ev.Exit.Code, Signal: ev.Exit.Signal, CoreDumped: ev.Exit.CoreDumped}
+		j.Exit = &Exit{Code: ev.Exit.Code, Signal: ev.Exit.Signal, CoreDumped: ev.Exit.CoreDumped}
 	case event.KindOpen:
 		o := &ev.Open
-		j.Open = &OpenJSON{Path: o.Path, RawPath: o.RawPath, DirFD: o.DirFD, Flags: o.Flags, Mode: o.Mode, Resolve: o.Resolve}
+		j.Open = &Open{Path: o.Path, RawPath: o.RawPath, DirFD: o.DirFD, Flags: o.Flags, Mode: o.Mode, Resolve: o.Resolve}
 	case event.KindSocket:
 		s := &ev.Socket
-		j.Socket = &SocketJSON{
+		j.Socket = &Socket{
 			Op: s.Op.String(), FD: s.FD, Family: s.Family, Type: s.Type, Protocol: s.Protocol,
 			Local: addrString(s.Local), Remote: addrString(s.Remote),
 			LocalPath: s.LocalPath, RemotePath: s.RemotePath, Backlog: s.Backlog,
@@ -264,7 +233,7 @@ func NewEventJSON(ev *event.Event, table *proc.Table, clock Clock) *EventJSON {
 	return j
 }
 
-func processJSON(pid uint32, table *proc.Table) *ProcessJSON {
+func processJSON(pid uint32, table *proc.Table) *Process {
 	p, ok := table.Get(pid)
 	if !ok {
 		// An exit has already been applied when handlers run.
@@ -272,36 +241,36 @@ func processJSON(pid uint32, table *proc.Table) *ProcessJSON {
 			return nil
 		}
 	}
-	pj := &ProcessJSON{Exe: p.Exe, Args: p.Argv(), Cwd: p.Cwd, UID: p.UID, StartTime: p.StartTime, Seeded: p.Seeded,
-		Ancestors: []AncestorJSON{}}
+	pj := &Process{Exe: p.Exe, Args: p.Argv(), Cwd: p.Cwd, UID: p.UID, StartTime: p.StartTime, Seeded: p.Seeded,
+		Ancestors: []Ancestor{}}
 	table.Ancestors(pid, 0, func(a proc.Process) bool {
-		pj.Ancestors = append(pj.Ancestors, AncestorJSON{PID: a.PID, Comm: a.Comm, Exe: a.Exe})
+		pj.Ancestors = append(pj.Ancestors, Ancestor{PID: a.PID, Comm: a.Comm, Exe: a.Exe})
 		return true
 	})
 	return pj
 }
 
-// EventWriter writes events as JSON lines.
-type EventWriter struct {
+// Writer writes events as JSON lines.
+type Writer struct {
 	enc   *json.Encoder
 	table *proc.Table
-	clock Clock
+	clock ktime.Clock
 	// Containers, when set, adds the container block to events of
 	// processes in containers.
 	Containers container.Lookuper
 }
 
-// NewEventWriter returns a writer that enriches events from table (which
+// NewWriter returns a writer that enriches events from table (which
 // may be nil).
-func NewEventWriter(w io.Writer, table *proc.Table) *EventWriter {
+func NewWriter(w io.Writer, table *proc.Table) *Writer {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	return &EventWriter{enc: enc, table: table, clock: NewClock()}
+	return &Writer{enc: enc, table: table, clock: ktime.NewClock()}
 }
 
 // Write renders one event as a line of JSON.
-func (w *EventWriter) Write(ev *event.Event) error {
-	j := NewEventJSON(ev, w.table, w.clock)
+func (w *Writer) Write(ev *event.Event) error {
+	j := New(ev, w.table, w.clock)
 	if w.Containers != nil {
 		j.Container = containerJSON(ev, w.Containers)
 	}

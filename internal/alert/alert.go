@@ -1,4 +1,4 @@
-package detect
+package alert
 
 import (
 	"strings"
@@ -20,7 +20,7 @@ type Alert struct {
 	// the name it is written with: strings, numbers, booleans, and nil
 	// where the event has no value (rendered <NA>).
 	OutputFields map[string]any `json:"output_fields"`
-	Context      AlertContext   `json:"context"`
+	Context      Context        `json:"context"`
 	// Enforcement says what Vigil did about the match, for rules with an
 	// action; nil for alert-only rules.
 	Enforcement *Enforcement `json:"enforcement,omitempty"`
@@ -47,15 +47,15 @@ type Enforcement struct {
 	Error string `json:"error,omitempty"`
 }
 
-// AlertContext identifies the process an alert is about, whatever the
+// Context identifies the process an alert is about, whatever the
 // rule chose to print.
-type AlertContext struct {
-	Process  ProcessContext  `json:"process"`
-	Identity IdentityContext `json:"identity"`
+type Context struct {
+	Process  Process  `json:"process"`
+	Identity Identity `json:"identity"`
 }
 
-// ProcessContext is the process and its ancestry.
-type ProcessContext struct {
+// Process is the process and its ancestry.
+type Process struct {
 	PID     uint32 `json:"pid"`
 	PPID    uint32 `json:"ppid"`
 	ExePath string `json:"exepath"`
@@ -64,8 +64,8 @@ type ProcessContext struct {
 	Ancestors []string `json:"ancestors"`
 }
 
-// IdentityContext is who the process runs as and where.
-type IdentityContext struct {
+// Identity is who the process runs as and where.
+type Identity struct {
 	User        string `json:"user"`
 	UID         uint32 `json:"uid"`
 	CgroupID    uint64 `json:"cgroup_id"`

@@ -1,4 +1,4 @@
-package detect
+package ruletest
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ import (
 // buildEvent reads the test's settings, puts its ancestors and (unless
 // the event is the exec that creates it) its process into table, and
 // returns the event with the user and group names the fixture declared.
-func buildEvent(t *FixtureTest, table *proc.Table) (*event.Event, *fields.Users, error) {
+func buildEvent(t *Test, table *proc.Table) (*event.Event, *fields.Users, error) {
 	spec := &eventSpec{dirfd: -100}
 	if err := apply(t.Event, eventSetters, spec, &spec.proc); err != nil {
 		return nil, nil, err
