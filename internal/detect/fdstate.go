@@ -34,7 +34,12 @@ func needsFDTable(r *Rule) bool {
 		}
 	}
 	if e, err := lang.Parse(lang.NewSource(r.Name, r.Condition, 1, 1)); err == nil {
-		walkFields(e, visit)
+		lang.Inspect(e, func(n lang.Node) bool {
+			if f, ok := n.(*lang.FieldRef); ok {
+				visit(f.Name)
+			}
+			return true
+		})
 	}
 	for _, p := range r.Output.Placeholders() {
 		// A placeholder is named as written, transformers included.
@@ -59,29 +64,4 @@ func needsFDTable(r *Rule) bool {
 		}
 	}
 	return false
-}
-
-// walkFields calls visit with the name of every field an expression uses.
-func walkFields(e lang.Expr, visit func(string)) {
-	switch x := e.(type) {
-	case *lang.AndExpr:
-		for _, t := range x.Terms {
-			walkFields(t, visit)
-		}
-	case *lang.OrExpr:
-		for _, t := range x.Terms {
-			walkFields(t, visit)
-		}
-	case *lang.NotExpr:
-		walkFields(x.X, visit)
-	case *lang.CompareExpr:
-		if f := lang.BaseField(x.Left); f != nil {
-			visit(f.Name)
-		}
-		if v, ok := x.Right.(*lang.FieldValue); ok {
-			if f := lang.BaseField(v.X); f != nil {
-				visit(f.Name)
-			}
-		}
-	}
 }

@@ -16,35 +16,18 @@ func fieldsOf(r *detect.Rule) []string {
 }
 
 // fieldRefsOf lists the field references of a rule's condition, in order,
-// with their positions.
+// with their positions: those compared and those read through val(), under
+// any transformers.
 func fieldRefsOf(r *detect.Rule) []*lang.FieldRef {
+	if r.Expr == nil {
+		return nil
+	}
 	var out []*lang.FieldRef
-	var walk func(e lang.Expr)
-	walk = func(e lang.Expr) {
-		switch x := e.(type) {
-		case *lang.AndExpr:
-			for _, t := range x.Terms {
-				walk(t)
-			}
-		case *lang.OrExpr:
-			for _, t := range x.Terms {
-				walk(t)
-			}
-		case *lang.NotExpr:
-			walk(x.X)
-		case *lang.CompareExpr:
-			if f := lang.BaseField(x.Left); f != nil {
-				out = append(out, f)
-			}
-			if fv, ok := x.Right.(*lang.FieldValue); ok {
-				if f := lang.BaseField(fv.X); f != nil {
-					out = append(out, f)
-				}
-			}
+	lang.Inspect(r.Expr, func(n lang.Node) bool {
+		if f, ok := n.(*lang.FieldRef); ok {
+			out = append(out, f)
 		}
-	}
-	if r.Expr != nil {
-		walk(r.Expr)
-	}
+		return true
+	})
 	return out
 }

@@ -2,7 +2,8 @@ package lang
 
 import "strconv"
 
-// Node is any AST node; every node knows where it starts.
+// Node is any AST node; every node knows where it starts. [Inspect] visits
+// every node of a tree.
 type Node interface {
 	Pos() Pos
 }

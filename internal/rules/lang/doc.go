@@ -3,6 +3,11 @@
 // every node carries a source position, and a printer that turns an AST back
 // into canonical text.
 //
+// [Parse] turns a condition into an [Expr] (and [ParseOperand] a lone
+// field into an [Operand]); [Format] prints one back; [Inspect] visits
+// every [Node] of one in depth-first order, as [go/ast.Inspect] does for
+// Go source. Errors are [*Error] values, positioned by [Pos].
+//
 // The grammar, loosest binding first:
 //
 //	Expr      = AndExpr { "or" AndExpr } .

@@ -39,6 +39,19 @@ func FuzzParseCondition(f *testing.F) {
 			}
 			return
 		}
+		// Inspect knows every node the parser builds and closes each.
+		open := 0
+		Inspect(x, func(n Node) bool {
+			if n == nil {
+				open--
+			} else {
+				open++
+			}
+			return true
+		})
+		if open != 0 {
+			t.Fatalf("Inspect of %q: %d nodes without their closing nil", s, open)
+		}
 		text := Format(x)
 		y, err := Parse(NewSource("fuzz", text, 1, 1))
 		if err != nil {

@@ -9,54 +9,48 @@ import (
 )
 
 // dump writes the AST as an indented tree with each node's position, so
-// that the golden files pin positions as well as structure.
+// that the golden files pin positions as well as structure. It walks with
+// Inspect, so the goldens also pin Inspect's order and its nil calls,
+// which keep the depth.
 func dump(b *strings.Builder, n Node, depth int) {
-	ind := strings.Repeat("  ", depth)
 	at := func(p Pos) string { return fmt.Sprintf("@%d:%d", p.Line, p.Col) }
-	switch x := n.(type) {
-	case *OrExpr:
-		fmt.Fprintf(b, "%sOr %s\n", ind, at(x.Pos()))
-		for _, t := range x.Terms {
-			dump(b, t, depth+1)
+	Inspect(n, func(n Node) bool {
+		if n == nil {
+			depth--
+			return false
 		}
-	case *AndExpr:
-		fmt.Fprintf(b, "%sAnd %s\n", ind, at(x.Pos()))
-		for _, t := range x.Terms {
-			dump(b, t, depth+1)
+		ind := strings.Repeat("  ", depth)
+		depth++
+		switch x := n.(type) {
+		case *OrExpr:
+			fmt.Fprintf(b, "%sOr %s\n", ind, at(x.Pos()))
+		case *AndExpr:
+			fmt.Fprintf(b, "%sAnd %s\n", ind, at(x.Pos()))
+		case *NotExpr:
+			fmt.Fprintf(b, "%sNot %s\n", ind, at(x.NotPos))
+		case *MacroRef:
+			fmt.Fprintf(b, "%sMacro %s %s\n", ind, x.Name, at(x.NamePos))
+		case *CompareExpr:
+			fmt.Fprintf(b, "%sCompare %s %s\n", ind, x.Op, at(x.OpPos))
+		case *FieldRef:
+			fmt.Fprintf(b, "%sField %s %s", ind, x.Name, at(x.NamePos))
+			if x.Arg != nil {
+				fmt.Fprintf(b, " arg=%q quoted=%v %s", x.Arg.Text, x.Arg.Quoted, at(x.Arg.Pos))
+			}
+			b.WriteByte('\n')
+		case *Transform:
+			fmt.Fprintf(b, "%sTransform %s %s\n", ind, x.Func, at(x.NamePos))
+		case *Literal:
+			fmt.Fprintf(b, "%sLiteral %q quoted=%v %s\n", ind, x.Text, x.Quoted, at(x.ValuePos))
+		case *ListLit:
+			fmt.Fprintf(b, "%sList ref=%v %s\n", ind, x.Ref, at(x.LParen))
+		case *FieldValue:
+			fmt.Fprintf(b, "%sFieldValue %s\n", ind, at(x.ValPos))
+		default:
+			fmt.Fprintf(b, "%s<%T>\n", ind, n)
 		}
-	case *NotExpr:
-		fmt.Fprintf(b, "%sNot %s\n", ind, at(x.NotPos))
-		dump(b, x.X, depth+1)
-	case *MacroRef:
-		fmt.Fprintf(b, "%sMacro %s %s\n", ind, x.Name, at(x.NamePos))
-	case *CompareExpr:
-		fmt.Fprintf(b, "%sCompare %s %s\n", ind, x.Op, at(x.OpPos))
-		dump(b, x.Left, depth+1)
-		if x.Right != nil {
-			dump(b, x.Right, depth+1)
-		}
-	case *FieldRef:
-		fmt.Fprintf(b, "%sField %s %s", ind, x.Name, at(x.NamePos))
-		if x.Arg != nil {
-			fmt.Fprintf(b, " arg=%q quoted=%v %s", x.Arg.Text, x.Arg.Quoted, at(x.Arg.Pos))
-		}
-		b.WriteByte('\n')
-	case *Transform:
-		fmt.Fprintf(b, "%sTransform %s %s\n", ind, x.Func, at(x.NamePos))
-		dump(b, x.X, depth+1)
-	case *Literal:
-		fmt.Fprintf(b, "%sLiteral %q quoted=%v %s\n", ind, x.Text, x.Quoted, at(x.ValuePos))
-	case *ListLit:
-		fmt.Fprintf(b, "%sList ref=%v %s\n", ind, x.Ref, at(x.LParen))
-		for _, it := range x.Items {
-			dump(b, it, depth+1)
-		}
-	case *FieldValue:
-		fmt.Fprintf(b, "%sFieldValue %s\n", ind, at(x.ValPos))
-		dump(b, x.X, depth+1)
-	default:
-		fmt.Fprintf(b, "%s<%T>\n", ind, n)
-	}
+		return true
+	})
 }
 
 func TestParseGolden(t *testing.T) {
