@@ -36,6 +36,7 @@ type Config struct {
 	Outputs           Outputs         `yaml:"outputs"`
 	Enforcement       Enforcement     `yaml:"enforcement"`
 	VulnWatch         VulnWatch       `yaml:"vuln_watch"`
+	Kubernetes        Kubernetes      `yaml:"kubernetes"`
 }
 
 // Reload is how the agent notices changed rules and configuration (it
