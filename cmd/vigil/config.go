@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/config"
 )
 
@@ -27,19 +26,22 @@ type configFlags struct {
 	logLevel     string
 }
 
+// register declares the flags with config.Default's values as their
+// defaults, so that --help shows what an absent key means.
 func (f *configFlags) register(fs *pflag.FlagSet) {
+	d := config.Default()
 	fs.StringVar(&f.path, "config", config.DefaultPath, "configuration file (the default path may be absent)")
 	fs.StringArrayVar(&f.rules, "rules", nil, "rule file or directory (repeatable; later files amend earlier ones; default: the embedded rules)")
 	fs.BoolVar(&f.defaults, "with-defaults", false, "load the embedded default rules before --rules, which can then amend them")
 	fs.BoolVar(&f.experimental, "experimental", false, "also load the embedded experimental rules (off by default; see docs/rules.md)")
 	fs.BoolVar(&f.strict, "strict", false, "refuse rules that use fields Vigil does not know, instead of skipping them")
-	fs.StringVar(&f.format, "format", "json", "stdout alert format: json or text")
-	fs.StringVar(&f.metrics, "metrics-addr", "", "serve Prometheus metrics, /healthz and /readyz on this address (host:port; off when empty)")
-	fs.IntVar(&f.shards, "shards", 0, "pipeline workers (default: one per CPU)")
-	fs.IntVar(&f.ringSize, "ring-buffer-size", 8<<20, "kernel ring buffer size in bytes (a power of two)")
-	fs.IntVar(&f.queueLen, "alert-queue", alert.DefaultQueueLen, "stdout alerts waiting to be written before new ones are dropped")
-	fs.StringVar(&f.logFmt, "log-format", "text", "the agent's logs on stderr: text or json")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.format, "format", d.Outputs.Stdout.Format, "stdout alert format: json or text")
+	fs.StringVar(&f.metrics, "metrics-addr", d.MetricsAddr, "serve Prometheus metrics, /healthz and /readyz on this address (host:port; off when empty)")
+	fs.IntVar(&f.shards, "shards", d.Shards, "pipeline workers (default: one per CPU)")
+	fs.IntVar(&f.ringSize, "ring-buffer-size", d.RingBufferSize, "kernel ring buffer size in bytes (a power of two)")
+	fs.IntVar(&f.queueLen, "alert-queue", d.Outputs.Stdout.QueueSize, "stdout alerts waiting to be written before new ones are dropped")
+	fs.StringVar(&f.logFmt, "log-format", d.LogFormat, "the agent's logs on stderr: text or json")
+	fs.StringVar(&f.logLevel, "log-level", d.LogLevel, "debug, info, warn or error")
 }
 
 // load reads the file and environment, then applies the flags given on

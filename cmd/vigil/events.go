@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigilsec/vigil/internal/agent"
+	"github.com/vigilsec/vigil/internal/config"
 	"github.com/vigilsec/vigil/internal/container"
 	containersources "github.com/vigilsec/vigil/internal/container/sources"
 	"github.com/vigilsec/vigil/internal/event"
@@ -24,17 +25,6 @@ import (
 	"github.com/vigilsec/vigil/internal/sensor"
 	"github.com/vigilsec/vigil/internal/syscalls"
 )
-
-// kindSyscalls lists the syscalls each event kind needs from the kernel
-// filter. fork and exit come from scheduler hooks and need none.
-var kindSyscalls = map[string][]string{
-	"exec":    {"execve", "execveat"},
-	"open":    {"open", "openat", "openat2", "creat"},
-	"socket":  {"connect", "accept", "accept4", "bind", "listen"},
-	"fork":    nil,
-	"syscall": syscalls.Default(),
-	"exit":    nil,
-}
 
 type eventsOptions struct {
 	types    []string
@@ -67,7 +57,7 @@ func newEventsCmd() *cobra.Command {
 	f.StringSliceVar(new([]string), "cgroup", nil, "cgroup v2 ids")
 	f.DurationVar(&o.duration, "duration", 0, "stop after this long (default: until interrupted)")
 	f.BoolVar(&o.stats, "stats", false, "print the agent's counters to stderr on exit")
-	f.IntVar(&o.ringSize, "ring-buffer-size", 8<<20, "kernel ring buffer size in bytes (a power of two)")
+	f.IntVar(&o.ringSize, "ring-buffer-size", config.Default().RingBufferSize, "kernel ring buffer size in bytes (a power of two)")
 	f.IntVar(&o.shards, "shards", 0, "pipeline workers (default: one per CPU)")
 	f.StringVar(&o.format, "format", "json", "output format: json, or none to only count (for measuring the sensor alone)")
 	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
@@ -95,7 +85,7 @@ func syscallsFor(types []string) ([]string, error) {
 	}
 	var out []string
 	for _, t := range types {
-		if calls, ok := kindSyscalls[t]; ok {
+		if calls, ok := syscalls.ForKind(t); ok {
 			out = append(out, calls...)
 			continue
 		}

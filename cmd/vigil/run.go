@@ -91,7 +91,9 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	// Container identity: runtimes found on this host are listed now and
 	// followed from then on; lookups on the event path never block.
 	sources := containersources.Detect()
-	containers := container.New(container.Config{Sources: sources})
+	pods, stopPods := startPodWatch(cfg.Kubernetes, log)
+	defer stopPods()
+	containers := container.New(container.Config{Sources: sources, Pods: pods})
 	if err := containers.Start(context.Background()); err != nil {
 		log.Warn("container metadata unavailable, container ids only", "error", err.Error())
 	}

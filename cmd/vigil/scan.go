@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -30,14 +29,6 @@ type scanFlags struct {
 	minScore float64
 	top      int
 	tempDir  string
-}
-
-// scanTarget is what one `vigil scan` subcommand inventories, with the
-// runtime facts of the target when it is running.
-type scanTarget struct {
-	inv   *sbom.Inventory
-	facts *vulnrank.Facts // nil: not running
-	root  string          // where the processes' root is readable
 }
 
 // scanReport is the JSON output of `vigil scan`.
@@ -74,7 +65,7 @@ func newScanCmd() *cobra.Command {
 	pf.Float64Var(&f.minScore, "min-score", 0, "leave out findings scoring below this")
 	pf.IntVar(&f.top, "top", 0, "show only the N highest-ranked findings (0: all)")
 	pf.StringVar(&f.tempDir, "temp-dir", "", "where images are unpacked (default: the system temp dir)")
-	run := func(target func(ctx context.Context, o scan.Options) (*scanTarget, error)) func(*cobra.Command, []string) error {
+	run := func(target func(ctx context.Context, o scan.Options) (*vulnrank.Target, error)) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, _ []string) error {
 			return runScan(cmd, f, target)
 		}
@@ -82,25 +73,25 @@ func newScanCmd() *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use: "rootfs DIR", Short: "Scan a root file system directory (not running)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return run(func(ctx context.Context, o scan.Options) (*scanTarget, error) {
+			return run(func(ctx context.Context, o scan.Options) (*vulnrank.Target, error) {
 				inv, err := scan.Scan(ctx, args[0], o)
-				return &scanTarget{inv: inv}, err
+				return &vulnrank.Target{Inventory: inv}, err
 			})(cmd, args)
 		},
 	}, &cobra.Command{
 		Use: "host", Short: "Scan this machine and the processes sharing its root", Args: cobra.NoArgs,
-		RunE: run(func(ctx context.Context, o scan.Options) (*scanTarget, error) {
+		RunE: run(func(ctx context.Context, o scan.Options) (*vulnrank.Target, error) {
 			inv, err := scan.Host(ctx, o)
 			if err != nil {
 				return nil, err
 			}
 			facts, err := vulnrank.CollectProc(ctx, vulnrank.ProcOptions{})
-			return &scanTarget{inv: inv, facts: facts, root: "/"}, err
+			return &vulnrank.Target{Inventory: inv, Facts: facts, Root: "/"}, err
 		}),
 	}, &cobra.Command{
 		Use: "container ID", Short: "Scan a running Docker or podman container and its processes", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return run(func(ctx context.Context, o scan.Options) (*scanTarget, error) {
+			return run(func(ctx context.Context, o scan.Options) (*vulnrank.Target, error) {
 				return scanRunningContainer(ctx, args[0], o)
 			})(cmd, args)
 		},
@@ -108,7 +99,7 @@ func newScanCmd() *cobra.Command {
 		Use: "image NAME|TAR", Short: "Scan an image: a docker save archive or an image of the local Docker engine (not running)",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return run(func(ctx context.Context, o scan.Options) (*scanTarget, error) {
+			return run(func(ctx context.Context, o scan.Options) (*vulnrank.Target, error) {
 				opts := image.Options{Scan: o, TempDir: f.tempDir}
 				var inv *sbom.Inventory
 				var err error
@@ -117,14 +108,14 @@ func newScanCmd() *cobra.Command {
 				} else {
 					inv, err = scanEngineImage(ctx, args[0], opts)
 				}
-				return &scanTarget{inv: inv}, err
+				return &vulnrank.Target{Inventory: inv}, err
 			})(cmd, args)
 		},
 	})
 	return cmd
 }
 
-func runScan(cmd *cobra.Command, f scanFlags, target func(context.Context, scan.Options) (*scanTarget, error)) error {
+func runScan(cmd *cobra.Command, f scanFlags, target func(context.Context, scan.Options) (*vulnrank.Target, error)) error {
 	if f.format != "table" && f.format != "json" {
 		return fmt.Errorf("unknown --format %q (table, json)", f.format)
 	}
@@ -145,11 +136,10 @@ func runScan(cmd *cobra.Command, f scanFlags, target func(context.Context, scan.
 	if err != nil {
 		return err
 	}
-	findings, unevaluated, err := db.Match(ctx, vulnrank.Queries(tg.inv))
+	ranked, unevaluated, err := tg.Rank(ctx, db)
 	if err != nil {
 		return err
 	}
-	ranked := vulnrank.Rank(tg.inv, findings, tg.facts, tg.root)
 	kept := ranked[:0]
 	for _, r := range ranked {
 		if r.Score >= f.minScore {
@@ -159,11 +149,11 @@ func runScan(cmd *cobra.Command, f scanFlags, target func(context.Context, scan.
 	if f.top > 0 && len(kept) > f.top {
 		kept = kept[:f.top]
 	}
-	rep := scanReport{Target: tg.inv.Target, Distro: tg.inv.Distro, Packages: len(tg.inv.Packages),
-		Findings: nonNil(kept), Unevaluated: nonNil(unevaluated), Errors: nonNil(tg.inv.Errors)}
-	if tg.facts != nil {
-		rep.Runtime = &scanRuntime{Processes: len(tg.facts.Processes), Errors: tg.facts.Errors,
-			Skipped: tg.facts.Skipped, Container: tg.facts.Container}
+	rep := scanReport{Target: tg.Inventory.Target, Distro: tg.Inventory.Distro, Packages: len(tg.Inventory.Packages),
+		Findings: nonNil(kept), Unevaluated: nonNil(unevaluated), Errors: nonNil(tg.Inventory.Errors)}
+	if tg.Facts != nil {
+		rep.Runtime = &scanRuntime{Processes: len(tg.Facts.Processes), Errors: tg.Facts.Errors,
+			Skipped: tg.Facts.Skipped, Container: tg.Facts.Container}
 	}
 	if f.format == "json" {
 		enc := json.NewEncoder(cmd.OutOrStdout())
@@ -172,13 +162,13 @@ func runScan(cmd *cobra.Command, f scanFlags, target func(context.Context, scan.
 		return enc.Encode(rep)
 	}
 	printRanked(cmd.OutOrStdout(), &rep, len(ranked))
-	printErrors(cmd.ErrOrStderr(), tg.inv)
+	printErrors(cmd.ErrOrStderr(), tg.Inventory)
 	return nil
 }
 
-// scanRunningContainer inventories a container through its first
-// process's root and collects the facts of every process in it.
-func scanRunningContainer(ctx context.Context, id string, opts scan.Options) (*scanTarget, error) {
+// scanRunningContainer finds container id in the Docker or podman engine
+// and returns it as a ranking target.
+func scanRunningContainer(ctx context.Context, id string, opts scan.Options) (*vulnrank.Target, error) {
 	sources := dockerapi.Detect()
 	if len(sources) == 0 {
 		return nil, errors.New("no container engine socket found (docker at " + dockerapi.DefaultDockerSocket + ", podman at " + dockerapi.DefaultPodmanSocket + ")")
@@ -196,17 +186,12 @@ func scanRunningContainer(ctx context.Context, id string, opts scan.Options) (*s
 		if info.PID == 0 {
 			return nil, fmt.Errorf("container %s is not running", id)
 		}
-		inv, err := scan.Process(ctx, int(info.PID), opts)
+		t, err := vulnrank.ContainerTarget(ctx, info, opts, nil)
 		if err != nil {
 			return nil, err
 		}
-		inv.Target = sbom.Target{Kind: sbom.TargetContainer, Name: id, ID: info.ID}
-		facts, err := vulnrank.CollectProc(ctx, vulnrank.ProcOptions{RootPID: int(info.PID),
-			Container: &vulnrank.ContainerFacts{ID: info.ID, Name: info.Name, Privileged: info.Privileged, CapAdd: info.CapAdd}})
-		if err != nil {
-			return nil, err
-		}
-		return &scanTarget{inv: inv, facts: facts, root: "/proc/" + strconv.Itoa(int(info.PID)) + "/root"}, nil
+		t.Inventory.Target.Name = id // as the user named it
+		return t, nil
 	}
 	return nil, errors.Join(errs...)
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // DefaultPath is read when no --config is given; it may be absent.
@@ -34,6 +36,7 @@ type Config struct {
 	Outputs           Outputs         `yaml:"outputs"`
 	Enforcement       Enforcement     `yaml:"enforcement"`
 	VulnWatch         VulnWatch       `yaml:"vuln_watch"`
+	Kubernetes        Kubernetes      `yaml:"kubernetes"`
 }
 
 // Reload is how the agent notices changed rules and configuration (it
@@ -174,7 +177,7 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 // Default returns the configuration used for every key the file and
 // environment leave out.
 func Default() *Config {
-	q := Queue{QueueSize: 4096, MaxRetries: 5, InitialBackoff: Duration(100 * time.Millisecond), MaxBackoff: Duration(10 * time.Second)}
+	q := Queue{QueueSize: alert.DefaultQueueLen, MaxRetries: 5, InitialBackoff: Duration(100 * time.Millisecond), MaxBackoff: Duration(10 * time.Second)}
 	return &Config{
 		RingBufferSize:  8 << 20,
 		LogFormat:       "text",

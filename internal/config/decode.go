@@ -34,6 +34,7 @@ func Load(path string, required bool, environ []string) (*Config, error) {
 	if err := ApplyEnv(c, environ); err != nil {
 		return nil, err
 	}
+	c.Kubernetes.applyNodeName(environ)
 	return c, c.Validate()
 }
 

@@ -110,5 +110,6 @@ func (c *Config) Validate() error {
 	}
 	c.Enforcement.validate(bad)
 	c.VulnWatch.validate(bad)
+	c.Kubernetes.validate(bad)
 	return errors.Join(errs...)
 }

@@ -134,24 +134,17 @@ func (w *Watcher) checkOne(ctx context.Context, id string) ([]Alert, string, err
 	if info.PID == 0 {
 		return nil, info.ID, nil
 	}
-	inv := w.scanned[info.ID]
-	if inv == nil {
-		if inv, err = scan.Process(ctx, int(info.PID), scan.Options{}); err != nil {
-			return nil, info.ID, err
-		}
-		w.scanned[info.ID] = inv
-	}
-	cf := ContainerFacts{ID: info.ID, Name: info.Name, Privileged: info.Privileged, CapAdd: info.CapAdd}
-	facts, err := CollectProc(ctx, ProcOptions{RootPID: int(info.PID), Container: &cf})
+	t, err := ContainerTarget(ctx, info, scan.Options{}, w.scanned[info.ID])
 	if err != nil {
 		return nil, info.ID, err
 	}
-	findings, _, err := w.DB.Match(ctx, Queries(inv))
+	w.scanned[info.ID] = t.Inventory
+	ranked, _, err := t.Rank(ctx, w.DB)
 	if err != nil {
 		return nil, info.ID, err
 	}
 	var out []Alert
-	for _, r := range Rank(inv, findings, facts, "/proc/"+strconv.Itoa(int(info.PID))+"/root") {
+	for _, r := range ranked {
 		if r.Finding.Severity != "CRITICAL" || (r.Use != UseExecuted && r.Use != UseLoaded) {
 			continue
 		}
@@ -163,7 +156,7 @@ func (w *Watcher) checkOne(ctx context.Context, id string) ([]Alert, string, err
 			clear(w.alerted)
 		}
 		w.alerted[key] = true
-		out = append(out, Alert{Container: cf, Ranked: r})
+		out = append(out, Alert{Container: *t.Facts.Container, Ranked: r})
 	}
 	return out, info.ID, nil
 }
