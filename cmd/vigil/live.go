@@ -9,7 +9,9 @@ import (
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/dropalert"
+	"github.com/vigilsec/vigil/internal/enforce"
 	"github.com/vigilsec/vigil/internal/metrics"
+	"github.com/vigilsec/vigil/internal/outputs"
 	"github.com/vigilsec/vigil/internal/reload"
 )
 
@@ -18,7 +20,7 @@ type dropAlerts struct{ m *dropalert.Monitor }
 
 // startDropAlert watches the sensor's kernel drops and alerts through the
 // outputs (past the rate limit: the monitor limits itself).
-func startDropAlert(c config.KernelDropAlert, a *agent.Agent, alerts *reload.Alerts, host string) dropAlerts {
+func startDropAlert(c config.KernelDropAlert, a *agent.Agent, alerts *outputs.Manager, host string) dropAlerts {
 	if !c.Enabled {
 		return dropAlerts{}
 	}
@@ -46,14 +48,14 @@ func (d dropAlerts) stats() dropalert.Stats {
 }
 
 // serveMetrics serves /metrics on addr, or nothing when addr is empty.
-func serveMetrics(addr string, a *agent.Agent, det *detect.Detector, alerts *reload.Alerts, latency *detect.Latency,
-	r *reload.Reloader, drops dropAlerts, containers *container.Resolver, enf *enforcement) (*metrics.Server, error) {
+func serveMetrics(addr string, a *agent.Agent, det *detect.Detector, alerts *outputs.Manager, latency *detect.Latency,
+	r *reload.Reloader, drops dropAlerts, containers *container.Resolver, enf *enforce.Manager) (*metrics.Server, error) {
 	if addr == "" {
 		return nil, nil
 	}
 	srv, err := metrics.Serve(addr, metrics.Sources{Agent: a.Stats, Detector: det.Stats, Emitter: alerts.EmitterStats,
 		Outputs: alerts.Stats, Latency: latency.Snapshot, Reload: r.Stats, Syscalls: a.Sensor.Syscalls, DropAlert: drops.stats,
-		Containers: containers.Stats, Enforcement: enf.status})
+		Containers: containers.Stats, Enforcement: enf.Status})
 	if err != nil {
 		return nil, fmt.Errorf("metrics_addr: %w", err)
 	}

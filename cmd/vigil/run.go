@@ -20,6 +20,7 @@ import (
 	"github.com/vigilsec/vigil/internal/container"
 	containersources "github.com/vigilsec/vigil/internal/container/sources"
 	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/enforce"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/ktime"
@@ -75,9 +76,10 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	if err := preflight(log); err != nil {
 		return err
 	}
-	rs, err := reload.LoadRules(cfg)
-	if rs != nil {
-		reload.LogRuleSet(log, rs)
+	rs, err := detect.Load(detect.LoadOptionsFrom(cfg))
+	if err == nil {
+		rs.Log(log)
+		err = rs.Runnable()
 	}
 	if err != nil {
 		return fmt.Errorf("not starting: %w (check the rules with: vigil rules validate)", err)
@@ -99,26 +101,25 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	env := &fields.Env{Table: table, Clock: ktime.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group"),
 		Hostname: host, Containers: containers}
 	stdout := cmd.OutOrStdout()
-	alerts, err := reload.NewAlerts(cfg, func(o config.Outputs) (*outputs.Dispatcher, error) { return buildOutputs(o, stdout) }, shutdownTimeout)
+	alerts, err := outputs.NewManager(cfg, stdout, shutdownTimeout)
 	if err != nil {
 		return err
 	}
-	logOutputs(log, cfg.Outputs)
+	outputs.LogEnabled(log, cfg.Outputs)
 	latency := detect.NewLatency()
 	det := detect.New(detect.Config{Program: rs.Program, Env: env, Shards: shards, Emit: alerts.Emit, Latency: latency})
 	// Rule actions: blocked before the operation where the kernel allows,
 	// otherwise carried out after detection.
-	enf := newEnforcement(log, det, alerts.Emit, containers, sources)
-	commitEnforcement, _, _ := enf.prepare(cfg, rs)
-	commitEnforcement()
-	defer enf.close()
+	enf := enforce.NewManager(enforce.ManagerConfig{Log: log, Detector: det, Emit: alerts.Emit, Containers: containers, Sources: sources})
+	enf.Prepare(cfg, rs).Commit()
+	defer enf.Close()
 	a, err := agent.Start(agent.Config{
 		Sensor:   sensor.Config{RingBufferBytes: cfg.RingBufferSize, Syscalls: rs.Syscalls},
 		TrackFDs: rs.NeedsFDTable,
 		Shards:   shards,
 		Table:    table,
 		Handler: func(shard int, ev *event.Event) {
-			enf.observe(ev)
+			enf.Observe(ev)
 			det.Handle(shard, ev)
 		},
 	})
@@ -127,7 +128,7 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 		return err
 	}
 	reloader := reload.New(reload.Config{Log: log, LoadConfig: func() (*config.Config, error) { return o.load(cmd.Flags()) },
-		ConfigPath: o.path, Detector: det, Kernel: a.Sensor, FDs: a.Table, Alerts: alerts, Enforce: enf.prepare}, cfg, rs, rs.NeedsFDTable)
+		ConfigPath: o.path, Detector: det, Kernel: a.Sensor, FDs: a.Table, Outputs: alerts, Enforcement: enf}, cfg, rs, rs.NeedsFDTable)
 	drops := startDropAlert(cfg.KernelDropAlert, a, alerts, host)
 	defer drops.Stop()
 	stopVulnWatch := startVulnWatch(cfg.VulnWatch, sources, alerts.Emit, host, log)
@@ -148,7 +149,7 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 		defer close(reloads)
 		reloader.Run(ctx, hup, cfg.Reload.Watch, time.Duration(cfg.Reload.Debounce))
 	}()
-	log.Info(fmt.Sprintf("running %d rules", reload.EnabledRules(rs)), "syscalls", strings.Join(rs.Syscalls, ","),
+	log.Info(fmt.Sprintf("running %d rules", rs.Enabled()), "syscalls", strings.Join(rs.Syscalls, ","),
 		"fd_tables", rs.NeedsFDTable, "shards", shards, "ring_buffer_size", cfg.RingBufferSize)
 
 	waitForStop(o.duration)
@@ -156,7 +157,7 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	<-reloads
 	drops.Stop()
 	runErr := a.Stop() // drains the pipeline, so every alert is emitted before the outputs close
-	enf.close()        // container kills still queued report before the outputs close
+	enf.Close()        // container kills still queued report before the outputs close
 	writeErr := alerts.Close()
 	if o.stats {
 		printRunStats(cmd.ErrOrStderr(), det.Stats(), alerts.EmitterStats(), alerts.Stats(), alerts.Suppressed(), a.Stats())
