@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigilsec/vigil/internal/agent"
 	"github.com/vigilsec/vigil/internal/config"
@@ -40,22 +43,15 @@ func (d dropAlerts) Stop() {
 	}
 }
 
-func (d dropAlerts) stats() dropalert.Stats {
-	if d.m == nil {
-		return dropalert.Stats{}
-	}
-	return d.m.Stats()
-}
-
 // serveMetrics serves /metrics on addr, or nothing when addr is empty.
 func serveMetrics(addr string, a *agent.Agent, det *detect.Detector, alerts *outputs.Manager, latency *detect.Latency,
 	r *reload.Reloader, drops dropAlerts, containers *container.Resolver, enf *enforce.Manager) (*metrics.Server, error) {
 	if addr == "" {
 		return nil, nil
 	}
-	srv, err := metrics.Serve(addr, metrics.Sources{Agent: a.Stats, Detector: det.Stats, Emitter: alerts.EmitterStats,
-		Outputs: alerts.Stats, Latency: latency.Snapshot, Reload: r.Stats, Syscalls: a.Sensor.Syscalls, DropAlert: drops.stats,
-		Containers: containers.Stats, Enforcement: enf.Status})
+	srv, err := metrics.Serve(addr, []prometheus.Collector{a.Collector(), det.Collector(), alerts.Collector(),
+		latency.Collector(), r.Collector(), drops.m.Collector(), containers.Collector(), enf.Collector()},
+		map[string]http.Handler{"/enforce/status": enf.StatusHandler()})
 	if err != nil {
 		return nil, fmt.Errorf("metrics_addr: %w", err)
 	}
