@@ -1,9 +1,8 @@
-package main
+package service
 
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -11,18 +10,6 @@ import (
 
 	"github.com/vigilsec/vigil/internal/sensor"
 )
-
-// newLogger returns the agent's structured logger on w. format and level
-// are validated by the configuration.
-func newLogger(w io.Writer, format, level string) *slog.Logger {
-	var lv slog.Level
-	lv.UnmarshalText([]byte(level))
-	opts := &slog.HandlerOptions{Level: lv}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
 
 // Capabilities that stand in for root on kernels with CAP_BPF (5.8+).
 const (
