@@ -10,10 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vigilsec/vigil/internal/config"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/enforce"
-	"github.com/vigilsec/vigil/internal/rules/loader"
 	"github.com/vigilsec/vigil/internal/sensor"
 )
 
@@ -51,8 +49,7 @@ func newEnforceStatusCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				rs, err := detect.Load(detect.LoadOptions{Paths: cfg.Rules, Defaults: cfg.WithDefaults, Strict: cfg.Strict,
-					Experimental: cfg.ExperimentalRules})
+				rs, err := detect.Load(detect.LoadOptionsFrom(cfg))
 				if err != nil {
 					return err
 				}
@@ -60,7 +57,7 @@ func newEnforceStatusCmd() *cobra.Command {
 					printDiagnostics(cmd.ErrOrStderr(), rs.Diagnostics, "vigil: ")
 					return fmt.Errorf("the rules have errors")
 				}
-				plans, _ := enforce.Plan(rs.Program, enforcementOptions(cfg))
+				plans, _ := enforce.Plan(rs.Program, enforce.OptionsFrom(cfg))
 				st.Rules = enforce.Describe(plans)
 				var signal, sockAddr bool
 				for _, f := range sensor.ProbeFeatures() {
@@ -141,13 +138,4 @@ func printStatus(w io.Writer, st enforce.Status) {
 		fmt.Fprintf(w, "Counters: blocked %d, killed %d, containers killed %d, audited %d, failed %d, fail-open %d, fail-closed %d\n",
 			s.Blocked, s.Killed, s.ContainersKilled, s.Audited, s.Failed, s.FailOpen, s.FailClosed)
 	}
-}
-
-// enforcementOptions turns the configuration into planning options.
-func enforcementOptions(c *config.Config) enforce.Options {
-	o := enforce.Options{NetFallbackAlert: c.Enforcement.NetFallback == "alert"}
-	if m, ok := loader.ParseMode(c.Enforcement.Mode); ok {
-		o.Mode = m
-	}
-	return o
 }

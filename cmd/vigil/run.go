@@ -1,33 +1,23 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vigilsec/vigil/internal/agent"
+	"github.com/vigilsec/vigil/internal/agent/service"
 	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/config"
-	"github.com/vigilsec/vigil/internal/container"
-	containersources "github.com/vigilsec/vigil/internal/container/sources"
-	"github.com/vigilsec/vigil/internal/detect"
-	"github.com/vigilsec/vigil/internal/event"
-	"github.com/vigilsec/vigil/internal/fields"
-	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/outputs"
-	"github.com/vigilsec/vigil/internal/proc"
-	"github.com/vigilsec/vigil/internal/reload"
 	"github.com/vigilsec/vigil/internal/rules/lang"
-	"github.com/vigilsec/vigil/internal/sensor"
 )
 
 type runOptions struct {
@@ -35,11 +25,6 @@ type runOptions struct {
 	duration time.Duration
 	stats    bool
 }
-
-// shutdownTimeout bounds how long outputs may take to deliver what is
-// queued when the agent stops, or when a reload replaces them: a dead
-// output must not hold the exit.
-const shutdownTimeout = 10 * time.Second
 
 func newRunCmd() *cobra.Command {
 	var o runOptions
@@ -71,102 +56,18 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	log := newLogger(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel)
-	if err := preflight(log); err != nil {
-		return err
-	}
-	rs, err := reload.LoadRules(cfg)
-	if rs != nil {
-		reload.LogRuleSet(log, rs)
-	}
-	if err != nil {
-		return fmt.Errorf("not starting: %w (check the rules with: vigil rules validate)", err)
-	}
-	shards := cfg.Shards
-	if shards <= 0 {
-		shards = runtime.NumCPU()
-	}
-	host, _ := os.Hostname()
-	table := proc.New()
-	// Container identity: runtimes found on this host are listed now and
-	// followed from then on; lookups on the event path never block.
-	sources := containersources.Detect()
-	pods, stopPods := startPodWatch(cfg.Kubernetes, log)
-	defer stopPods()
-	containers := container.New(container.Config{Sources: sources, Pods: pods})
-	if err := containers.Start(context.Background()); err != nil {
-		log.Warn("container metadata unavailable, container ids only", "error", err.Error())
-	}
-	defer containers.Close()
-	env := &fields.Env{Table: table, Clock: ktime.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group"),
-		Hostname: host, Containers: containers}
-	stdout := cmd.OutOrStdout()
-	alerts, err := reload.NewAlerts(cfg, func(o config.Outputs) (*outputs.Dispatcher, error) { return buildOutputs(o, stdout) }, shutdownTimeout)
+	a, err := service.Start(service.Config{Config: cfg, ConfigPath: o.path, Hangup: hup,
+		LoadConfig: func() (*config.Config, error) { return o.load(cmd.Flags()) },
+		Log:        newLogger(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel), Stdout: cmd.OutOrStdout()})
 	if err != nil {
 		return err
 	}
-	logOutputs(log, cfg.Outputs)
-	latency := detect.NewLatency()
-	det := detect.New(detect.Config{Program: rs.Program, Env: env, Shards: shards, Emit: alerts.Emit, Latency: latency})
-	// Rule actions: blocked before the operation where the kernel allows,
-	// otherwise carried out after detection.
-	enf := newEnforcement(log, det, alerts.Emit, containers, sources)
-	commitEnforcement, _, _ := enf.prepare(cfg, rs)
-	commitEnforcement()
-	defer enf.close()
-	a, err := agent.Start(agent.Config{
-		Sensor:   sensor.Config{RingBufferBytes: cfg.RingBufferSize, Syscalls: rs.Syscalls},
-		TrackFDs: rs.NeedsFDTable,
-		Shards:   shards,
-		Table:    table,
-		Handler: func(shard int, ev *event.Event) {
-			enf.observe(ev)
-			det.Handle(shard, ev)
-		},
-	})
-	if err != nil {
-		alerts.Close()
-		return err
-	}
-	reloader := reload.New(reload.Config{Log: log, LoadConfig: func() (*config.Config, error) { return o.load(cmd.Flags()) },
-		ConfigPath: o.path, Detector: det, Kernel: a.Sensor, FDs: a.Table, Alerts: alerts, Enforce: enf.prepare}, cfg, rs, rs.NeedsFDTable)
-	drops := startDropAlert(cfg.KernelDropAlert, a, alerts, host)
-	defer drops.Stop()
-	stopVulnWatch := startVulnWatch(cfg.VulnWatch, sources, alerts.Emit, host, log)
-	defer stopVulnWatch()
-	srv, err := serveMetrics(cfg.MetricsAddr, a, det, alerts, latency, reloader, drops, containers, enf)
-	if err != nil {
-		a.Stop()
-		alerts.Close()
-		return err
-	}
-	if srv != nil {
-		defer srv.Close()
-		log.Info("metrics on http://"+srv.Addr()+"/metrics", "addr", srv.Addr())
-	}
-	ctx, stopReloads := context.WithCancel(context.Background())
-	reloads := make(chan struct{})
-	go func() {
-		defer close(reloads)
-		reloader.Run(ctx, hup, cfg.Reload.Watch, time.Duration(cfg.Reload.Debounce))
-	}()
-	log.Info(fmt.Sprintf("running %d rules", reload.EnabledRules(rs)), "syscalls", strings.Join(rs.Syscalls, ","),
-		"fd_tables", rs.NeedsFDTable, "shards", shards, "ring_buffer_size", cfg.RingBufferSize)
-
 	waitForStop(o.duration)
-	stopReloads()
-	<-reloads
-	drops.Stop()
-	runErr := a.Stop() // drains the pipeline, so every alert is emitted before the outputs close
-	enf.close()        // container kills still queued report before the outputs close
-	writeErr := alerts.Close()
+	st, err := a.Stop()
 	if o.stats {
-		printRunStats(cmd.ErrOrStderr(), det.Stats(), alerts.EmitterStats(), alerts.Stats(), alerts.Suppressed(), a.Stats())
+		printRunStats(cmd.ErrOrStderr(), st)
 	}
-	if runErr != nil {
-		return runErr
-	}
-	return writeErr
+	return err
 }
 
 // waitForStop returns on SIGINT or SIGTERM, or after d when d > 0.
@@ -202,15 +103,28 @@ type detectorStats struct {
 	Dropped uint64 `json:"alerts_dropped"`
 }
 
-func printRunStats(w io.Writer, d detect.Stats, e alert.DeliveryStats, outs []outputs.Stats, suppressed uint64, a agent.Stats) {
+func printRunStats(w io.Writer, st service.Stats) {
+	d := st.Detector
 	s := runStats{Rules: map[string]uint64{}, Detector: detectorStats{Events: d.Events, Alerts: d.Alerts, Dropped: d.Dropped},
-		Alerts: e, Outputs: outs, Suppressed: suppressed, Agent: a}
+		Alerts: st.Delivery, Outputs: st.Outputs, Suppressed: st.Suppressed, Agent: st.Agent}
 	for _, r := range d.Rules {
 		s.Rules[r.Name] = r.Matches
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(s)
+}
+
+// newLogger returns the agent's structured logger on w. format and level
+// are validated by the configuration.
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // printDiagnostics writes one diagnostic per line as file:line:col:

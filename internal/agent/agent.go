@@ -1,5 +1,7 @@
-// Package agent assembles the pipeline stages (sensor, decode, process
-// table, engine) into a running agent. The CLI's commands build on it.
+// Package agent assembles the event pipeline (sensor, decode, process
+// table, pipeline) into a running agent: what `vigil events` streams and
+// what the tests run rules on. Package service builds the whole agent of
+// `vigil run` (rules, outputs, enforcement, reloads, metrics) on it.
 package agent
 
 import (

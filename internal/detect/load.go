@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"sort"
 
+	"github.com/vigilsec/vigil/internal/config"
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/rules/compile"
 	"github.com/vigilsec/vigil/internal/rules/lang"
@@ -39,6 +40,12 @@ type LoadOptions struct {
 	Registry *fields.Registry
 }
 
+// LoadOptionsFrom returns the options the agent loads its rules with:
+// the rule paths and rule switches of the configuration.
+func LoadOptionsFrom(cfg *config.Config) LoadOptions {
+	return LoadOptions{Paths: cfg.Rules, Defaults: cfg.WithDefaults, Strict: cfg.Strict, Experimental: cfg.ExperimentalRules}
+}
+
 // RuleSet is the outcome of Load.
 type RuleSet struct {
 	// Loaded is every rule as read, including rules for other sources and
@@ -57,9 +64,11 @@ type RuleSet struct {
 	Diagnostics lang.Diagnostics
 }
 
-// Load reads and compiles rules. The error is for files that cannot be
-// read; everything wrong inside them is in the diagnostics, so that a
-// validator can show every problem at once.
+// Load reads and compiles rules; it is the one rule loader, used by the
+// agent at start and on reload, by the rules commands and by tests. The
+// error is for files that cannot be read; everything wrong inside them is
+// in the diagnostics, so that a validator can show every problem at once.
+// [RuleSet.Runnable] says whether the agent may run the result.
 func Load(opts LoadOptions) (*RuleSet, error) {
 	l := loader.New(loader.Options{})
 	if len(opts.Paths) == 0 || opts.Defaults {

@@ -1,8 +1,13 @@
 // Package reload applies new rules and configuration to a running agent.
 // A reload builds everything first (configuration, compiled rules,
-// outputs) and switches only when all of it succeeded, so a mistake in a
-// file never takes detection down: the running rules stay, and the error
-// is logged with its file:line:col and counted.
+// outputs, enforcement) and switches only when all of it succeeded, so a
+// mistake in a file never takes detection down: the running rules stay,
+// and the error is logged with its file:line:col and counted.
+//
+// Each part owns its new state: [detect.Load] compiles the rules,
+// [outputs.Manager] and [enforce.Manager] prepare theirs and commit or
+// discard it. The Reloader only orders the steps around the kernel's
+// syscall filter.
 package reload
 
 import (
@@ -17,6 +22,8 @@ import (
 
 	"github.com/vigilsec/vigil/internal/config"
 	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/enforce"
+	"github.com/vigilsec/vigil/internal/outputs"
 	"github.com/vigilsec/vigil/internal/proc"
 )
 
@@ -40,12 +47,11 @@ type Config struct {
 	Detector   *detect.Detector
 	Kernel     Kernel
 	FDs        FDTracker
-	Alerts     *Alerts
-	// Enforce, if set, prepares rule actions for a new rule set before
-	// the swap; commit puts them in place right after it, and discard
-	// drops them when the reload fails later. An error keeps the old
-	// rules, outputs and enforcement.
-	Enforce func(cfg *config.Config, rs *detect.RuleSet) (commit, discard func(), err error)
+	Outputs    *outputs.Manager
+	// Enforcement, if set, prepares rule actions for a new rule set before
+	// the swap; they are committed right after it, and discarded when the
+	// reload fails later.
+	Enforcement *enforce.Manager
 }
 
 // Reloader holds what runs and replaces it on Reload.
@@ -78,7 +84,7 @@ func New(cfg Config, running *config.Config, rules *detect.RuleSet, trackFDs boo
 	r := &Reloader{cfg: cfg, started: running, current: running, attempted: running, trackFDs: trackFDs,
 		watching: make(chan struct{})}
 	r.lastSuccess.Store(time.Now().UnixNano())
-	r.rules.Store(int64(EnabledRules(rules)))
+	r.rules.Store(int64(rules.Enabled()))
 	return r
 }
 
@@ -107,7 +113,7 @@ func (r *Reloader) Reload(trigger string) error {
 	log := r.cfg.Log.With("trigger", trigger)
 	if err := r.reload(log); err != nil {
 		r.failures.Add(1)
-		if re := (*RulesError)(nil); errors.As(err, &re) {
+		if re := (*detect.RulesError)(nil); errors.As(err, &re) {
 			for _, d := range re.Errors {
 				log.Error("reload: rule error", "at", d.Pos.String(), "message", d.Message)
 			}
@@ -127,20 +133,21 @@ func (r *Reloader) reload(log *slog.Logger) error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	r.attempted = cfg
-	rs, err := LoadRules(cfg)
+	rs, err := detect.Load(detect.LoadOptionsFrom(cfg))
+	if err == nil {
+		err = rs.Runnable()
+	}
 	if err != nil {
 		return err
 	}
-	pending, err := r.cfg.Alerts.Prepare(cfg)
+	pending, err := r.cfg.Outputs.Prepare(cfg)
 	if err != nil {
 		return fmt.Errorf("outputs: %w", err)
 	}
 	commitEnforce, discardEnforce := func() {}, func() {}
-	if r.cfg.Enforce != nil {
-		if commitEnforce, discardEnforce, err = r.cfg.Enforce(cfg, rs); err != nil {
-			pending.Discard()
-			return fmt.Errorf("enforcement: %w", err)
-		}
+	if r.cfg.Enforcement != nil {
+		pe := r.cfg.Enforcement.Prepare(cfg, rs)
+		commitEnforce, discardEnforce = pe.Commit, pe.Discard
 	}
 	// Fd tracking, once on, stays on with the calls that keep the tables
 	// true: turned off, they would go stale, and wrong fd state is worse
@@ -175,14 +182,14 @@ func (r *Reloader) reload(log *slog.Logger) error {
 		}
 	}
 	r.current = cfg
-	r.rules.Store(int64(EnabledRules(rs)))
-	LogRuleSet(log, rs)
+	r.rules.Store(int64(rs.Enabled()))
+	rs.Log(log)
 	if narrowErr != nil {
 		// The filter captures more than needed; the rules still see all
 		// they need.
 		log.Warn("reload: could not narrow the kernel syscall filter", "error", narrowErr.Error())
 	}
-	log.Info("reload succeeded", "rules", EnabledRules(rs), "syscalls", strings.Join(want, ","),
+	log.Info("reload succeeded", "rules", rs.Enabled(), "syscalls", strings.Join(want, ","),
 		"outputs_rebuilt", pending != nil)
 	return nil
 }

@@ -3,6 +3,7 @@ package reload
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/config"
 	"github.com/vigilsec/vigil/internal/detect"
+	"github.com/vigilsec/vigil/internal/outputs"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/sensor"
 	"github.com/vigilsec/vigil/internal/testutil"
@@ -53,7 +55,7 @@ func newRig(t *testing.T, cfgPath string, load func() (*config.Config, error)) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := LoadRules(cfg)
+	rs, err := detect.Load(detect.LoadOptionsFrom(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +64,7 @@ func newRig(t *testing.T, cfgPath string, load func() (*config.Config, error)) *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	al, err := NewAlerts(cfg, fileOutputs, time.Second)
+	al, err := outputs.NewManager(cfg, io.Discard, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func newRig(t *testing.T, cfgPath string, load func() (*config.Config, error)) *
 	g := &rig{det: detect.New(detect.Config{Program: rs.Program, Emit: al.Emit}), sensor: s, table: proc.New(), log: &syncBuffer{}}
 	g.table.SetTrackFDs(false)
 	g.r = New(Config{Log: slog.New(slog.NewTextHandler(g.log, nil)), LoadConfig: load, ConfigPath: cfgPath,
-		Detector: g.det, Kernel: s, FDs: g.table, Alerts: al}, cfg, rs, false)
+		Detector: g.det, Kernel: s, FDs: g.table, Outputs: al}, cfg, rs, false)
 	return g
 }
 
@@ -147,6 +149,16 @@ func TestReloadRestartKeys(t *testing.T) {
 	if !strings.Contains(g.log.String(), `level=WARN msg="reload: configuration key changed; it takes effect on restart" trigger=test key=shards`) {
 		t.Errorf("log:\n%s", g.log)
 	}
+}
+
+// fileConfig is the default configuration with the file output alone.
+func fileConfig(path string) *config.Config {
+	c := config.Default()
+	c.Outputs.Stdout.Enabled = false
+	c.Outputs.File.Enabled = true
+	c.Outputs.File.Path = path
+	c.Outputs.File.QueueSize = 1 << 16
+	return c
 }
 
 func waitStats(t *testing.T, r *Reloader, what string, ok func(Stats) bool) {

@@ -12,5 +12,7 @@
 //   - compile turns expanded conditions into closures over an abstract
 //     field resolver, indexes rules by event type and renders outputs.
 //
-// Load ties the three together for the common case.
+// [github.com/vigilsec/vigil/internal/detect.Load] ties the three together
+// with Vigil's field registry and the embedded default rules; it is the
+// one loader every command uses.
 package rules

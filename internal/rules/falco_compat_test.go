@@ -84,7 +84,7 @@ func TestFalcoRulesLoad(t *testing.T) {
 		t.Skip("set VIGIL_FALCO_RULES to Falco rule files to check that they load")
 	}
 	paths := filepath.SplitList(env)
-	p, diags, err := Load[*noEvent](falcoFields{}, Options{}, paths...)
+	p, diags, err := load[*noEvent](falcoFields{}, paths...)
 	if err != nil {
 		t.Fatal(err)
 	}

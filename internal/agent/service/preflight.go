@@ -1,30 +1,15 @@
-package main
+package service
 
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 
-	"github.com/vigilsec/vigil/internal/config"
 	"github.com/vigilsec/vigil/internal/sensor"
 )
-
-// newLogger returns the agent's structured logger on w. format and level
-// are validated by the configuration.
-func newLogger(w io.Writer, format, level string) *slog.Logger {
-	var lv slog.Level
-	lv.UnmarshalText([]byte(level))
-	opts := &slog.HandlerOptions{Level: lv}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
 
 // Capabilities that stand in for root on kernels with CAP_BPF (5.8+).
 const (
@@ -81,32 +66,4 @@ func hasCaps(caps ...uint) bool {
 		}
 	}
 	return false
-}
-
-// logOutputs logs one line per enabled output with where it sends, without
-// secrets (headers are not logged, URL passwords are redacted).
-func logOutputs(log *slog.Logger, o config.Outputs) {
-	out := func(name string, enabled bool, args ...any) {
-		if enabled {
-			log.Info("output enabled", append([]any{"output", name}, args...)...)
-		}
-	}
-	out("stdout", o.Stdout.Enabled, "format", o.Stdout.Format)
-	out("file", o.File.Enabled, "path", o.File.Path)
-	out("syslog", o.Syslog.Enabled, "network", o.Syslog.Network, "address", o.Syslog.Address)
-	out("program", o.Program.Enabled, "command", o.Program.Command)
-	out("http", o.HTTP.Enabled, "url", redact(o.HTTP.URL))
-	out("nats", o.NATS.Enabled, "url", redact(o.NATS.URL), "jetstream", o.NATS.JetStream)
-	out("kafka", o.Kafka.Enabled, "brokers", strings.Join(o.Kafka.Brokers, ","), "topic", o.Kafka.Topic)
-}
-
-func redact(raw string) string {
-	var parts []string
-	for _, s := range strings.Split(raw, ",") {
-		if u, err := url.Parse(strings.TrimSpace(s)); err == nil {
-			s = u.Redacted()
-		}
-		parts = append(parts, s)
-	}
-	return strings.Join(parts, ",")
 }

@@ -1,4 +1,4 @@
-package reload
+package detect
 
 import (
 	"context"
@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/vigilsec/vigil/internal/config"
-	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/rules/lang"
 )
 
@@ -20,6 +18,8 @@ type RulesError struct {
 	NoneEnabled bool
 }
 
+// Error names the first error diagnostic and how many more there are, or
+// says that no rule is enabled.
 func (e *RulesError) Error() string {
 	if e.NoneEnabled {
 		return "no enabled rules to run"
@@ -31,16 +31,10 @@ func (e *RulesError) Error() string {
 	return msg
 }
 
-// LoadRules reads and compiles the rules cfg names. It fails on files it
-// cannot read, on any error diagnostic (a *RulesError), and when no rule
-// is enabled: the agent never runs, or switches to, a rule set that is
-// partly broken.
-func LoadRules(cfg *config.Config) (*detect.RuleSet, error) {
-	rs, err := detect.Load(detect.LoadOptions{Paths: cfg.Rules, Defaults: cfg.WithDefaults, Strict: cfg.Strict,
-		Experimental: cfg.ExperimentalRules})
-	if err != nil {
-		return nil, err
-	}
+// Runnable returns a *RulesError when the agent must not run rs: on any
+// error diagnostic, and when no rule is enabled. The agent never runs, or
+// switches to, a rule set that is partly broken.
+func (rs *RuleSet) Runnable() error {
 	if rs.Diagnostics.HasErrors() {
 		var errs lang.Diagnostics
 		for _, d := range rs.Diagnostics {
@@ -48,16 +42,16 @@ func LoadRules(cfg *config.Config) (*detect.RuleSet, error) {
 				errs = append(errs, d)
 			}
 		}
-		return rs, &RulesError{Errors: errs}
+		return &RulesError{Errors: errs}
 	}
-	if EnabledRules(rs) == 0 {
-		return rs, &RulesError{NoneEnabled: true}
+	if rs.Enabled() == 0 {
+		return &RulesError{NoneEnabled: true}
 	}
-	return rs, nil
+	return nil
 }
 
-// EnabledRules counts the rules that run.
-func EnabledRules(rs *detect.RuleSet) int {
+// Enabled counts the rules that run.
+func (rs *RuleSet) Enabled() int {
 	n := 0
 	for _, r := range rs.Program.Rules() {
 		if r.Enabled {
@@ -82,7 +76,7 @@ type SkippedRule struct {
 
 // Summarize groups the rules by the file that (last) defined them, in
 // load order.
-func Summarize(rs *detect.RuleSet) []FileSummary {
+func (rs *RuleSet) Summarize() []FileSummary {
 	var out []FileSummary
 	index := map[string]int{}
 	for _, lr := range rs.Loaded.Rules {
@@ -100,7 +94,7 @@ func Summarize(rs *detect.RuleSet) []FileSummary {
 		case r != nil:
 			f.Disabled++
 		default:
-			f.Skipped = append(f.Skipped, SkippedRule{Name: lr.Name, Pos: lr.Pos.String(), Reason: skipReason(rs, lr.Name, lr.Source, lr.ForThisEngine)})
+			f.Skipped = append(f.Skipped, SkippedRule{Name: lr.Name, Pos: lr.Pos.String(), Reason: rs.skipReason(lr.Name, lr.Source, lr.ForThisEngine)})
 		}
 	}
 	return out
@@ -108,7 +102,7 @@ func Summarize(rs *detect.RuleSet) []FileSummary {
 
 // skipReason explains why a rule is not in the program: it is for another
 // event source, or a diagnostic names it.
-func skipReason(rs *detect.RuleSet, name, source string, ours bool) string {
+func (rs *RuleSet) skipReason(name, source string, ours bool) string {
 	if !ours {
 		return "for event source " + source + ", which Vigil does not serve"
 	}
@@ -121,10 +115,10 @@ func skipReason(rs *detect.RuleSet, name, source string, ours bool) string {
 	return "its condition did not load (see the errors above)"
 }
 
-// LogRuleSet logs the diagnostics (warnings at WARN, errors at ERROR),
-// then one line per rule file with its enabled, disabled and skipped
-// counts, and one per skipped rule with the reason.
-func LogRuleSet(log *slog.Logger, rs *detect.RuleSet) {
+// Log logs the diagnostics (warnings at WARN, errors at ERROR), then one
+// line per rule file with its enabled, disabled and skipped counts, and
+// one per skipped rule with the reason.
+func (rs *RuleSet) Log(log *slog.Logger) {
 	for _, d := range rs.Diagnostics {
 		level := slog.LevelWarn
 		if d.Severity == lang.SeverityError {
@@ -132,7 +126,7 @@ func LogRuleSet(log *slog.Logger, rs *detect.RuleSet) {
 		}
 		log.Log(context.Background(), level, "rule diagnostic", "at", d.Pos.String(), "message", d.Message)
 	}
-	for _, f := range Summarize(rs) {
+	for _, f := range rs.Summarize() {
 		log.Info("rule file loaded", "file", f.File, "enabled", f.Enabled, "disabled", f.Disabled, "skipped", len(f.Skipped))
 		for _, s := range f.Skipped {
 			log.Warn("rule skipped", "rule", s.Name, "at", s.Pos, "reason", s.Reason)

@@ -1,8 +1,9 @@
-package reload
+package outputs
 
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,22 +13,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/config"
-	"github.com/vigilsec/vigil/internal/outputs"
 )
-
-// fileOutputs builds dispatchers with the file output only, as the agent
-// would from the configuration.
-func fileOutputs(o config.Outputs) (*outputs.Dispatcher, error) {
-	var qs []*outputs.Queue
-	if o.File.Enabled {
-		s, err := outputs.NewFileSink(outputs.FileConfig{Path: o.File.Path})
-		if err != nil {
-			return nil, err
-		}
-		qs = append(qs, outputs.NewQueue("file", s, outputs.QueueConfig{Size: o.File.QueueSize}))
-	}
-	return outputs.NewDispatcher(qs...), nil
-}
 
 func fileConfig(path string) *config.Config {
 	c := config.Default()
@@ -51,13 +37,13 @@ func countLines(t *testing.T, path string) int {
 	return n
 }
 
-// TestAlertsSwapLosesNothing switches the file output between two files
+// TestManagerSwapLosesNothing switches the file output between two files
 // while four goroutines emit: every alert is written to exactly one of
 // them, and the counters carry over by output name.
-func TestAlertsSwapLosesNothing(t *testing.T) {
+func TestManagerSwapLosesNothing(t *testing.T) {
 	dir := t.TempDir()
 	paths := []string{filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")}
-	al, err := NewAlerts(fileConfig(paths[0]), fileOutputs, 10*time.Second)
+	al, err := NewManager(fileConfig(paths[0]), io.Discard, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,14 +90,14 @@ func TestAlertsSwapLosesNothing(t *testing.T) {
 	}
 }
 
-// TestAlertsRateLimitOnly changes only the rate limit: the dispatcher is
+// TestManagerRateLimitOnly changes only the rate limit: the dispatcher is
 // kept (no reconnect), the old limiter reports what it suppressed, and
 // the suppressed count carries over.
-func TestAlertsRateLimitOnly(t *testing.T) {
+func TestManagerRateLimitOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.json")
 	c := fileConfig(path)
 	c.RateLimit = config.RateLimit{Enabled: true, Rate: 0, Burst: 2, Window: config.Duration(time.Hour)}
-	al, err := NewAlerts(c, fileOutputs, 10*time.Second)
+	al, err := NewManager(c, io.Discard, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,11 +134,11 @@ func TestAlertsRateLimitOnly(t *testing.T) {
 	}
 }
 
-// TestAlertsPrepareFailureKeepsRunning: outputs that cannot start leave
+// TestManagerPrepareFailureKeepsRunning: outputs that cannot start leave
 // the running path as it was.
-func TestAlertsPrepareFailureKeepsRunning(t *testing.T) {
+func TestManagerPrepareFailureKeepsRunning(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.json")
-	al, err := NewAlerts(fileConfig(path), fileOutputs, time.Second)
+	al, err := NewManager(fileConfig(path), io.Discard, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

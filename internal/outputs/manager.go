@@ -1,7 +1,8 @@
-package reload
+package outputs
 
 import (
 	"context"
+	"io"
 	"reflect"
 	"sort"
 	"sync"
@@ -10,20 +11,17 @@ import (
 
 	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/config"
-	"github.com/vigilsec/vigil/internal/outputs"
 )
 
-// BuildOutputs starts a dispatcher for the enabled outputs of o.
-type BuildOutputs func(o config.Outputs) (*outputs.Dispatcher, error)
-
-// Alerts is the alert path after the detector, the rate limiter and the
-// outputs, which a reload replaces while alerts flow. Emit never blocks
-// and no alert is handed to an output that is already closing. Counters
-// carry over by output name, so /metrics never sees them go backwards.
-type Alerts struct {
-	build BuildOutputs
-	drain time.Duration
-	cur   atomic.Pointer[stage]
+// Manager owns the alert path after the detector, the rate limiter and
+// the outputs, and replaces it when a reload brings a new configuration
+// (Prepare, then Commit) while alerts flow. Emit never blocks and no
+// alert is handed to an output that is already closing. Counters carry
+// over by output name, so /metrics never sees them go backwards.
+type Manager struct {
+	stdout io.Writer // where the stdout output writes
+	drain  time.Duration
+	cur    atomic.Pointer[stage]
 
 	mu  sync.Mutex // serializes Prepare/Commit and Close
 	cfg config.Config
@@ -31,7 +29,7 @@ type Alerts struct {
 	statsMu  sync.Mutex
 	retiring []*stage // swapped out, still draining: counted as they are
 	// Totals of the stages already closed.
-	outputs    map[string]outputs.Stats
+	outputs    map[string]Stats
 	emitter    alert.DeliveryStats
 	suppressed uint64
 }
@@ -39,8 +37,8 @@ type Alerts struct {
 // stage is one limiter and dispatcher pair. inflight counts Emit calls
 // inside it, so a swap knows when the old one can be closed.
 type stage struct {
-	disp    *outputs.Dispatcher
-	limiter *outputs.Limiter
+	disp    *Dispatcher
+	limiter *Limiter
 	// sharedDisp is set when the stage reuses the previous stage's
 	// dispatcher (only the rate limit changed): retiring the previous
 	// stage must then not close it.
@@ -55,33 +53,33 @@ func (s *stage) emit(a *alert.Alert) bool {
 	return s.disp.Emit(a)
 }
 
-// NewAlerts starts the outputs and rate limit of cfg. drain bounds how
-// long replaced (and, on Close, the last) outputs may take to deliver what
-// they hold.
-func NewAlerts(cfg *config.Config, build BuildOutputs, drain time.Duration) (*Alerts, error) {
-	a := &Alerts{build: build, drain: drain, outputs: map[string]outputs.Stats{}}
-	s, err := a.newStage(cfg, nil)
+// NewManager starts the outputs and rate limit of cfg; the stdout output
+// writes to stdout. drain bounds how long replaced (and, on Close, the
+// last) outputs may take to deliver what they hold.
+func NewManager(cfg *config.Config, stdout io.Writer, drain time.Duration) (*Manager, error) {
+	m := &Manager{stdout: stdout, drain: drain, outputs: map[string]Stats{}}
+	s, err := m.newStage(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
-	a.cfg = *cfg
-	a.cur.Store(s)
-	return a, nil
+	m.cfg = *cfg
+	m.cur.Store(s)
+	return m, nil
 }
 
-func (a *Alerts) newStage(cfg *config.Config, prev *stage) (*stage, error) {
+func (m *Manager) newStage(cfg *config.Config, prev *stage) (*stage, error) {
 	s := &stage{}
-	if prev != nil && reflect.DeepEqual(cfg.Outputs, a.cfg.Outputs) {
+	if prev != nil && reflect.DeepEqual(cfg.Outputs, m.cfg.Outputs) {
 		s.disp, s.sharedDisp = prev.disp, true
 	} else {
-		d, err := a.build(cfg.Outputs)
+		d, err := Build(cfg.Outputs, m.stdout)
 		if err != nil {
 			return nil, err
 		}
 		s.disp = d
 	}
 	if rl := cfg.RateLimit; rl.Enabled {
-		s.limiter = outputs.NewLimiter(outputs.LimitConfig{Rate: rl.Rate, Burst: rl.Burst, PerContainer: rl.PerContainer,
+		s.limiter = NewLimiter(LimitConfig{Rate: rl.Rate, Burst: rl.Burst, PerContainer: rl.PerContainer,
 			Window: time.Duration(rl.Window)}, s.disp.Emit, nil)
 		s.limiter.Start()
 	}
@@ -90,24 +88,24 @@ func (a *Alerts) newStage(cfg *config.Config, prev *stage) (*stage, error) {
 
 // Emit hands an alert to the rate limiter or, without one, the outputs.
 // It is the detector's Emit.
-func (a *Alerts) Emit(al *alert.Alert) bool {
-	return a.enter(func(s *stage) bool { return s.emit(al) })
+func (m *Manager) Emit(al *alert.Alert) bool {
+	return m.enter(func(s *stage) bool { return s.emit(al) })
 }
 
 // EmitUnlimited hands an alert straight to the outputs, for alerts that
 // limit themselves (the kernel drop alert).
-func (a *Alerts) EmitUnlimited(al *alert.Alert) bool {
-	return a.enter(func(s *stage) bool { return s.disp.Emit(al) })
+func (m *Manager) EmitUnlimited(al *alert.Alert) bool {
+	return m.enter(func(s *stage) bool { return s.disp.Emit(al) })
 }
 
 // enter runs fn on the current stage, counted in its inflight. The
 // re-check after counting closes the race with a swap: either the swapper
 // sees the count and waits, or this call sees the new stage.
-func (a *Alerts) enter(fn func(*stage) bool) bool {
+func (m *Manager) enter(fn func(*stage) bool) bool {
 	for {
-		s := a.cur.Load()
+		s := m.cur.Load()
 		s.inflight.Add(1)
-		if a.cur.Load() == s {
+		if m.cur.Load() == s {
 			ok := fn(s)
 			s.inflight.Add(-1)
 			return ok
@@ -118,7 +116,7 @@ func (a *Alerts) enter(fn func(*stage) bool) bool {
 
 // Pending is a new alert path built by Prepare, not in use yet.
 type Pending struct {
-	a   *Alerts
+	m   *Manager
 	s   *stage
 	cfg config.Config
 }
@@ -126,17 +124,17 @@ type Pending struct {
 // Prepare builds the alert path cfg describes, if its outputs or rate
 // limit differ from the running ones; it returns nil when nothing changed.
 // Nothing running is touched: Commit switches, Discard drops it.
-func (a *Alerts) Prepare(cfg *config.Config) (*Pending, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if reflect.DeepEqual(cfg.Outputs, a.cfg.Outputs) && reflect.DeepEqual(cfg.RateLimit, a.cfg.RateLimit) {
+func (m *Manager) Prepare(cfg *config.Config) (*Pending, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if reflect.DeepEqual(cfg.Outputs, m.cfg.Outputs) && reflect.DeepEqual(cfg.RateLimit, m.cfg.RateLimit) {
 		return nil, nil
 	}
-	s, err := a.newStage(cfg, a.cur.Load())
+	s, err := m.newStage(cfg, m.cur.Load())
 	if err != nil {
 		return nil, err
 	}
-	return &Pending{a: a, s: s, cfg: *cfg}, nil
+	return &Pending{m: m, s: s, cfg: *cfg}, nil
 }
 
 // Discard stops what Prepare started.
@@ -144,9 +142,9 @@ func (p *Pending) Discard() {
 	if p == nil {
 		return
 	}
-	p.a.mu.Lock()
-	defer p.a.mu.Unlock()
-	closeStage(p.s, !p.s.sharedDisp, p.a.drain)
+	p.m.mu.Lock()
+	defer p.m.mu.Unlock()
+	closeStage(p.s, !p.s.sharedDisp, p.m.drain)
 }
 
 // Commit makes the prepared path current and retires the old one: it
@@ -157,20 +155,20 @@ func (p *Pending) Commit() {
 	if p == nil {
 		return
 	}
-	a := p.a
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.statsMu.Lock()
-	old := a.cur.Swap(p.s)
-	a.retiring = append(a.retiring, old)
-	a.statsMu.Unlock()
-	a.cfg = p.cfg
+	m := p.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.statsMu.Lock()
+	old := m.cur.Swap(p.s)
+	m.retiring = append(m.retiring, old)
+	m.statsMu.Unlock()
+	m.cfg = p.cfg
 	for old.inflight.Load() != 0 {
 		time.Sleep(50 * time.Microsecond) // an Emit is a few non-blocking enqueues
 	}
 	// When the new stage kept the dispatcher, only the limiter goes.
-	closeStage(old, !p.s.sharedDisp, a.drain)
-	a.retire(old, !p.s.sharedDisp)
+	closeStage(old, !p.s.sharedDisp, m.drain)
+	m.retire(old, !p.s.sharedDisp)
 }
 
 // closeStage stops the limiter (its last summaries go to the outputs)
@@ -189,42 +187,42 @@ func closeStage(s *stage, closeDisp bool, drain time.Duration) {
 // retire moves a closed stage's counters into the totals; withOutputs is
 // false when its dispatcher is still in use (and counted) by the current
 // stage.
-func (a *Alerts) retire(s *stage, withOutputs bool) {
-	a.statsMu.Lock()
-	defer a.statsMu.Unlock()
-	for i, r := range a.retiring {
+func (m *Manager) retire(s *stage, withOutputs bool) {
+	m.statsMu.Lock()
+	defer m.statsMu.Unlock()
+	for i, r := range m.retiring {
 		if r == s {
-			a.retiring = append(a.retiring[:i], a.retiring[i+1:]...)
+			m.retiring = append(m.retiring[:i], m.retiring[i+1:]...)
 			break
 		}
 	}
 	if s.limiter != nil {
-		a.suppressed += s.limiter.Suppressed()
+		m.suppressed += s.limiter.Suppressed()
 	}
 	if !withOutputs {
 		return
 	}
 	for _, st := range s.disp.Stats() {
-		a.outputs[st.Output] = addStats(a.outputs[st.Output], st)
+		m.outputs[st.Output] = addStats(m.outputs[st.Output], st)
 	}
 	e := s.disp.EmitterStats()
-	a.emitter.Emitted += e.Emitted
-	a.emitter.Dropped += e.Dropped
-	a.emitter.Written += e.Written
-	a.emitter.Errors += e.Errors
+	m.emitter.Emitted += e.Emitted
+	m.emitter.Dropped += e.Dropped
+	m.emitter.Written += e.Written
+	m.emitter.Errors += e.Errors
 }
 
-func addStats(a, b outputs.Stats) outputs.Stats {
-	return outputs.Stats{Output: b.Output, Sent: a.Sent + b.Sent, Failed: a.Failed + b.Failed,
+func addStats(a, b Stats) Stats {
+	return Stats{Output: b.Output, Sent: a.Sent + b.Sent, Failed: a.Failed + b.Failed,
 		Dropped: a.Dropped + b.Dropped, Retries: a.Retries + b.Retries, Queued: a.Queued + b.Queued}
 }
 
 // stages returns the stages whose dispatchers are counted live: the
 // current one and those retiring, each dispatcher once. Called with
 // statsMu held.
-func (a *Alerts) stages() []*stage {
-	out := []*stage{a.cur.Load()}
-	for _, s := range a.retiring {
+func (m *Manager) stages() []*stage {
+	out := []*stage{m.cur.Load()}
+	for _, s := range m.retiring {
 		if s.disp != out[0].disp {
 			out = append(out, s)
 		}
@@ -235,38 +233,38 @@ func (a *Alerts) stages() []*stage {
 // Stats returns every output's counters since start, by output name: the
 // running outputs first, in configuration order, then those a reload
 // removed.
-func (a *Alerts) Stats() []outputs.Stats {
-	a.statsMu.Lock()
-	defer a.statsMu.Unlock()
-	sum := map[string]outputs.Stats{}
+func (m *Manager) Stats() []Stats {
+	m.statsMu.Lock()
+	defer m.statsMu.Unlock()
+	sum := map[string]Stats{}
 	var order []string
-	add := func(st outputs.Stats) {
+	add := func(st Stats) {
 		if _, ok := sum[st.Output]; !ok {
 			order = append(order, st.Output)
 		}
 		sum[st.Output] = addStats(sum[st.Output], st)
 	}
-	for _, s := range a.stages() {
+	for _, s := range m.stages() {
 		for _, st := range s.disp.Stats() {
 			add(st)
 		}
 	}
 	var gone []string
-	for name := range a.outputs {
+	for name := range m.outputs {
 		if _, ok := sum[name]; !ok {
 			gone = append(gone, name)
 		}
 	}
 	sort.Strings(gone)
-	for name, st := range a.outputs {
+	for name, st := range m.outputs {
 		if _, ok := sum[name]; ok {
 			sum[name] = addStats(sum[name], st)
 		}
 	}
 	for _, name := range gone {
-		add(a.outputs[name])
+		add(m.outputs[name])
 	}
-	out := make([]outputs.Stats, len(order))
+	out := make([]Stats, len(order))
 	for i, name := range order {
 		out[i] = sum[name]
 	}
@@ -274,11 +272,11 @@ func (a *Alerts) Stats() []outputs.Stats {
 }
 
 // EmitterStats sums the alert path's totals since start.
-func (a *Alerts) EmitterStats() alert.DeliveryStats {
-	a.statsMu.Lock()
-	defer a.statsMu.Unlock()
-	e := a.emitter
-	for _, s := range a.stages() {
+func (m *Manager) EmitterStats() alert.DeliveryStats {
+	m.statsMu.Lock()
+	defer m.statsMu.Unlock()
+	e := m.emitter
+	for _, s := range m.stages() {
 		st := s.disp.EmitterStats()
 		e.Emitted += st.Emitted
 		e.Dropped += st.Dropped
@@ -289,11 +287,11 @@ func (a *Alerts) EmitterStats() alert.DeliveryStats {
 }
 
 // Suppressed is how many alerts the rate limits held back since start.
-func (a *Alerts) Suppressed() uint64 {
-	a.statsMu.Lock()
-	defer a.statsMu.Unlock()
-	n := a.suppressed
-	for _, s := range append([]*stage{a.cur.Load()}, a.retiring...) {
+func (m *Manager) Suppressed() uint64 {
+	m.statsMu.Lock()
+	defer m.statsMu.Unlock()
+	n := m.suppressed
+	for _, s := range append([]*stage{m.cur.Load()}, m.retiring...) {
 		if s.limiter != nil {
 			n += s.limiter.Suppressed()
 		}
@@ -304,14 +302,14 @@ func (a *Alerts) Suppressed() uint64 {
 // Close stops the rate limit (reporting what it suppressed) and drains
 // the outputs for up to the drain deadline. Call it once nothing emits
 // any more.
-func (a *Alerts) Close() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	s := a.cur.Load()
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.cur.Load()
 	if s.limiter != nil {
 		s.limiter.Stop()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), a.drain)
+	ctx, cancel := context.WithTimeout(context.Background(), m.drain)
 	defer cancel()
 	return s.disp.Close(ctx)
 }

@@ -1,0 +1,110 @@
+package outputs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/config"
+)
+
+func queueConfig(q config.Queue) QueueConfig {
+	retries := q.MaxRetries
+	if retries == 0 {
+		retries = -1 // 0 in the file means no retry; QueueConfig's 0 means the default
+	}
+	return QueueConfig{Size: q.QueueSize, MaxRetries: retries,
+		InitialBackoff: time.Duration(q.InitialBackoff), MaxBackoff: time.Duration(q.MaxBackoff)}
+}
+
+func tlsConfig(t config.TLS) TLSConfig {
+	return TLSConfig{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, InsecureSkipVerify: t.InsecureSkipVerify}
+}
+
+// Build starts a queue for every enabled output of o, the stdout output
+// writing to stdout, behind one dispatcher. On error it closes those
+// already started.
+func Build(o config.Outputs, stdout io.Writer) (*Dispatcher, error) {
+	var queues []*Queue
+	add := func(name string, q config.Queue, s Sink, err error) error {
+		if err != nil {
+			return err
+		}
+		queues = append(queues, NewQueue(name, s, queueConfig(q)))
+		return nil
+	}
+	var err error
+	if o.Stdout.Enabled {
+		f, e := ParseFormat(o.Stdout.Format)
+		err = errors.Join(err, e)
+		if e == nil {
+			err = errors.Join(err, add("stdout", o.Stdout.Queue, NewWriterSink(stdout, f), nil))
+		}
+	}
+	if c := o.File; c.Enabled && err == nil {
+		s, e := NewFileSink(FileConfig{Path: c.Path, MaxSize: int64(c.MaxSizeMB) << 20, MaxFiles: c.MaxFiles})
+		err = add("file", c.Queue, s, e)
+	}
+	if c := o.Syslog; c.Enabled && err == nil {
+		s, e := NewSyslogSink(SyslogConfig{Network: c.Network, Address: c.Address, Facility: c.Facility, AppName: c.AppName})
+		err = add("syslog", c.Queue, s, e)
+	}
+	if c := o.Program; c.Enabled && err == nil {
+		s, e := NewProgramSink(c.Command)
+		err = add("program", c.Queue, s, e)
+	}
+	if c := o.HTTP; c.Enabled && err == nil {
+		s, e := NewHTTPSink(HTTPConfig{URL: c.URL, Headers: c.Headers, Timeout: time.Duration(c.Timeout), TLS: tlsConfig(c.TLS)})
+		err = add("http", c.Queue, s, e)
+	}
+	if c := o.NATS; c.Enabled && err == nil {
+		s, e := NewNATSSink(NATSConfig{URL: c.URL, SubjectPrefix: c.SubjectPrefix, JetStream: c.JetStream,
+			Timeout: time.Duration(c.Timeout), TLS: tlsConfig(c.TLS)})
+		err = add("nats", c.Queue, s, e)
+	}
+	if c := o.Kafka; c.Enabled && err == nil {
+		s, e := NewKafkaSink(KafkaConfig{Brokers: c.Brokers, Topic: c.Topic, Key: c.Key,
+			Timeout: time.Duration(c.Timeout), TLS: tlsConfig(c.TLS)})
+		err = add("kafka", c.Queue, s, e)
+	}
+	d := NewDispatcher(queues...)
+	if err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		d.Close(ctx)
+		return nil, err
+	}
+	return d, nil
+}
+
+// LogEnabled logs one line per enabled output with where it sends, without
+// secrets (headers are not logged, URL passwords are redacted).
+func LogEnabled(log *slog.Logger, o config.Outputs) {
+	out := func(name string, enabled bool, args ...any) {
+		if enabled {
+			log.Info("output enabled", append([]any{"output", name}, args...)...)
+		}
+	}
+	out("stdout", o.Stdout.Enabled, "format", o.Stdout.Format)
+	out("file", o.File.Enabled, "path", o.File.Path)
+	out("syslog", o.Syslog.Enabled, "network", o.Syslog.Network, "address", o.Syslog.Address)
+	out("program", o.Program.Enabled, "command", o.Program.Command)
+	out("http", o.HTTP.Enabled, "url", redact(o.HTTP.URL))
+	out("nats", o.NATS.Enabled, "url", redact(o.NATS.URL), "jetstream", o.NATS.JetStream)
+	out("kafka", o.Kafka.Enabled, "brokers", strings.Join(o.Kafka.Brokers, ","), "topic", o.Kafka.Topic)
+}
+
+func redact(raw string) string {
+	var parts []string
+	for _, s := range strings.Split(raw, ",") {
+		if u, err := url.Parse(strings.TrimSpace(s)); err == nil {
+			s = u.Redacted()
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ",")
+}
