@@ -10,9 +10,10 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -tags grpcnotrace -ldflags '$(LDFLAGS)' -o vigil ./cmd/vigil
 
-## generate: rebuild the eBPF objects and their Go bindings (needs clang)
+## generate: rebuild the eBPF objects, their Go bindings and the Go types of
+## the wire records the layout tests check (needs clang)
 generate:
-	$(GO) generate ./internal/sensor/... ./internal/enforce/...
+	$(GO) generate ./internal/sensor/... ./internal/enforce/... ./internal/decode/...
 
 ## vmlinux: regenerate bpf/vmlinux.h from the running kernel's BTF, then the objects
 vmlinux:
@@ -21,7 +22,7 @@ vmlinux:
 
 ## check-generated: fail if the committed eBPF objects differ from a fresh build
 check-generated: generate
-	git diff --exit-code -- internal/sensor/ internal/enforce/ || \
+	git diff --exit-code -- internal/sensor/ internal/enforce/ internal/decode/ || \
 		{ echo "committed eBPF objects are stale: run 'make generate' and commit"; exit 1; }
 
 ## test: everything CI runs

@@ -135,7 +135,8 @@ struct syscall_body {
 	__u32 _pad;
 };
 
-/* The Go decoder hard-codes these sizes (internal/decode/layout.go). */
+/* The Go decoder names these sizes and every field offset in
+ * internal/decode/layout.go; its layout test checks them against this file. */
 _Static_assert(sizeof(struct event_header) == 64, "event_header layout");
 _Static_assert(sizeof(struct fork_body) == 16, "fork_body layout");
 _Static_assert(sizeof(struct exec_body) == 56, "exec_body layout");

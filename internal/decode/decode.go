@@ -11,6 +11,8 @@ import (
 	"net/netip"
 	"unsafe"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vigilsec/vigil/internal/event"
 )
 
@@ -39,10 +41,10 @@ func Decode(rec []byte, ev *event.Event) error {
 	if len(rec) < headerSize {
 		return &Error{Offset: len(rec), Err: ErrShort}
 	}
-	kind := le.Uint16(rec[24:])
-	size := int(le.Uint16(rec[26:]))
+	kind := le.Uint16(rec[hdrKind:])
+	size := int(le.Uint16(rec[hdrSize:]))
 	if size < headerSize || size > len(rec) {
-		return &Error{Kind: kind, Offset: 26, Err: fmt.Errorf("declared size %d, record has %d bytes", size, len(rec))}
+		return &Error{Kind: kind, Offset: hdrSize, Err: fmt.Errorf("declared size %d, record has %d bytes", size, len(rec))}
 	}
 	// Room for the copy plus one joined path, so strings never move.
 	buf := ev.Buffer(2*size + 2)
@@ -50,14 +52,14 @@ func Decode(rec []byte, ev *event.Event) error {
 	ev.SetBuffer(buf)
 	r := reader{buf: buf, off: headerSize, kind: kind}
 
-	ev.Timestamp = le.Uint64(buf[0:])
-	ev.CgroupID = le.Uint64(buf[8:])
-	ev.Ret = int64(le.Uint64(buf[16:]))
-	ev.Syscall = int32(le.Uint32(buf[28:]))
-	ev.PID = le.Uint32(buf[32:])
-	ev.TID = le.Uint32(buf[36:])
-	ev.PPID = le.Uint32(buf[40:])
-	ev.Comm = cString(buf[48:64])
+	ev.Timestamp = le.Uint64(buf[hdrTsNs:])
+	ev.CgroupID = le.Uint64(buf[hdrCgroupID:])
+	ev.Ret = int64(le.Uint64(buf[hdrRet:]))
+	ev.Syscall = int32(le.Uint32(buf[hdrSyscallNr:]))
+	ev.PID = le.Uint32(buf[hdrPID:])
+	ev.TID = le.Uint32(buf[hdrTID:])
+	ev.PPID = le.Uint32(buf[hdrPPID:])
+	ev.Comm = cString(buf[hdrComm : hdrComm+commLen])
 
 	switch kind {
 	case wireFork:
@@ -79,7 +81,7 @@ func Decode(rec []byte, ev *event.Event) error {
 		ev.Kind = event.KindSyscall
 		return r.syscall(ev)
 	}
-	return &Error{Kind: kind, Offset: 24, Err: fmt.Errorf("unknown event kind %d", kind)}
+	return &Error{Kind: kind, Offset: hdrKind, Err: fmt.Errorf("unknown event kind %d", kind)}
 }
 
 // reader walks the body and variable fields of one record.
@@ -134,9 +136,9 @@ func (r *reader) fork(ev *event.Event) error {
 	if b == nil {
 		return r.err
 	}
-	ev.Fork.ChildPID = le.Uint32(b[0:])
-	ev.Fork.ChildTID = le.Uint32(b[4:])
-	ev.Fork.IsThread = le.Uint32(b[8:])&1 != 0
+	ev.Fork.ChildPID = le.Uint32(b[forkChildPID:])
+	ev.Fork.ChildTID = le.Uint32(b[forkChildTID:])
+	ev.Fork.IsThread = le.Uint32(b[forkFlags:])&1 != 0
 	return nil
 }
 
@@ -146,18 +148,18 @@ func (r *reader) exec(ev *event.Event) error {
 		return r.err
 	}
 	x := &ev.Exec
-	x.UID = le.Uint32(b[0:])
-	x.GID = le.Uint32(b[4:])
-	x.EUID = le.Uint32(b[8:])
-	x.EGID = le.Uint32(b[12:])
-	x.LoginUID = le.Uint32(b[16:])
-	x.TTY = le.Uint32(b[20:])
-	x.SID = le.Uint32(b[24:])
-	x.PGID = le.Uint32(b[28:])
-	x.CapEffective = le.Uint64(b[32:])
-	x.CapPermitted = le.Uint64(b[40:])
-	x.MntNS = le.Uint32(b[48:])
-	x.Flags = event.ExecFlags(le.Uint32(b[52:]))
+	x.UID = le.Uint32(b[execUID:])
+	x.GID = le.Uint32(b[execGID:])
+	x.EUID = le.Uint32(b[execEUID:])
+	x.EGID = le.Uint32(b[execEGID:])
+	x.LoginUID = le.Uint32(b[execLoginUID:])
+	x.TTY = le.Uint32(b[execTTY:])
+	x.SID = le.Uint32(b[execSID:])
+	x.PGID = le.Uint32(b[execPGID:])
+	x.CapEffective = le.Uint64(b[execCapEffective:])
+	x.CapPermitted = le.Uint64(b[execCapPermitted:])
+	x.MntNS = le.Uint32(b[execMntNS:])
+	x.Flags = event.ExecFlags(le.Uint32(b[execFlags:]))
 	x.Filename = r.string()
 	x.Exe = r.string()
 	x.Cwd = r.string()
@@ -175,7 +177,7 @@ func (r *reader) exit(ev *event.Event) error {
 	if b == nil {
 		return r.err
 	}
-	code := le.Uint32(b[0:])
+	code := le.Uint32(b[exitCode:])
 	ev.Exit.Code = (code >> 8) & 0xff
 	ev.Exit.Signal = code & 0x7f
 	ev.Exit.CoreDumped = code&0x80 != 0
@@ -188,10 +190,10 @@ func (r *reader) open(ev *event.Event) error {
 		return r.err
 	}
 	o := &ev.Open
-	o.DirFD = int32(le.Uint32(b[0:]))
-	o.Flags = le.Uint32(b[4:])
-	o.Mode = le.Uint32(b[8:])
-	o.Resolve = le.Uint64(b[16:])
+	o.DirFD = int32(le.Uint32(b[openDirfd:]))
+	o.Flags = le.Uint32(b[openFlags:])
+	o.Mode = le.Uint32(b[openMode:])
+	o.Resolve = le.Uint64(b[openResolve:])
 	raw := r.bytes()
 	base := r.bytes()
 	if r.err != nil {
@@ -229,9 +231,9 @@ func (r *reader) syscall(ev *event.Event) error {
 	}
 	sys := &ev.Sys
 	for i := range sys.Args {
-		sys.Args[i] = le.Uint64(b[8*i:])
+		sys.Args[i] = le.Uint64(b[sysArgs+8*i:])
 	}
-	spec := le.Uint32(b[48:])
+	spec := le.Uint32(b[sysSpec:])
 	for i := range sys.Slots {
 		slot := (spec >> (8 + 6*i)) & 0x3f
 		typ := uint8(slot >> 3)
@@ -266,21 +268,21 @@ func (r *reader) socket(ev *event.Event) error {
 		return r.err
 	}
 	s := &ev.Socket
-	s.FD = int32(le.Uint32(b[0:]))
-	s.Family = le.Uint16(b[4:])
-	s.Type = le.Uint16(b[6:])
-	s.Protocol = le.Uint16(b[8:])
-	lport := le.Uint16(b[10:])
-	rport := le.Uint16(b[12:])
-	s.Op = event.SocketOp(le.Uint16(b[14:]))
-	s.Backlog = int32(le.Uint32(b[48:]))
+	s.FD = int32(le.Uint32(b[sockFD:]))
+	s.Family = le.Uint16(b[sockFamily:])
+	s.Type = le.Uint16(b[sockType:])
+	s.Protocol = le.Uint16(b[sockProtocol:])
+	lport := le.Uint16(b[sockLport:])
+	rport := le.Uint16(b[sockRport:])
+	s.Op = event.SocketOp(le.Uint16(b[sockOp:]))
+	s.Backlog = int32(le.Uint32(b[sockBacklog:]))
 	switch s.Family {
-	case afInet:
-		s.Local = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[16:20])), lport)
-		s.Remote = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[32:36])), rport)
-	case afInet6:
-		s.Local = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[16:32])), lport)
-		s.Remote = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[32:48])), rport)
+	case unix.AF_INET:
+		s.Local = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[sockLaddr:])), lport)
+		s.Remote = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[sockRaddr:])), rport)
+	case unix.AF_INET6:
+		s.Local = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[sockLaddr:])), lport)
+		s.Remote = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[sockRaddr:])), rport)
 	}
 	s.LocalPath = unixPath(r.bytes())
 	s.RemotePath = unixPath(r.bytes())
@@ -310,30 +312,30 @@ func applyUserAddr(ev *event.Event, sa []byte) {
 	var addr netip.AddrPort
 	var path string
 	switch family {
-	case afInet:
+	case unix.AF_INET:
 		if len(sa) < 8 {
 			return
 		}
 		addr = netip.AddrPortFrom(netip.AddrFrom4([4]byte(sa[4:8])), binary.BigEndian.Uint16(sa[2:]))
-	case afInet6:
+	case unix.AF_INET6:
 		if len(sa) < 24 {
 			return
 		}
 		addr = netip.AddrPortFrom(netip.AddrFrom16([16]byte(sa[8:24])), binary.BigEndian.Uint16(sa[2:]))
-	case afUnix:
+	case unix.AF_UNIX:
 		path = unixPath(sa[2:])
 	default:
 		return
 	}
 	if s.Op == event.OpBind {
-		if family == afUnix {
+		if family == unix.AF_UNIX {
 			s.LocalPath = path
 		} else if !s.Local.IsValid() || s.Local.Port() == 0 {
 			s.Local = addr
 		}
 		return
 	}
-	if family == afUnix {
+	if family == unix.AF_UNIX {
 		s.RemotePath = path
 	} else {
 		s.Remote = addr

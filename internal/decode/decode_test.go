@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vigilsec/vigil/internal/event"
 )
 
@@ -106,12 +108,12 @@ func socketRecord(op event.SocketOp, family uint16, user []byte) *record {
 
 func TestDecodeSocketPrefersUserAddress(t *testing.T) {
 	sa := make([]byte, 16)
-	le.PutUint16(sa, afInet)
+	le.PutUint16(sa, unix.AF_INET)
 	binary.BigEndian.PutUint16(sa[2:], 8080)
 	copy(sa[4:], []byte{10, 1, 2, 3})
 	ev := event.New()
 	defer ev.Release()
-	if err := Decode(socketRecord(event.OpConnect, afInet, sa).ret(-111).done(), ev); err != nil {
+	if err := Decode(socketRecord(event.OpConnect, unix.AF_INET, sa).ret(-111).done(), ev); err != nil {
 		t.Fatal(err)
 	}
 	s := ev.Socket
@@ -122,10 +124,10 @@ func TestDecodeSocketPrefersUserAddress(t *testing.T) {
 }
 
 func TestDecodeUnixAbstract(t *testing.T) {
-	sa := append([]byte{afUnix, 0, 0}, "vigil-abstract\x00\x00"...)
+	sa := append([]byte{unix.AF_UNIX, 0, 0}, "vigil-abstract\x00\x00"...)
 	ev := event.New()
 	defer ev.Release()
-	if err := Decode(socketRecord(event.OpConnect, afUnix, sa).done(), ev); err != nil {
+	if err := Decode(socketRecord(event.OpConnect, unix.AF_UNIX, sa).done(), ev); err != nil {
 		t.Fatal(err)
 	}
 	if ev.Socket.RemotePath != "@vigil-abstract" {
@@ -207,7 +209,7 @@ func FuzzDecode(f *testing.F) {
 	r := newRecord(wireOpen, 257, 7, "cat")
 	r.u32(5).u32(0).u32(0).u32(0).u64(0).field("../x").field("/a/b")
 	f.Add(r.done())
-	f.Add(socketRecord(event.OpAccept, afInet6, nil).done())
+	f.Add(socketRecord(event.OpAccept, unix.AF_INET6, nil).done())
 	f.Add(newRecord(wireFork, -1, 1, "init").u32(2).u32(2).u32(0).u32(0).done())
 	f.Add(newRecord(wireExit, -1, 1, "x").u32(0x8b).u32(0).done())
 	f.Fuzz(func(t *testing.T, rec []byte) {

@@ -4,7 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/vigilsec/vigil/internal/ktime"
 )
 
 // LatencyBounds are the upper bounds, in seconds, of the pipeline latency
@@ -39,11 +39,10 @@ type Latency struct {
 func NewLatency() *Latency {
 	// The pair is read as close together as possible: start is the
 	// midpoint of two readings around the system call.
-	var ts unix.Timespec
 	before := time.Now()
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	mono := ktime.Now()
 	after := time.Now()
-	return &Latency{start: before.Add(after.Sub(before) / 2), startMono: ts.Nano()}
+	return &Latency{start: before.Add(after.Sub(before) / 2), startMono: int64(mono)}
 }
 
 // Observe records one alert for an event stamped kernelNs.

@@ -3,18 +3,9 @@ package detect
 import (
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/vigilsec/vigil/internal/alert"
+	"github.com/vigilsec/vigil/internal/ktime"
 )
-
-func monotonicNs(t *testing.T) uint64 {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
-		t.Fatal(err)
-	}
-	return uint64(ts.Nano())
-}
 
 // TestLatencyFromKernelClock observes an alert for an event stamped two
 // seconds ago on CLOCK_MONOTONIC, the clock the kernel stamps events
@@ -22,7 +13,7 @@ func monotonicNs(t *testing.T) uint64 {
 // microseconds of reading the two clocks at start).
 func TestLatencyFromKernelClock(t *testing.T) {
 	l := NewLatency()
-	l.Observe(monotonicNs(t) - 2e9)
+	l.Observe(ktime.Now() - 2e9)
 	s := l.Snapshot()
 	if s.Count != 1 || s.Sum < 1.999 {
 		t.Fatalf("count %d sum %g", s.Count, s.Sum)
@@ -32,7 +23,7 @@ func TestLatencyFromKernelClock(t *testing.T) {
 	}
 	// An event stamped after the reading (clocks read on two CPUs) counts
 	// as zero latency, in the first bucket.
-	l.Observe(monotonicNs(t) + 1e9)
+	l.Observe(ktime.Now() + 1e9)
 	if s := l.Snapshot(); s.Count != 2 || s.Buckets[LatencyBounds[0]] != 1 {
 		t.Errorf("future stamp: %+v", s)
 	}
@@ -48,7 +39,7 @@ func TestDetectorObservesLatency(t *testing.T) {
 	d := New(Config{Program: rs.Program, Shards: 1, Latency: l, Emit: func(*alert.Alert) bool { return true }})
 	for _, p := range []string{"/etc/shadow", "/etc/hosts", "/etc/shadow"} {
 		ev := openEvent(5, p)
-		ev.Timestamp = monotonicNs(t)
+		ev.Timestamp = ktime.Now()
 		d.Handle(0, ev)
 		ev.Release()
 	}
@@ -59,9 +50,7 @@ func TestDetectorObservesLatency(t *testing.T) {
 
 func BenchmarkLatencyObserve(b *testing.B) {
 	l := NewLatency()
-	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	now := uint64(ts.Nano())
+	now := ktime.Now()
 	b.ReportAllocs()
 	for b.Loop() {
 		l.Observe(now)

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/syscalls"
@@ -75,15 +77,15 @@ func appendRawSockaddr(dst []byte, sa string) []byte {
 	}
 	family := uint16(sa[0]) | uint16(sa[1])<<8
 	switch {
-	case family == afInet && len(sa) >= 8:
+	case family == unix.AF_INET && len(sa) >= 8:
 		port := uint16(sa[2])<<8 | uint16(sa[3])
 		return appendEndpoint(dst, netip.AddrPortFrom(netip.AddrFrom4([4]byte{sa[4], sa[5], sa[6], sa[7]}), port))
-	case family == afInet6 && len(sa) >= 24:
+	case family == unix.AF_INET6 && len(sa) >= 24:
 		port := uint16(sa[2])<<8 | uint16(sa[3])
 		var a [16]byte
 		copy(a[:], sa[8:24])
 		return appendEndpoint(dst, netip.AddrPortFrom(netip.AddrFrom16(a), port))
-	case family == afUnix:
+	case family == unix.AF_UNIX:
 		path := sa[2:]
 		if len(path) > 0 && path[0] == 0 {
 			return append(append(dst, '@'), cutAtNUL(path[1:])...)

@@ -4,17 +4,10 @@ import (
 	"net/netip"
 	"strconv"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/proc"
-)
-
-// Socket families and types as the kernel numbers them.
-const (
-	afUnix     = 1
-	afInet     = 2
-	afInet6    = 10
-	afNetlink  = 16
-	sockStream = 1
 )
 
 // fdEnd selects one end of a connection for the quantified fd.ip,
@@ -93,7 +86,7 @@ func (c *Context) socketView(v *fdView) {
 	default:
 		v.num, v.hasNum = int64(s.FD), true
 	}
-	if s.Family == afUnix {
+	if s.Family == unix.AF_UNIX {
 		v.name = s.LocalPath
 		if s.RemotePath != "" && s.Op != event.OpBind && s.Op != event.OpListen {
 			v.name = s.RemotePath
@@ -104,13 +97,13 @@ func (c *Context) socketView(v *fdView) {
 // familyType maps an address family to the fd type of its sockets.
 func familyType(family uint16) proc.FDType {
 	switch family {
-	case afInet:
+	case unix.AF_INET:
 		return proc.FDIPv4
-	case afInet6:
+	case unix.AF_INET6:
 		return proc.FDIPv6
-	case afUnix:
+	case unix.AF_UNIX:
 		return proc.FDUnix
-	case afNetlink:
+	case unix.AF_NETLINK:
 		return proc.FDNetlink
 	}
 	return proc.FDUnknown
@@ -253,7 +246,7 @@ func appendTuple(dst []byte, v *fdView) []byte {
 // connect, the local address for bind and others.
 func appendSockAddr(c *Context, dst []byte) []byte {
 	s := &c.Event.Socket
-	if s.Family == afUnix {
+	if s.Family == unix.AF_UNIX {
 		if s.Op == event.OpConnect {
 			return append(dst, s.RemotePath...)
 		}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/rules/compile"
 	"github.com/vigilsec/vigil/internal/rules/lang"
@@ -190,7 +192,7 @@ func TestSocketFields(t *testing.T) {
 func TestUnixSocket(t *testing.T) {
 	ev := sockEv(t, "connect", event.OpConnect, "", "", 0)
 	defer ev.Release()
-	ev.Socket.Family, ev.Socket.RemotePath = afUnix, "/run/docker.sock"
+	ev.Socket.Family, ev.Socket.RemotePath = unix.AF_UNIX, "/run/docker.sock"
 	c := new(Context)
 	c.Reset(nil, ev, 0)
 	if got, want := render(t, c, "%fd.name %fd.typechar %fd.sockfamily %fd.l4proto %fd.sip %evt.arg.tuple"), "/run/docker.sock u unix <NA> <NA> /run/docker.sock"; got != want {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/rules/compile"
@@ -120,7 +122,7 @@ func sockEv(t testing.TB, name string, op event.SocketOp, local, remote string, 
 	ev := event.New()
 	ev.Kind, ev.Syscall, ev.PID, ev.TID, ev.PPID, ev.Ret = event.KindSocket, nr(t, name), 300, 300, 200, ret
 	ev.Comm = "curl"
-	ev.Socket = event.Socket{Op: op, FD: 3, Family: afInet, Type: sockStream, Protocol: 6}
+	ev.Socket = event.Socket{Op: op, FD: 3, Family: unix.AF_INET, Type: unix.SOCK_STREAM, Protocol: 6}
 	if local != "" {
 		ev.Socket.Local = netip.MustParseAddrPort(local)
 	}
@@ -128,7 +130,7 @@ func sockEv(t testing.TB, name string, op event.SocketOp, local, remote string, 
 		ev.Socket.Remote = netip.MustParseAddrPort(remote)
 	}
 	if ev.Socket.Local.Addr().Is6() && !ev.Socket.Local.Addr().Is4In6() {
-		ev.Socket.Family = afInet6
+		ev.Socket.Family = unix.AF_INET6
 	}
 	return ev
 }

@@ -3,6 +3,8 @@ package proc
 import (
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vigilsec/vigil/internal/event"
 )
 
@@ -26,10 +28,6 @@ const (
 	closeRangeExec = 1 << 2 // CLOSE_RANGE_CLOEXEC
 	errBadf        = 9
 	errInProgress  = 115
-	afUnix         = 1
-	afInet         = 2
-	afInet6        = 10
-	afNetlink      = 16
 )
 
 // applyFD updates the fd table of ev's process. Only successful calls
@@ -81,13 +79,13 @@ func (t *Table) fdOpen(f *Files, ts uint64, ev *event.Event) {
 // sockType maps an address family to the fd type of its sockets.
 func sockType(family uint64) FDType {
 	switch family {
-	case afInet:
+	case unix.AF_INET:
 		return FDIPv4
-	case afInet6:
+	case unix.AF_INET6:
 		return FDIPv6
-	case afUnix:
+	case unix.AF_UNIX:
 		return FDUnix
-	case afNetlink:
+	case unix.AF_NETLINK:
 		return FDNetlink
 	}
 	return FDUnknown

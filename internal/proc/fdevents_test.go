@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/syscalls"
 )
@@ -62,7 +64,7 @@ func (c *fdClock) sock(pid uint32, op event.SocketOp, fd int32, ret int64, local
 	nr, _ := syscalls.Number(names[op])
 	ev := event.New()
 	ev.Kind, ev.Syscall, ev.PID, ev.TID, ev.Ret, ev.Timestamp = event.KindSocket, nr, pid, pid, ret, c.tick()
-	ev.Socket = event.Socket{Op: op, FD: fd, Family: afInet, Type: sockStream, Protocol: ipprotoTCP}
+	ev.Socket = event.Socket{Op: op, FD: fd, Family: unix.AF_INET, Type: sockStream, Protocol: ipprotoTCP}
 	if local != "" {
 		ev.Socket.Local = netip.MustParseAddrPort(local)
 	}

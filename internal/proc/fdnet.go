@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // maxNetSockets bounds the sockets remembered per network namespace while
@@ -73,7 +75,7 @@ func (s *seeder) netsOf(dir string) *netTables {
 	})
 	s.eachLine(dir+"/net/netlink", func(line []byte) {
 		if sk, ok := parseNetlinkLine(line); ok && len(n.byIno) < maxNetSockets {
-			n.byIno[sk.Inode] = FD{Type: FDNetlink, Family: afNetlink, Proto: sk.Protocol}
+			n.byIno[sk.Inode] = FD{Type: FDNetlink, Family: unix.AF_NETLINK, Proto: sk.Protocol}
 		}
 	})
 	return n
@@ -81,9 +83,9 @@ func (s *seeder) netsOf(dir string) *netTables {
 
 // inetFD describes an IP socket from its table line.
 func inetFD(sk inetSock, typ FDType, proto uint8) FD {
-	e := FD{Type: typ, Family: afInet, Proto: proto, Ino: sk.Inode}
+	e := FD{Type: typ, Family: unix.AF_INET, Proto: proto, Ino: sk.Inode}
 	if typ == FDIPv6 {
-		e.Family = afInet6
+		e.Family = unix.AF_INET6
 	}
 	switch proto {
 	case ipprotoTCP:
@@ -121,7 +123,7 @@ func unmapped(ap netip.AddrPort) netip.AddrPort {
 
 // unixFD describes a unix socket from its table line.
 func unixFD(sk unixSock) FD {
-	e := FD{Type: FDUnix, Family: afUnix, SockType: sk.Type, Ino: sk.Inode, Name: string(sk.Path)}
+	e := FD{Type: FDUnix, Family: unix.AF_UNIX, SockType: sk.Type, Ino: sk.Inode, Name: string(sk.Path)}
 	switch {
 	case sk.Listening:
 		e.Role, e.Flags = RoleServer, FDListening

@@ -4,7 +4,7 @@
 package sensor
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"os"
 	"sync"
@@ -12,10 +12,8 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/ringbuf"
-	"github.com/cilium/ebpf/rlimit"
 
+	"github.com/vigilsec/vigil/internal/bpfobj"
 	"github.com/vigilsec/vigil/internal/decode"
 	"github.com/vigilsec/vigil/internal/event"
 )
@@ -50,7 +48,7 @@ func (c *Config) setDefaults() {
 	if c.RingBufferBytes <= 0 {
 		c.RingBufferBytes = 8 << 20
 	}
-	c.RingBufferBytes = roundPow2(max(c.RingBufferBytes, os.Getpagesize()))
+	c.RingBufferBytes = bpfobj.RingSize(c.RingBufferBytes)
 	if c.WakeupBytes <= 0 {
 		c.WakeupBytes = 64 << 10
 	}
@@ -60,14 +58,6 @@ func (c *Config) setDefaults() {
 	if c.IgnorePID == 0 {
 		c.IgnorePID = os.Getpid()
 	}
-}
-
-func roundPow2(n int) int {
-	p := 1
-	for p < n {
-		p <<= 1
-	}
-	return p
 }
 
 // Stats counts what the sensor saw and lost.
@@ -91,21 +81,15 @@ func (s Stats) TotalKernelDrops() uint64 {
 type Sensor struct {
 	cfg    Config
 	objs   vigilObjects
-	links  []link.Link
-	reader *ringbuf.Reader
+	links  bpfobj.Links
+	ring   *bpfobj.Ring
 	filter *filter
 
 	received     atomic.Uint64
 	decodeErrors atomic.Uint64
 
 	closeOnce sync.Once
-	done      chan struct{}
-	// The reader must outlive Run and the flush ticker: Close stops both
-	// and waits for them before it closes the reader.
-	running atomic.Bool
-	closing atomic.Bool
-	runDone chan struct{}
-	tickers sync.WaitGroup
+	done      chan struct{} // closed by Close
 	// finalDrops holds the kernel's drop counters as read just before the
 	// maps were closed, so Stats stays complete after Close.
 	finalDrops map[string]uint64
@@ -115,9 +99,6 @@ type Sensor struct {
 // CAP_PERFMON) and a kernel with BTF.
 func Open(cfg Config) (*Sensor, error) {
 	cfg.setDefaults()
-	if err := rlimit.RemoveMemlock(); err != nil {
-		return nil, fmt.Errorf("raise memlock limit: %w", err)
-	}
 	spec, err := loadVigil()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded eBPF object: %w", err)
@@ -133,13 +114,9 @@ func Open(cfg Config) (*Sensor, error) {
 		return nil, fmt.Errorf("set buf_max: %w", err)
 	}
 
-	s := &Sensor{cfg: cfg, done: make(chan struct{}), runDone: make(chan struct{})}
-	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
-		var verr *ebpf.VerifierError
-		if errors.As(err, &verr) {
-			return nil, fmt.Errorf("kernel verifier rejected the sensor: %+v", verr)
-		}
-		return nil, fmt.Errorf("load eBPF programs: %w", err)
+	s := &Sensor{cfg: cfg, done: make(chan struct{})}
+	if err := bpfobj.Load(spec, &s.objs, "sensor"); err != nil {
+		return nil, err
 	}
 	s.filter = &filter{m: s.objs.SyscallFilter}
 	if err := s.filter.set(cfg.Syscalls); err != nil {
@@ -157,17 +134,17 @@ func Open(cfg Config) (*Sensor, error) {
 		{"sys_exit", s.objs.VigilSysExit},
 	}
 	for _, a := range attach {
-		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.name, Program: a.prog})
-		if err != nil {
+		if err := s.links.AttachRawTracepoint(a.name, a.prog); err != nil {
 			s.Close()
-			return nil, fmt.Errorf("attach raw tracepoint %s: %w", a.name, err)
+			return nil, err
 		}
-		s.links = append(s.links, l)
 	}
-	s.reader, err = ringbuf.NewReader(s.objs.Events)
+	// The kernel wakes the reader only for large batches (WakeupBytes);
+	// the ring's ticker collects small ones.
+	s.ring, err = bpfobj.NewRing(s.objs.Events, cfg.PollInterval)
 	if err != nil {
 		s.Close()
-		return nil, fmt.Errorf("open ring buffer: %w", err)
+		return nil, err
 	}
 	return s, nil
 }
@@ -184,57 +161,18 @@ func (s *Sensor) Syscalls() []string { return s.filter.names() }
 // whenever the ring buffer has been drained, so a consumer can batch its own
 // hand-offs. Run must not be called twice.
 func (s *Sensor) Run(sink func(*event.Event), idle func()) error {
-	if !s.running.CompareAndSwap(false, true) {
-		return errors.New("sensor: Run called twice")
-	}
-	defer close(s.runDone)
-	select {
-	case <-s.done:
-		return nil // closed before it ran
-	default:
-	}
-	// The kernel wakes the reader only for large batches; the ticker
-	// collects small ones.
-	s.tickers.Add(1)
-	go func() {
-		defer s.tickers.Done()
-		t := time.NewTicker(s.cfg.PollInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.done:
-				return
-			case <-t.C:
-				s.reader.Flush()
-			}
-		}
-	}()
-	var rec ringbuf.Record
-	for !s.closing.Load() {
-		err := s.reader.ReadInto(&rec)
-		switch {
-		case err == nil:
-		case errors.Is(err, ringbuf.ErrFlushed), errors.Is(err, os.ErrDeadlineExceeded):
-			if idle != nil {
-				idle()
-			}
-			continue
-		case errors.Is(err, ringbuf.ErrClosed):
-			return nil
-		default:
-			return fmt.Errorf("read ring buffer: %w", err)
-		}
+	err := s.ring.Run(context.Background(), func(rec []byte) {
 		s.received.Add(1)
 		ev := event.New()
-		if err := decode.Decode(rec.RawSample, ev); err != nil {
+		if err := decode.Decode(rec, ev); err != nil {
 			s.decodeErrors.Add(1)
 			ev.Release()
-			continue
+			return
 		}
 		sink(ev)
-		if idle != nil && s.reader.AvailableBytes() == 0 {
-			idle()
-		}
+	}, idle)
+	if err != nil {
+		return fmt.Errorf("sensor: %w", err)
 	}
 	return nil
 }
@@ -281,19 +219,11 @@ func (s *Sensor) Close() error {
 		if s.objs.Drops != nil {
 			s.finalDrops = s.readDrops()
 		}
-		s.closing.Store(true)
 		close(s.done)
-		if s.reader != nil {
-			if s.running.Load() {
-				s.reader.Flush() // unblocks ReadInto without taking its lock
-				<-s.runDone
-			}
-			s.tickers.Wait()
-			s.reader.Close()
+		if s.ring != nil {
+			s.ring.Close()
 		}
-		for _, l := range s.links {
-			l.Close()
-		}
+		s.links.Close()
 		s.objs.Close()
 	})
 	return nil

@@ -8,9 +8,8 @@ import (
 	"sync/atomic"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/ringbuf"
-	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/vigilsec/vigil/internal/bpfobj"
 )
 
 // Config selects what the guard attaches and sizes its maps. The zero value
@@ -53,19 +52,15 @@ func (c *Config) setDefaults() {
 	if c.RingBufferBytes <= 0 {
 		c.RingBufferBytes = 256 << 10
 	}
-	p := os.Getpagesize()
-	for p < c.RingBufferBytes {
-		p <<= 1
-	}
-	c.RingBufferBytes = p
+	c.RingBufferBytes = bpfobj.RingSize(c.RingBufferBytes)
 }
 
 // Guard owns the loaded object, its attachments and the kill-record reader.
 type Guard struct {
-	cfg    Config
-	objs   execguardObjects
-	links  []link.Link
-	reader *ringbuf.Reader
+	cfg   Config
+	objs  execguardObjects
+	links bpfobj.Links
+	ring  *bpfobj.Ring
 
 	mu         sync.Mutex // serialises deny-set swaps
 	rules      int
@@ -73,7 +68,6 @@ type Guard struct {
 
 	received     atomic.Uint64
 	decodeErrors atomic.Uint64
-	running      atomic.Bool
 	closeOnce    sync.Once
 	closeErr     error
 }
@@ -84,9 +78,6 @@ func Open(cfg Config) (*Guard, error) {
 	cfg.setDefaults()
 	if cfg.SkipArgv && cfg.SkipKill {
 		return nil, errors.New("execguard: config skips both argv capture and kill: nothing to attach")
-	}
-	if err := rlimit.RemoveMemlock(); err != nil {
-		return nil, fmt.Errorf("execguard: raise memlock limit: %w", err)
 	}
 	spec, err := loadExecguard()
 	if err != nil {
@@ -99,12 +90,8 @@ func Open(cfg Config) (*Guard, error) {
 		return nil, fmt.Errorf("execguard: set agent_tgid: %w", err)
 	}
 	g := &Guard{cfg: cfg}
-	if err := spec.LoadAndAssign(&g.objs, nil); err != nil {
-		var verr *ebpf.VerifierError
-		if errors.As(err, &verr) {
-			return nil, fmt.Errorf("execguard: kernel verifier rejected the object: %+v", verr)
-		}
-		return nil, fmt.Errorf("execguard: load eBPF programs: %w", err)
+	if err := bpfobj.Load(spec, &g.objs, "exec guard"); err != nil {
+		return nil, fmt.Errorf("execguard: %w", err)
 	}
 	type attachment struct {
 		tracepoint string
@@ -118,30 +105,28 @@ func Open(cfg Config) (*Guard, error) {
 	}
 	attach = append(attach, attachment{"sched_process_exec", g.objs.ExecguardExec})
 	for _, a := range attach {
-		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.tracepoint, Program: a.prog})
-		if err != nil {
+		if err := g.links.AttachRawTracepoint(a.tracepoint, a.prog); err != nil {
 			g.Close()
-			return nil, fmt.Errorf("execguard: attach raw tracepoint %s: %w", a.tracepoint, err)
+			return nil, fmt.Errorf("execguard: %w", err)
 		}
-		g.links = append(g.links, l)
 	}
-	g.reader, err = ringbuf.NewReader(g.objs.KillEvents)
+	// The programs wake the reader for every record: no poll ticker.
+	g.ring, err = bpfobj.NewRing(g.objs.KillEvents, 0)
 	if err != nil {
 		g.Close()
-		return nil, fmt.Errorf("execguard: open kill ring buffer: %w", err)
+		return nil, fmt.Errorf("execguard: kill records: %w", err)
 	}
 	return g, nil
 }
 
-// Close detaches every program and frees the maps. A running Run returns.
+// Close detaches every program, stops Run (waiting for it to return) and
+// frees the maps. It is safe to call more than once, but not from inside
+// Run's fn.
 func (g *Guard) Close() error {
 	g.closeOnce.Do(func() {
-		var errs []error
-		for _, l := range g.links {
-			errs = append(errs, l.Close())
-		}
-		if g.reader != nil {
-			errs = append(errs, g.reader.Close())
+		errs := []error{g.links.Close()}
+		if g.ring != nil {
+			errs = append(errs, g.ring.Close())
 		}
 		errs = append(errs, g.objs.Close())
 		g.closeErr = errors.Join(errs...)

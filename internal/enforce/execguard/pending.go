@@ -7,13 +7,24 @@ import (
 	"fmt"
 )
 
-// Layout of struct pending_exec in bpf/execguard.h.
+// Layout of struct pending_exec in bpf/execguard.h (checked against the C
+// header by layout_test.go).
 const (
-	filenameMax       = 4096
-	argsMax           = 4096
-	argcMax           = 64
-	pendingHeaderSize = 32
-	pendingSize       = pendingHeaderSize + filenameMax + argsMax
+	filenameMax = 4096
+	argsMax     = 4096
+	argcMax     = 64
+
+	pendKtimeOff       = 0
+	pendDirfdOff       = 8
+	pendAtFlagsOff     = 12
+	pendSyscallOff     = 16
+	pendFilenameLenOff = 20
+	pendArgsLenOff     = 22
+	pendArgcOff        = 24
+	pendFlagsOff       = 26
+	pendingHeaderSize  = 32 // where the filename starts
+	pendArgsOff        = pendingHeaderSize + filenameMax
+	pendingSize        = pendArgsOff + argsMax
 
 	pendingTruncated = 1
 )
@@ -69,15 +80,15 @@ func decodePending(b []byte) (Exec, error) {
 	}
 	le := binary.LittleEndian
 	e := Exec{
-		KtimeNS: le.Uint64(b[0:]),
-		Dirfd:   int32(le.Uint32(b[8:])),
-		Flags:   le.Uint32(b[12:]),
-		Syscall: le.Uint32(b[16:]),
+		KtimeNS: le.Uint64(b[pendKtimeOff:]),
+		Dirfd:   int32(le.Uint32(b[pendDirfdOff:])),
+		Flags:   le.Uint32(b[pendAtFlagsOff:]),
+		Syscall: le.Uint32(b[pendSyscallOff:]),
 	}
-	filenameLen := int(le.Uint16(b[20:]))
-	argsLen := int(le.Uint16(b[22:]))
-	argc := int(le.Uint16(b[24:]))
-	flags := le.Uint16(b[26:])
+	filenameLen := int(le.Uint16(b[pendFilenameLenOff:]))
+	argsLen := int(le.Uint16(b[pendArgsLenOff:]))
+	argc := int(le.Uint16(b[pendArgcOff:]))
+	flags := le.Uint16(b[pendFlagsOff:])
 	e.Truncated = flags&pendingTruncated != 0
 
 	if filenameLen >= filenameMax {
@@ -94,11 +105,11 @@ func decodePending(b []byte) (Exec, error) {
 		return Exec{}, fmt.Errorf("execguard: pending filename length %d past the %d bytes present", filenameLen, len(filename))
 	}
 	e.Filename = string(filename[:filenameLen])
-	if len(b) < pendingHeaderSize+filenameMax+argsLen {
+	if len(b) < pendArgsOff+argsLen {
 		return Exec{}, fmt.Errorf("execguard: pending argv length %d past the %d bytes present",
-			argsLen, max(len(b)-pendingHeaderSize-filenameMax, 0))
+			argsLen, max(len(b)-pendArgsOff, 0))
 	}
-	args := b[pendingHeaderSize+filenameMax:][:argsLen]
+	args := b[pendArgsOff:][:argsLen]
 	if argc == 0 {
 		if argsLen != 0 {
 			return Exec{}, fmt.Errorf("execguard: pending argv has %d bytes but no arguments", argsLen)

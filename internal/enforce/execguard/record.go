@@ -4,18 +4,31 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
-
-	"github.com/cilium/ebpf/ringbuf"
 )
 
-// Layout of struct kill_record in bpf/execguard.h.
+// Layout of struct kill_record in bpf/execguard.h (checked against the C
+// header by layout_test.go).
 const (
-	recordHeaderSize = 80
-	recAudit         = 1
-	recSignalErr     = 2
-	recMemfd         = 4
+	recKtimeOff       = 0
+	recCgroupOff      = 8
+	recDevOff         = 16
+	recInoOff         = 24
+	recPIDOff         = 32
+	recTGIDOff        = 36
+	recPPIDOff        = 40
+	recUIDOff         = 44
+	recEUIDOff        = 48
+	recRuleOff        = 52
+	recFlagsOff       = 56
+	recFilenameLenOff = 60
+	recCommOff        = 64
+	recordHeaderSize  = 80 // the filename follows
+	commLen           = 16 // TASK_COMM_LEN
+
+	recAudit     = 1
+	recSignalErr = 2
+	recMemfd     = 4
 )
 
 // KillRecord reports one exec that matched the deny set.
@@ -53,23 +66,23 @@ func decodeKillRecord(b []byte) (KillRecord, error) {
 	}
 	le := binary.LittleEndian
 	r := KillRecord{
-		KtimeNS:  le.Uint64(b[0:]),
-		CgroupID: le.Uint64(b[8:]),
-		Dev:      le.Uint64(b[16:]),
-		Ino:      le.Uint64(b[24:]),
-		PID:      le.Uint32(b[32:]),
-		TGID:     le.Uint32(b[36:]),
-		PPID:     le.Uint32(b[40:]),
-		UID:      le.Uint32(b[44:]),
-		EUID:     le.Uint32(b[48:]),
-		RuleID:   le.Uint32(b[52:]),
+		KtimeNS:  le.Uint64(b[recKtimeOff:]),
+		CgroupID: le.Uint64(b[recCgroupOff:]),
+		Dev:      le.Uint64(b[recDevOff:]),
+		Ino:      le.Uint64(b[recInoOff:]),
+		PID:      le.Uint32(b[recPIDOff:]),
+		TGID:     le.Uint32(b[recTGIDOff:]),
+		PPID:     le.Uint32(b[recPPIDOff:]),
+		UID:      le.Uint32(b[recUIDOff:]),
+		EUID:     le.Uint32(b[recEUIDOff:]),
+		RuleID:   le.Uint32(b[recRuleOff:]),
 	}
-	flags := le.Uint32(b[56:])
+	flags := le.Uint32(b[recFlagsOff:])
 	r.Audit = flags&recAudit != 0
 	r.SignalFailed = flags&recSignalErr != 0
 	r.Memfd = flags&recMemfd != 0
-	n := int(le.Uint16(b[60:]))
-	comm := b[64:80]
+	n := int(le.Uint16(b[recFilenameLenOff:]))
+	comm := b[recCommOff : recCommOff+commLen]
 	if i := bytes.IndexByte(comm, 0); i >= 0 {
 		comm = comm[:i]
 	}
@@ -86,32 +99,16 @@ func decodeKillRecord(b []byte) (KillRecord, error) {
 // buffer; the kernel counts those it cannot store (Stats.RingDrops). Run
 // must not be called twice.
 func (g *Guard) Run(ctx context.Context, fn func(KillRecord)) error {
-	if !g.running.CompareAndSwap(false, true) {
-		return errors.New("execguard: Run called twice")
-	}
-	// Flush is the one call that interrupts a blocked read without closing
-	// the reader (SetDeadline waits for the read's lock).
-	stop := context.AfterFunc(ctx, func() { g.reader.Flush() })
-	defer stop()
-	var rec ringbuf.Record
-	for {
-		err := g.reader.ReadInto(&rec)
-		switch {
-		case errors.Is(err, ringbuf.ErrClosed):
-			return nil
-		case errors.Is(err, ringbuf.ErrFlushed):
-			if ctx.Err() != nil {
-				return nil
-			}
-			continue
-		case err != nil:
-			return fmt.Errorf("execguard: read kill records: %w", err)
-		}
-		if r, err := decodeKillRecord(rec.RawSample); err != nil {
+	err := g.ring.Run(ctx, func(b []byte) {
+		if r, err := decodeKillRecord(b); err != nil {
 			g.decodeErrors.Add(1)
 		} else {
 			fn(r)
 		}
 		g.received.Add(1) // after fn, so Received says the record was handled
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("execguard: %w", err)
 	}
+	return nil
 }

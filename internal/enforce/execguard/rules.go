@@ -69,15 +69,26 @@ type KillRule struct {
 	Audit bool
 }
 
-// Kernel constants from bpf/execguard.h.
+// Kernel constants from bpf/execguard.h. The offsets of struct kill_key
+// and struct kill_val are checked against the C header by layout_test.go.
 const (
 	keyKindComm  = 1
 	keyKindInode = 2
 	keyKindMemfd = 3
-	keySize      = 32
-	valSize      = 8
 	ruleAudit    = 1
 	commMax      = 15
+
+	keyKindOff   = 0
+	keyScopeOff  = 1
+	keyCgroupOff = 8
+	keyCommOff   = 16 // a union with dev and ino
+	keyDevOff    = 16
+	keyInoOff    = 24
+	keySize      = 32
+
+	valRuleOff  = 0
+	valFlagsOff = 4
+	valSize     = 8
 )
 
 type killKey [keySize]byte
@@ -108,23 +119,23 @@ func (r KillRule) key() (killKey, error) {
 	default:
 		return k, fmt.Errorf("unknown scope %s", r.Scope.Kind)
 	}
-	k[1] = byte(r.Scope.Kind) + 1 // EG_SCOPE_* start at 1
-	binary.LittleEndian.PutUint64(k[8:], r.Scope.CgroupID)
+	k[keyScopeOff] = byte(r.Scope.Kind) + 1 // EG_SCOPE_* start at 1
+	binary.LittleEndian.PutUint64(k[keyCgroupOff:], r.Scope.CgroupID)
 	if r.Memfd {
-		k[0] = keyKindMemfd
+		k[keyKindOff] = keyKindMemfd
 		return k, nil
 	}
 	if hasComm {
 		if strings.ContainsAny(r.Comm, "/\x00") {
 			return k, fmt.Errorf("comm %q holds '/' or NUL: an exec'd comm never does", r.Comm)
 		}
-		k[0] = keyKindComm
-		copy(k[16:16+commMax], r.Comm)
+		k[keyKindOff] = keyKindComm
+		copy(k[keyCommOff:keyCommOff+commMax], r.Comm)
 		return k, nil
 	}
-	k[0] = keyKindInode
-	binary.LittleEndian.PutUint64(k[16:], r.Dev)
-	binary.LittleEndian.PutUint64(k[24:], r.Ino)
+	k[keyKindOff] = keyKindInode
+	binary.LittleEndian.PutUint64(k[keyDevOff:], r.Dev)
+	binary.LittleEndian.PutUint64(k[keyInoOff:], r.Ino)
 	return k, nil
 }
 
@@ -172,9 +183,9 @@ func (g *Guard) SetKillRules(rules []KillRule) error {
 	defer set.Close() // the outer map holds its own reference
 	for k, i := range keys {
 		var v [valSize]byte
-		binary.LittleEndian.PutUint32(v[0:], rules[i].ID)
+		binary.LittleEndian.PutUint32(v[valRuleOff:], rules[i].ID)
 		if rules[i].Audit {
-			binary.LittleEndian.PutUint32(v[4:], ruleAudit)
+			binary.LittleEndian.PutUint32(v[valFlagsOff:], ruleAudit)
 		}
 		if err := set.Update(k[:], v[:], ebpf.UpdateNoExist); err != nil {
 			return fmt.Errorf("execguard: kill rule %d (id %d): %w", i, rules[i].ID, err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+
+	"golang.org/x/sys/unix"
 )
 
 // Hook is the kernel hook that made a decision (SG_HOOK_* in
@@ -55,12 +57,24 @@ type Decision struct {
 	Verdict Verdict // Block or Audit
 }
 
-// decisionSize is sizeof(struct sg_decision).
-const decisionSize = 72
-
+// Layout of struct sg_decision in bpf/sockguard.h (checked against the C
+// header by layout_test.go).
 const (
-	afInet  = 2
-	afInet6 = 10
+	decTimeOff    = 0
+	decCgroupOff  = 8
+	decPIDOff     = 16
+	decTGIDOff    = 20
+	decUIDOff     = 24
+	decRuleOff    = 28
+	decAddrOff    = 32 // 16 bytes; IPv4 in the first 4
+	decPortOff    = 48
+	decFamilyOff  = 50
+	decProtoOff   = 51
+	decHookOff    = 52
+	decVerdictOff = 53
+	decCommOff    = 56
+	commLen       = 16 // TASK_COMM_LEN
+	decisionSize  = 72
 )
 
 // DecodeDecision parses one ring-buffer record into d. It rejects records of
@@ -70,22 +84,22 @@ func DecodeDecision(b []byte, d *Decision) error {
 	if len(b) != decisionSize {
 		return fmt.Errorf("decision record is %d bytes, want %d", len(b), decisionSize)
 	}
-	hook := Hook(b[52])
-	family := b[50]
+	hook := Hook(b[decHookOff])
+	family := b[decFamilyOff]
 	var dst netip.Addr
 	switch {
-	case (hook == HookConnect4 || hook == HookSendmsg4) && family == afInet:
-		dst = netip.AddrFrom4([4]byte(b[32:36]))
-	case (hook == HookConnect6 || hook == HookSendmsg6) && family == afInet6:
-		dst = netip.AddrFrom16([16]byte(b[32:48]))
+	case (hook == HookConnect4 || hook == HookSendmsg4) && family == unix.AF_INET:
+		dst = netip.AddrFrom4([4]byte(b[decAddrOff:]))
+	case (hook == HookConnect6 || hook == HookSendmsg6) && family == unix.AF_INET6:
+		dst = netip.AddrFrom16([16]byte(b[decAddrOff:]))
 	default:
 		return fmt.Errorf("decision record: hook %s with address family %d", hook, family)
 	}
-	verdict := Verdict(b[53])
+	verdict := Verdict(b[decVerdictOff])
 	if verdict != Block && verdict != Audit {
 		return fmt.Errorf("decision record: verdict %s is not block or audit", verdict)
 	}
-	comm := b[56:72]
+	comm := b[decCommOff : decCommOff+commLen]
 	for i, c := range comm {
 		if c == 0 {
 			comm = comm[:i]
@@ -93,14 +107,14 @@ func DecodeDecision(b []byte, d *Decision) error {
 		}
 	}
 	*d = Decision{
-		Time:     binary.LittleEndian.Uint64(b[0:8]),
-		CgroupID: binary.LittleEndian.Uint64(b[8:16]),
-		PID:      binary.LittleEndian.Uint32(b[16:20]),
-		TGID:     binary.LittleEndian.Uint32(b[20:24]),
-		UID:      binary.LittleEndian.Uint32(b[24:28]),
-		RuleID:   binary.LittleEndian.Uint32(b[28:32]),
-		Dst:      netip.AddrPortFrom(dst, binary.LittleEndian.Uint16(b[48:50])),
-		Proto:    Proto(b[51]),
+		Time:     binary.LittleEndian.Uint64(b[decTimeOff:]),
+		CgroupID: binary.LittleEndian.Uint64(b[decCgroupOff:]),
+		PID:      binary.LittleEndian.Uint32(b[decPIDOff:]),
+		TGID:     binary.LittleEndian.Uint32(b[decTGIDOff:]),
+		UID:      binary.LittleEndian.Uint32(b[decUIDOff:]),
+		RuleID:   binary.LittleEndian.Uint32(b[decRuleOff:]),
+		Dst:      netip.AddrPortFrom(dst, binary.LittleEndian.Uint16(b[decPortOff:])),
+		Proto:    Proto(b[decProtoOff]),
 		Hook:     hook,
 		Verdict:  verdict,
 		Comm:     string(comm),

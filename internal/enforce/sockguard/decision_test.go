@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // encodeDecision lays d out as struct sg_decision does, for tests.
@@ -17,9 +19,9 @@ func encodeDecision(d Decision) []byte {
 	binary.LittleEndian.PutUint32(b[24:], d.UID)
 	binary.LittleEndian.PutUint32(b[28:], d.RuleID)
 	a := d.Dst.Addr()
-	b[50] = afInet6
+	b[50] = unix.AF_INET6
 	if a.Is4() {
-		b[50] = afInet
+		b[50] = unix.AF_INET
 	}
 	copy(b[32:48], a.AsSlice())
 	binary.LittleEndian.PutUint16(b[48:], d.Dst.Port())
@@ -67,7 +69,7 @@ func TestDecodeDecisionRejects(t *testing.T) {
 		{"short", good[:71], "decision record is 71 bytes, want 72"},
 		{"long", append(append([]byte(nil), good...), 0), "decision record is 73 bytes, want 72"},
 		{"unknown hook", mutate(func(b []byte) { b[52] = 9 }), "decision record: hook hook(9) with address family 2"},
-		{"family mismatch", mutate(func(b []byte) { b[50] = afInet6 }), "decision record: hook connect4 with address family 10"},
+		{"family mismatch", mutate(func(b []byte) { b[50] = unix.AF_INET6 }), "decision record: hook connect4 with address family 10"},
 		{"allow verdict", mutate(func(b []byte) { b[53] = uint8(Allow) }), "decision record: verdict allow is not block or audit"},
 		{"zero verdict", mutate(func(b []byte) { b[53] = 0 }), "decision record: verdict verdict(0) is not block or audit"},
 	}

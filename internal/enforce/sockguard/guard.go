@@ -8,9 +8,8 @@ import (
 	"sync/atomic"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/ringbuf"
-	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/vigilsec/vigil/internal/bpfobj"
 )
 
 // Config tunes a Guard. The zero value is usable: every field has a default.
@@ -56,11 +55,7 @@ func (c *Config) setDefaults() error {
 	if c.RingBufferBytes <= 0 {
 		c.RingBufferBytes = 256 << 10
 	}
-	n := os.Getpagesize()
-	for n < c.RingBufferBytes {
-		n <<= 1
-	}
-	c.RingBufferBytes = n
+	c.RingBufferBytes = bpfobj.RingSize(c.RingBufferBytes)
 	if c.AgentPID <= 0 {
 		c.AgentPID = os.Getpid()
 	}
@@ -74,7 +69,7 @@ type Guard struct {
 	objs  sockguardObjects
 	inner *ebpf.MapSpec // template for each new policy trie
 	hooks []string
-	links []link.Link
+	links bpfobj.Links
 
 	mu         sync.Mutex // serialises policy, container and protection changes
 	trie       *ebpf.Map  // the policy currently installed
@@ -83,14 +78,12 @@ type Guard struct {
 	containers map[uint64]struct{}
 	protected  map[uint32]struct{}
 
-	reader       *ringbuf.Reader
+	ring         *bpfobj.Ring
 	received     atomic.Uint64
 	decodeErrors atomic.Uint64
 
 	closeOnce  sync.Once
 	closing    atomic.Bool
-	running    atomic.Bool
-	runDone    chan struct{}
 	finalStats Stats
 }
 
@@ -116,9 +109,6 @@ func Open(cfg Config) (*Guard, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	if err := rlimit.RemoveMemlock(); err != nil {
-		return nil, fmt.Errorf("raise memlock limit: %w", err)
-	}
 	spec, err := loadSockguard()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded eBPF object: %w", err)
@@ -134,14 +124,9 @@ func Open(cfg Config) (*Guard, error) {
 		inner:      policy.InnerMap.Copy(),
 		containers: make(map[uint64]struct{}),
 		protected:  make(map[uint32]struct{}),
-		runDone:    make(chan struct{}),
 	}
-	if err := spec.LoadAndAssign(&g.objs, nil); err != nil {
-		var verr *ebpf.VerifierError
-		if errors.As(err, &verr) {
-			return nil, fmt.Errorf("kernel verifier rejected sockguard: %+v", verr)
-		}
-		return nil, fmt.Errorf("load sockguard programs: %w", err)
+	if err := bpfobj.Load(spec, &g.objs, "sockguard"); err != nil {
+		return nil, err
 	}
 	fail := func(err error) (*Guard, error) {
 		g.Close()
@@ -153,15 +138,14 @@ func Open(cfg Config) (*Guard, error) {
 	if err := g.Apply(nil); err != nil {
 		return fail(err)
 	}
-	if g.reader, err = ringbuf.NewReader(g.objs.Decisions); err != nil {
-		return fail(fmt.Errorf("open decision ring buffer: %w", err))
+	// The programs wake the reader for every decision: no poll ticker.
+	if g.ring, err = bpfobj.NewRing(g.objs.Decisions, 0); err != nil {
+		return fail(fmt.Errorf("decisions: %w", err))
 	}
 	for _, h := range hookSpecs {
-		l, err := link.AttachCgroup(link.CgroupOptions{Path: cfg.CgroupRoot, Attach: h.attach, Program: h.prog(&g.objs)})
-		if err != nil {
-			return fail(fmt.Errorf("attach %s to %s: %w", h.name, cfg.CgroupRoot, err))
+		if err := g.links.AttachCgroup(cfg.CgroupRoot, h.attach, h.prog(&g.objs)); err != nil {
+			return fail(fmt.Errorf("%s: %w", h.name, err))
 		}
-		g.links = append(g.links, l)
 		g.hooks = append(g.hooks, h.name)
 	}
 	return g, nil
@@ -279,21 +263,15 @@ func (g *Guard) Unprotect(tgid uint32) error {
 // call more than once, but not from inside Run's callback.
 func (g *Guard) Close() error {
 	g.closeOnce.Do(func() {
-		for _, l := range g.links {
-			l.Close()
-		}
+		g.links.Close()
 		g.mu.Lock()
 		if g.objs.Counters != nil {
 			g.finalStats = g.kernelStats()
 		}
 		g.closing.Store(true)
 		g.mu.Unlock()
-		if g.reader != nil {
-			if g.running.Load() {
-				g.reader.Flush() // wakes ReadInto without taking its lock
-				<-g.runDone
-			}
-			g.reader.Close()
+		if g.ring != nil {
+			g.ring.Close()
 		}
 		if g.trie != nil {
 			g.trie.Close()

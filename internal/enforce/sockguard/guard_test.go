@@ -10,6 +10,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+
+	"github.com/vigilsec/vigil/internal/ktime"
 )
 
 func tcp4(ip string, port int) string { return "tcp4 " + ip + " " + strconv.Itoa(port) }
@@ -28,12 +30,12 @@ func TestBlockConnectInCgroup(t *testing.T) {
 		Port: uint16(blocked.Port), Proto: ProtoTCP, Verdict: Block})
 
 	before := h.g.Stats()
-	t0 := monotonicNow(t)
+	t0 := ktime.Now()
 	p := startHelper(t, cgDir, tcp4("127.0.0.1", blocked.Port))
 	if got := p.run(t); got != "EPERM" {
 		t.Fatalf("connect in the scoped cgroup: %s, want EPERM", got)
 	}
-	t1 := monotonicNow(t)
+	t1 := ktime.Now()
 	blocked.firstIsMarker(t)
 
 	d := h.decision(t, cg)

@@ -340,11 +340,3 @@ func (l *listener) acceptOne(t *testing.T) {
 	}
 	c.Close()
 }
-
-func monotonicNow(t *testing.T) uint64 {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
-		t.Fatal(err)
-	}
-	return uint64(ts.Nano())
-}

@@ -180,11 +180,23 @@ func (r Rule) String() string {
 	return fmt.Sprintf("rule %d (%s %s %s port %s %s)", r.ID, r.Verdict, r.Scope, r.Proto, port, pfx)
 }
 
-// Wire sizes of a policy trie key and value (struct sg_key, struct
-// sg_value) and the key bits that must always match exactly.
+// Layouts of a policy trie key and value (struct sg_key, struct sg_value,
+// checked against the C header by layout_test.go) and the key bits that
+// must always match exactly.
 const (
-	keySize      = 32
-	valueSize    = 8
+	keyPrefixLenOff = 0
+	keyFamilyOff    = 4
+	keyProtoOff     = 5
+	keyPortOff      = 6
+	keyScopeOff     = 8
+	keyAddrOff      = 16 // 16 bytes; IPv4 in the first 4
+	keySize         = 32
+
+	valueRuleOff    = 0 // the rule id, or the summary bits in the summary entry
+	valueRankOff    = 4
+	valueVerdictOff = 6
+	valueSize       = 8
+
 	keyFixedBits = 96
 	keyFullBits  = keyFixedBits + 128
 	familyKeyV4  = 4
@@ -261,20 +273,20 @@ func familyPrefixes(p netip.Prefix) ([]netip.Prefix, error) {
 func makeEntry(r Rule, p netip.Prefix) entry {
 	e := entry{rule: r}
 	k := e.key[:]
-	binary.LittleEndian.PutUint32(k[0:4], uint32(keyFixedBits+p.Bits()))
-	k[4] = familyKeyV6
+	binary.LittleEndian.PutUint32(k[keyPrefixLenOff:], uint32(keyFixedBits+p.Bits()))
+	k[keyFamilyOff] = familyKeyV6
 	if p.Addr().Is4() {
-		k[4] = familyKeyV4
+		k[keyFamilyOff] = familyKeyV4
 	}
-	k[5] = uint8(r.Proto)
-	binary.BigEndian.PutUint16(k[6:8], r.Port)
-	binary.LittleEndian.PutUint64(k[8:16], r.Scope.key())
+	k[keyProtoOff] = uint8(r.Proto)
+	binary.BigEndian.PutUint16(k[keyPortOff:], r.Port)
+	binary.LittleEndian.PutUint64(k[keyScopeOff:], r.Scope.key())
 	addr := p.Addr().AsSlice()
-	copy(k[16:], addr)
+	copy(k[keyAddrOff:], addr)
 
-	binary.LittleEndian.PutUint32(e.value[0:4], r.ID)
-	binary.LittleEndian.PutUint16(e.value[4:6], rank(p.Bits(), r))
-	e.value[6] = uint8(r.Verdict)
+	binary.LittleEndian.PutUint32(e.value[valueRuleOff:], r.ID)
+	binary.LittleEndian.PutUint16(e.value[valueRankOff:], rank(p.Bits(), r))
+	e.value[valueVerdictOff] = uint8(r.Verdict)
 	return e
 }
 
@@ -301,8 +313,8 @@ func summaryEntry(entries []entry) entry {
 		bits |= 1 << bit
 	}
 	var s entry
-	binary.LittleEndian.PutUint32(s.key[0:4], keyFullBits)
-	binary.LittleEndian.PutUint32(s.value[0:4], bits)
+	binary.LittleEndian.PutUint32(s.key[keyPrefixLenOff:], keyFullBits)
+	binary.LittleEndian.PutUint32(s.value[valueRuleOff:], bits)
 	return s
 }
 
