@@ -40,7 +40,7 @@ func ProbeFeatures() []Feature {
 	add("ringbuf", true, features.HaveMapType(ebpf.RingBuf))
 	add("bpf_loop", true, features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnLoop))
 	add("tracepoint", false, features.HaveProgramType(ebpf.TracePoint))
-	add("tp_btf", false, features.HaveProgramType(ebpf.Tracing))
+	add("tp_btf", false, tpBTF())
 	add("bpf_send_signal", false, features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnSendSignal))
 	add("cgroup_sock_addr", false, features.HaveProgramType(ebpf.CGroupSockAddr))
 	add("kprobe", false, fileExists("/sys/bus/event_source/devices/kprobe", "kprobes (CONFIG_KPROBES)"))
@@ -65,6 +65,26 @@ func fileExists(path, what string) error {
 		return fmt.Errorf("%s not available: %s missing", what, path)
 	}
 	return nil
+}
+
+// tpBTF loads a BTF-typed raw tracepoint program on sys_enter, which is
+// what a tp_btf program is. The generic probe for the Tracing program type
+// loads an fentry-style program instead, which kernels that refuse fentry
+// (lockdown, or no trampolines) reject with EPERM while they accept
+// tp_btf, so it cannot answer this question.
+func tpBTF() error {
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Name:         "vigil_probe_tp",
+		Type:         ebpf.Tracing,
+		AttachType:   ebpf.AttachTraceRawTp,
+		AttachTo:     "sys_enter",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
+		License:      "GPL",
+	})
+	if err != nil {
+		return fmt.Errorf("load a tp_btf program on sys_enter: %w", err)
+	}
+	return prog.Close()
 }
 
 // bpfLSM reports whether "bpf" is among the active LSMs. The program type
