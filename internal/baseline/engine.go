@@ -1,0 +1,288 @@
+package baseline
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/alert"
+	"github.com/vigilsec/vigil/internal/baseline/store"
+	"github.com/vigilsec/vigil/internal/fields"
+	"github.com/vigilsec/vigil/internal/workload"
+)
+
+// Persister receives the engine's writes; *store.Writer implements it.
+type Persister interface {
+	// Enqueue queues a change without blocking; false means it was
+	// dropped (the change is learned again later).
+	Enqueue(store.Change) bool
+	// Put queues a change that must not be dropped (modes, resets,
+	// imports), waiting for room.
+	Put(context.Context, store.Change) error
+}
+
+var _ Persister = (*store.Writer)(nil)
+
+// Options are an Engine's connections to the rest of the agent. All are
+// optional.
+type Options struct {
+	// Emit receives drift alerts; it must not block. Nil discards them.
+	Emit func(*alert.Alert) bool
+	// Store persists baselines and modes; nil keeps them in memory.
+	Store Persister
+	// Now is the wall clock; nil is time.Now.
+	Now func() time.Time
+	// Hostname goes into alerts.
+	Hostname string
+	// Logger receives mode changes and failures; nil is slog.Default().
+	Logger *slog.Logger
+	// Changed is called, off the event path, after a workload's baseline
+	// or mode changed (learning flushed, a mode change, a reset, an
+	// import), so that kernel policies built from it are rebuilt.
+	Changed func(id string)
+	// Enforce is called for a departure seen on the event path while its
+	// workload is in protect mode: the operation already happened, so
+	// no pre-operation mechanism covered it. It may act (kill the
+	// process) and must fill the alert's Enforcement. Nil leaves an
+	// alert-only outcome in the alert.
+	Enforce func(w *workload.Workload, f *Fact, c *fields.Context, a *alert.Alert)
+}
+
+// Result says what Observe did with a fact.
+type Result uint8
+
+// Results.
+const (
+	// Ignored: the dimension is off, the workload excluded or over the
+	// workload limit.
+	Ignored Result = iota
+	// Known: the baseline holds the fact.
+	Known
+	// Learned: the fact is new and was queued for the baseline (learn).
+	Learned
+	// Drift: the fact is new and the workload does not learn (monitor,
+	// protect). An alert was raised unless the same departure or the
+	// workload's alert budget was spent recently.
+	Drift
+)
+
+const numShards = 64
+
+// Engine keeps every workload's baseline and mode, answers the event
+// path and the protect decisions, and learns. Observe and the Allow
+// functions are safe for concurrent use and, for what the baseline
+// already holds, take no lock and allocate nothing.
+type Engine struct {
+	cfg       Config
+	opts      Options
+	log       *slog.Logger
+	defMode   Mode
+	enabled   [NumDimensions]bool
+	sensitive *PathSet
+
+	shards [numShards]struct {
+		mu sync.RWMutex
+		m  map[string]*profile
+	}
+	nProfiles atomic.Int64
+
+	mergeMu sync.Mutex
+	merges  [][2]*workload.Workload // see Merge
+
+	n counters
+}
+
+type counters struct {
+	learned, drift, alerts, suppressed, overLimit, pendingFull, dropped atomic.Uint64
+}
+
+// New returns an engine for a validated cfg.
+func New(cfg Config, opts Options) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	e := &Engine{cfg: cfg, opts: opts, log: opts.Logger, sensitive: newSensitive(cfg.SensitivePaths)}
+	if e.log == nil {
+		e.log = slog.Default()
+	}
+	e.defMode, _ = ParseMode(cfg.DefaultMode)
+	for d := range NumDimensions {
+		e.enabled[d] = cfg.Dimension(d).Enabled
+	}
+	for i := range e.shards {
+		e.shards[i].m = make(map[string]*profile)
+	}
+	return e, nil
+}
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Sensitive reports whether reading path is recorded (see
+// DefaultSensitivePaths). It does not allocate.
+func (e *Engine) Sensitive(path string) bool { return e.sensitive.Match(path) }
+
+// Observe checks one fact of workload w against its baseline: a known
+// fact costs a map lookup and a few comparisons. A new fact is queued
+// for learning, or raises a drift alert, depending on the workload's
+// mode. c, if not nil, describes the event for the alert; it is only
+// read before Observe returns.
+func (e *Engine) Observe(w *workload.Workload, f *Fact, c *fields.Context) Result {
+	return e.observe(w, f, c, nil)
+}
+
+// observe is Observe for a fact whose event may be gone: snap, when not
+// nil, stands for c in alerts.
+func (e *Engine) observe(w *workload.Workload, f *Fact, c *fields.Context, snap *captured) Result {
+	if f.Dim >= NumDimensions || !e.enabled[f.Dim] {
+		return Ignored
+	}
+	p := e.profile(w, true)
+	if p == nil {
+		return Ignored
+	}
+	if p.view.Load().known(f) {
+		return Known
+	}
+	now := e.opts.Now().UnixNano()
+	switch m := p.getMode(); m {
+	case Learn:
+		if !p.learn(f) {
+			e.n.pendingFull.Add(1)
+		}
+		e.n.learned.Add(1)
+		return Learned
+	default:
+		e.n.drift.Add(1)
+		e.drift(p, f, c, snap, m, now)
+		return Drift
+	}
+}
+
+// profile returns w's profile, creating it (in the default mode) when
+// create is set. It is nil for an excluded workload or when
+// MaxWorkloads are tracked already.
+func (e *Engine) profile(w *workload.Workload, create bool) *profile {
+	sh := &e.shards[w.Hash%numShards]
+	sh.mu.RLock()
+	p, ok := sh.m[w.ID]
+	sh.mu.RUnlock()
+	if ok || !create {
+		return p
+	}
+	return e.create(w, e.defMode)
+}
+
+// create adds a profile for w. An excluded workload is remembered as a
+// nil profile so that its lookups stay cheap.
+func (e *Engine) create(w *workload.Workload, m Mode) *profile {
+	sh := &e.shards[w.Hash%numShards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if p, ok := sh.m[w.ID]; ok {
+		return p
+	}
+	if e.cfg.excluded(w.ID, w.Namespace) {
+		sh.m[w.ID] = nil
+		return nil
+	}
+	if e.nProfiles.Load() >= int64(e.cfg.MaxWorkloads) {
+		// Remember the refusal, so that the workload's events do not
+		// take this lock again; it is tracked after a restart.
+		e.n.overLimit.Add(1)
+		sh.m[w.ID] = nil
+		return nil
+	}
+	p := newProfile(w, m, e.opts.Now().UnixNano())
+	sh.m[w.ID] = p
+	e.nProfiles.Add(1)
+	e.persist(p, false)
+	return p
+}
+
+// lookup finds a profile by id.
+func (e *Engine) lookup(id string) *profile {
+	sh := &e.shards[workload.HashID(id)%numShards]
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	return sh.m[id]
+}
+
+// profiles returns every profile.
+func (e *Engine) profiles() []*profile {
+	var out []*profile
+	for i := range e.shards {
+		sh := &e.shards[i]
+		sh.mu.RLock()
+		for _, p := range sh.m {
+			if p != nil {
+				out = append(out, p)
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	return out
+}
+
+// remove forgets a profile.
+func (e *Engine) remove(id string) {
+	sh := &e.shards[workload.HashID(id)%numShards]
+	sh.mu.Lock()
+	if p := sh.m[id]; p != nil {
+		delete(sh.m, id)
+		e.nProfiles.Add(-1)
+	}
+	sh.mu.Unlock()
+}
+
+// Mode returns a workload's mode; false when it has no baseline.
+func (e *Engine) Mode(id string) (Mode, bool) {
+	p := e.lookup(id)
+	if p == nil {
+		return 0, false
+	}
+	return p.getMode(), true
+}
+
+// Run flushes learning and moves workloads from learn to monitor until
+// ctx ends, every interval (250ms when 0).
+func (e *Engine) Run(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = 250 * time.Millisecond
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			e.Flush()
+			return
+		case <-t.C:
+			e.Flush()
+		}
+	}
+}
+
+// Stats are the engine's counters.
+type Stats struct {
+	Workloads   int
+	Learned     uint64 // new facts queued for learning
+	Drift       uint64 // departures seen (monitor, protect)
+	Alerts      uint64 // drift alerts raised
+	Suppressed  uint64 // departures that raised no alert (repeat or budget)
+	OverLimit   uint64 // facts of workloads beyond max_workloads
+	PendingFull uint64 // new facts dropped because a workload's queue was full
+	StoreDrops  uint64 // changes the store's queue refused
+}
+
+// Stats returns the counters.
+func (e *Engine) Stats() Stats {
+	return Stats{Workloads: int(e.nProfiles.Load()), Learned: e.n.learned.Load(), Drift: e.n.drift.Load(),
+		Alerts: e.n.alerts.Load(), Suppressed: e.n.suppressed.Load(), OverLimit: e.n.overLimit.Load(),
+		PendingFull: e.n.pendingFull.Load(), StoreDrops: e.n.dropped.Load()}
+}
