@@ -29,7 +29,9 @@ func (e *Engine) drift(p *profile, f *Fact, c *fields.Context, snap *captured, m
 	a := e.driftAlert(p, f, c, snap, m, suppressed)
 	if m == Protect {
 		if e.opts.Enforce != nil {
-			e.opts.Enforce(p.w, f, c, a)
+			// A copy, so that f (on the caller's stack) does not escape.
+			fc := *f
+			e.opts.Enforce(p.w, &fc, c, a)
 		} else {
 			a.Enforcement = &alert.Enforcement{Action: "block", Mode: "enforce", Outcome: "failed", Mechanism: "none",
 				Error: "seen after the fact: no pre-operation mechanism covered this operation; alert only"}
