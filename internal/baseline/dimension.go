@@ -27,7 +27,7 @@ var dimInfo = [NumDimensions]struct {
 	name, rule, what string
 }{
 	DimExec:       {"executables", "Baseline drift: new executable", "executable"},
-	DimExecEdge:   {"exec_edges", "Baseline drift: new parent process", "parent -> child"},
+	DimExecEdge:   {"exec_edges", "Baseline drift: new parent process", "parent -> child program"},
 	DimFileWrite:  {"files_written", "Baseline drift: new file written", "file written"},
 	DimFileRead:   {"sensitive_reads", "Baseline drift: new sensitive file read", "sensitive file read"},
 	DimListen:     {"listening", "Baseline drift: new listening port", "listening port"},

@@ -355,3 +355,5 @@ func realisticFacts() []*Fact {
 		{Dim: DimUser, Num: 101},
 	}
 }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
