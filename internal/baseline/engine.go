@@ -3,6 +3,7 @@ package baseline
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,10 +83,7 @@ type Engine struct {
 	enabled   [NumDimensions]bool
 	sensitive *PathSet
 
-	shards [numShards]struct {
-		mu sync.RWMutex
-		m  map[string]*profile
-	}
+	shards    [numShards]profileShard
 	nProfiles atomic.Int64
 
 	mergeMu sync.Mutex
@@ -113,9 +111,6 @@ func New(cfg Config, opts Options) (*Engine, error) {
 	e.defMode, _ = ParseMode(cfg.DefaultMode)
 	for d := range NumDimensions {
 		e.enabled[d] = cfg.Dimension(d).Enabled
-	}
-	for i := range e.shards {
-		e.shards[i].m = make(map[string]*profile)
 	}
 	return e, nil
 }
@@ -164,14 +159,46 @@ func (e *Engine) observe(w *workload.Workload, f *Fact, c *fields.Context, snap 
 	}
 }
 
+// profileShard holds some of the profiles in a map that is replaced,
+// never changed, so that lookups take no lock: profiles are added rarely
+// (a new workload) and looked up on every event.
+type profileShard struct {
+	m  atomic.Pointer[map[string]*profile]
+	mu sync.Mutex // serialises the writers
+}
+
+func (sh *profileShard) get(id string) (*profile, bool) {
+	m := sh.m.Load()
+	if m == nil {
+		return nil, false
+	}
+	p, ok := (*m)[id]
+	return p, ok
+}
+
+// set stores p (nil to remember a refusal) under id, or deletes id when
+// del is set. sh.mu is held.
+func (sh *profileShard) set(id string, p *profile, del bool) {
+	var next map[string]*profile
+	if m := sh.m.Load(); m != nil {
+		next = maps.Clone(*m)
+	}
+	if next == nil {
+		next = make(map[string]*profile)
+	}
+	if del {
+		delete(next, id)
+	} else {
+		next[id] = p
+	}
+	sh.m.Store(&next)
+}
+
 // profile returns w's profile, creating it (in the default mode) when
 // create is set. It is nil for an excluded workload or when
 // MaxWorkloads are tracked already.
 func (e *Engine) profile(w *workload.Workload, create bool) *profile {
-	sh := &e.shards[w.Hash%numShards]
-	sh.mu.RLock()
-	p, ok := sh.m[w.ID]
-	sh.mu.RUnlock()
+	p, ok := e.shards[w.Hash%numShards].get(w.ID)
 	if ok || !create {
 		return p
 	}
@@ -184,47 +211,55 @@ func (e *Engine) create(w *workload.Workload, m Mode) *profile {
 	sh := &e.shards[w.Hash%numShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if p, ok := sh.m[w.ID]; ok {
+	if p, ok := sh.get(w.ID); ok {
 		return p
 	}
 	if e.cfg.excluded(w.ID, w.Namespace) {
-		sh.m[w.ID] = nil
+		sh.set(w.ID, nil, false)
 		return nil
 	}
 	if e.nProfiles.Load() >= int64(e.cfg.MaxWorkloads) {
 		// Remember the refusal, so that the workload's events do not
 		// take this lock again; it is tracked after a restart.
 		e.n.overLimit.Add(1)
-		sh.m[w.ID] = nil
+		sh.set(w.ID, nil, false)
 		return nil
 	}
 	p := newProfile(w, m, e.opts.Now().UnixNano())
-	sh.m[w.ID] = p
+	sh.set(w.ID, p, false)
 	e.nProfiles.Add(1)
 	e.persist(p, false)
 	return p
 }
 
+// insert adds a restored profile unless the id is taken.
+func (e *Engine) insert(p *profile) {
+	sh := &e.shards[p.w.Hash%numShards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if _, dup := sh.get(p.w.ID); !dup {
+		sh.set(p.w.ID, p, false)
+		e.nProfiles.Add(1)
+	}
+}
+
 // lookup finds a profile by id.
 func (e *Engine) lookup(id string) *profile {
-	sh := &e.shards[workload.HashID(id)%numShards]
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	return sh.m[id]
+	p, _ := e.shards[workload.HashID(id)%numShards].get(id)
+	return p
 }
 
 // profiles returns every profile.
 func (e *Engine) profiles() []*profile {
 	var out []*profile
 	for i := range e.shards {
-		sh := &e.shards[i]
-		sh.mu.RLock()
-		for _, p := range sh.m {
-			if p != nil {
-				out = append(out, p)
+		if m := e.shards[i].m.Load(); m != nil {
+			for _, p := range *m {
+				if p != nil {
+					out = append(out, p)
+				}
 			}
 		}
-		sh.mu.RUnlock()
 	}
 	return out
 }
@@ -233,11 +268,11 @@ func (e *Engine) profiles() []*profile {
 func (e *Engine) remove(id string) {
 	sh := &e.shards[workload.HashID(id)%numShards]
 	sh.mu.Lock()
-	if p := sh.m[id]; p != nil {
-		delete(sh.m, id)
+	defer sh.mu.Unlock()
+	if p, _ := sh.get(id); p != nil {
+		sh.set(id, nil, true)
 		e.nProfiles.Add(-1)
 	}
-	sh.mu.Unlock()
 }
 
 // Mode returns a workload's mode; false when it has no baseline.

@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"errors"
+	"math/rand/v2"
 	"net/netip"
 	"sync"
 	"testing"
@@ -357,3 +358,28 @@ func realisticFacts() []*Fact {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// TestChurnStaysBounded: a workload writing a new random file name every
+// time, for 10,000 files, ends with a small baseline, and its store rows
+// follow.
+func TestChurnStaysBounded(t *testing.T) {
+	h := newHarness(t, nil)
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := range 10000 {
+		h.e.Observe(web, &Fact{Dim: DimFileWrite, Path: "/tmp/" + randWord(rng, 12, "abcdefghijklmnopqrstuvwxyz")}, nil)
+		h.e.Observe(web, &Fact{Dim: DimOutbound, Addr: netip.AddrFrom4([4]byte{10, byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))}),
+			Port: 443, Proto: ProtoTCP}, nil)
+		if i%100 == 0 {
+			h.e.Flush()
+		}
+	}
+	h.e.Flush()
+	s := h.e.Workloads()[0]
+	if n := s.Entries["files_written"]; n > 2 {
+		t.Errorf("10,000 random names left %d file patterns", n)
+	}
+	if n := s.Entries["outbound"]; n > h.e.cfg.Dimensions.Outbound.Cap {
+		t.Errorf("10,000 random peers left %d entries", n)
+	}
+	t.Logf("entries: %v", s.Entries)
+}

@@ -239,13 +239,7 @@ func (e *Engine) Restore(recs []store.Record) error {
 		}
 		p.view.Store(v)
 		e.rewriteDiff(r.ID, stored, v.items())
-		sh := &e.shards[w.Hash%numShards]
-		sh.mu.Lock()
-		if _, dup := sh.m[w.ID]; !dup {
-			sh.m[w.ID] = p
-			e.nProfiles.Add(1)
-		}
-		sh.mu.Unlock()
+		e.insert(p)
 	}
 	return errors.Join(errs...)
 }

@@ -87,7 +87,9 @@ func (p *profile) takePending() ([NumDimensions][]Item, bool) {
 	out := p.pending
 	p.pending = [NumDimensions][]Item{}
 	p.nPending = 0
-	clear(p.pendSeen)
+	// A new map, not clear: a cleared map keeps its buckets, and the
+	// first minutes of learning would pin them for the workload's life.
+	p.pendSeen = map[Fact]struct{}{}
 	return out, true
 }
 
