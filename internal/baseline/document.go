@@ -3,6 +3,7 @@ package baseline
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -247,4 +248,87 @@ func DocumentFromRecord(r store.Record) (*Document, error) {
 		}
 	}
 	return newDocument(w, m, r.Created, r.LearnSince, r.ModeChanged, r.LastChange, items), nil
+}
+
+// Import replaces a workload's baseline and mode with a document's (a
+// workload without a baseline gets one). The document's times are
+// kept, so that learning resumes where it was.
+func (e *Engine) Import(d *Document) error {
+	w, err := workload.Parse(d.Workload.ID)
+	if err != nil {
+		return err
+	}
+	w.Inferred = d.Workload.Inferred
+	m, ok := ParseMode(d.Mode)
+	if !ok {
+		return fmt.Errorf("mode %q: want learn, monitor or protect", d.Mode)
+	}
+	if m == Protect && !e.cfg.ProtectAllowed {
+		return ErrProtectNotAllowed
+	}
+	if e.cfg.excluded(w.ID, w.Namespace) {
+		return fmt.Errorf("%s is excluded by baselines.exclude", w.ID)
+	}
+	p := e.profile(w, false)
+	if p == nil {
+		if p = e.create(w, m); p == nil {
+			return fmt.Errorf("%s: baselines.max_workloads reached", w.ID)
+		}
+	}
+	var pend [NumDimensions][]Item
+	for _, it := range d.Items() {
+		pend[it.Dim] = append(pend[it.Dim], it)
+	}
+	v := emptyView
+	for dim := range NumDimensions {
+		v, _, _ = v.with(dim, pend[dim], e.cfg.limits(dim))
+	}
+	now := e.opts.Now().UnixNano()
+	orNow := func(t time.Time) int64 {
+		if t.IsZero() || t.Unix() <= 0 {
+			return now
+		}
+		return t.UnixNano()
+	}
+	p.wmu.Lock()
+	p.dropPending()
+	p.view.Store(v)
+	p.mode.Store(uint32(m))
+	p.learnSince.Store(orNow(d.LearnSince))
+	p.modeChanged.Store(now)
+	p.lastChange.Store(orNow(d.LastChange))
+	p.wmu.Unlock()
+	err = e.put(store.Change{Op: store.OpClearItems, Workload: store.Workload{ID: w.ID}})
+	err = errors.Join(err, e.persist(p, true))
+	for _, c := range appendItemChanges(nil, w.ID, v.items(), nil, now) {
+		err = errors.Join(err, e.put(c))
+	}
+	e.changed(w.ID)
+	return err
+}
+
+// ImportChanges returns the store changes that replace a workload's
+// baseline with a document's, for importing while the agent is down.
+// The items are written as the document has them; the agent generalises
+// them under its caps when it loads them.
+func ImportChanges(d *Document) []store.Change {
+	now := time.Now().UnixNano()
+	w, err := workload.Parse(d.Workload.ID)
+	name, kind := d.Workload.Name, d.Workload.Kind
+	if err == nil {
+		name, kind = w.Name, w.Kind.String()
+	}
+	orNow := func(t time.Time) int64 {
+		if t.IsZero() || t.Unix() <= 0 {
+			return now
+		}
+		return t.UnixNano()
+	}
+	out := []store.Change{
+		{Op: store.OpClearItems, Workload: store.Workload{ID: d.Workload.ID}},
+		{Op: store.OpPutWorkload, Workload: store.Workload{ID: d.Workload.ID, Name: name, Kind: kind,
+			Inferred: d.Workload.Inferred, Mode: d.Mode, Created: orNow(d.Created), LearnSince: orNow(d.LearnSince),
+			ModeChanged: now, LastChange: orNow(d.LastChange)}},
+	}
+	return appendItemChanges(out, d.Workload.ID, d.Items(), nil, now)
 }

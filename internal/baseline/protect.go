@@ -27,6 +27,28 @@ func (e *Engine) AllowExec(w *workload.Workload, path, id string) bool {
 	return p.view.Load().exec.Known(path, id)
 }
 
+// AllowExecWith is AllowExec for a caller that has the file but not yet
+// its identity (a fanotify decision): identity is called only when the
+// decision depends on it, that is when the baseline holds the path with
+// identities, so most decisions read no file. An error from identity is
+// returned with allowed false; the caller's fail-open or fail-closed
+// policy decides.
+func (e *Engine) AllowExecWith(w *workload.Workload, path string, identity func() (string, error)) (bool, error) {
+	p := e.protected(w)
+	if p == nil || !e.enabled[DimExec] {
+		return true, nil
+	}
+	s := p.view.Load().exec
+	if _, pinned := s.ids[path]; !pinned {
+		return s.paths.Match(path), nil
+	}
+	id, err := identity()
+	if err != nil {
+		return false, err
+	}
+	return s.Known(path, id), nil
+}
+
 // AllowConnect reports whether workload w may connect to addr:port over
 // proto.
 func (e *Engine) AllowConnect(w *workload.Workload, addr netip.Addr, port uint16, proto Proto) bool {

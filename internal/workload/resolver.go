@@ -2,6 +2,7 @@ package workload
 
 import (
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -279,6 +280,27 @@ func (r *Resolver) procUnit(pid uint32) (unit string, v2, ok, read bool) {
 
 func (r *Resolver) path(pid uint32, name string) string {
 	return r.cfg.ProcRoot + "/" + strconv.FormatUint(uint64(pid), 10) + "/" + name
+}
+
+// Cgroups returns the cgroup ids the resolver has seen for workload id,
+// the scope a per-cgroup kernel policy (the connect allow-list of
+// protect mode) applies to. It scans the cache; it is for the rare
+// moments a policy is rebuilt, not for the event path. Host workloads
+// decided per session have no cgroups of their own.
+func (r *Resolver) Cgroups(id string) []uint64 {
+	var out []uint64
+	for i := range r.cgroups {
+		c := &r.cgroups[i]
+		c.mu.RLock()
+		for cg, e := range c.m {
+			if e.w != nil && e.w.ID == id {
+				out = append(out, cg)
+			}
+		}
+		c.mu.RUnlock()
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Stats are a resolver's counters.

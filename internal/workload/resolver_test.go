@@ -3,6 +3,7 @@ package workload
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -90,6 +91,12 @@ func TestResolverFollowsContainerResolver(t *testing.T) {
 	}
 	if len(refined) != 1 || refined[0] != [2]string{"k8s/shop/daemonset/web/app", "k8s/shop/job/web/app"} {
 		t.Fatalf("Refined calls: %v", refined)
+	}
+	// A second replica of the job, in its own cgroup.
+	cs.set(11, podInfo(true))
+	r.Resolve(11, 2)
+	if got := r.Cgroups("k8s/shop/job/web/app"); !slices.Equal(got, []uint64{10, 11}) {
+		t.Fatalf("Cgroups: %v", got)
 	}
 }
 
