@@ -134,7 +134,7 @@ func (e *Engine) Observe(w *workload.Workload, f *Fact, c *fields.Context) Resul
 // observe is Observe for a fact whose event may be gone: snap, when not
 // nil, stands for c in alerts.
 func (e *Engine) observe(w *workload.Workload, f *Fact, c *fields.Context, snap *captured) Result {
-	if f.Dim >= NumDimensions || !e.enabled[f.Dim] {
+	if w == nil || f.Dim >= NumDimensions || !e.enabled[f.Dim] {
 		return Ignored
 	}
 	p := e.profile(w, true)
@@ -198,7 +198,7 @@ func (sh *profileShard) set(id string, p *profile, del bool) {
 // create is set. It is nil for an excluded workload or when
 // MaxWorkloads are tracked already.
 func (e *Engine) profile(w *workload.Workload, create bool) *profile {
-	p, ok := e.shards[w.Hash%numShards].get(w.ID)
+	p, ok := e.shard(w).get(w.ID)
 	if ok || !create {
 		return p
 	}
@@ -208,7 +208,7 @@ func (e *Engine) profile(w *workload.Workload, create bool) *profile {
 // create adds a profile for w. An excluded workload is remembered as a
 // nil profile so that its lookups stay cheap.
 func (e *Engine) create(w *workload.Workload, m Mode) *profile {
-	sh := &e.shards[w.Hash%numShards]
+	sh := e.shard(w)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if p, ok := sh.get(w.ID); ok {
@@ -234,13 +234,24 @@ func (e *Engine) create(w *workload.Workload, m Mode) *profile {
 
 // insert adds a restored profile unless the id is taken.
 func (e *Engine) insert(p *profile) {
-	sh := &e.shards[p.w.Hash%numShards]
+	sh := e.shard(p.w)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if _, dup := sh.get(p.w.ID); !dup {
 		sh.set(p.w.ID, p, false)
 		e.nProfiles.Add(1)
 	}
+}
+
+// shard returns the shard of w's profile. A Workload built without its
+// hash (not through package workload's constructors) is hashed here, so
+// that lookups by id find it.
+func (e *Engine) shard(w *workload.Workload) *profileShard {
+	h := w.Hash
+	if h == 0 {
+		h = workload.HashID(w.ID)
+	}
+	return &e.shards[h%numShards]
 }
 
 // lookup finds a profile by id.

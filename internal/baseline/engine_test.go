@@ -263,6 +263,22 @@ func TestProtectDecisions(t *testing.T) {
 	}
 }
 
+func TestWorkloadWithoutHash(t *testing.T) {
+	h := newHarness(t, nil)
+	w := &workload.Workload{ID: web.ID, Name: web.Name, Kind: workload.KindK8s}
+	h.e.Observe(w, execFact("/bin/sh", ""), nil)
+	h.e.Flush()
+	if _, ok := h.e.Mode(web.ID); !ok {
+		t.Fatal("a workload built by hand is not found by id")
+	}
+	if r := h.e.Observe(web, execFact("/bin/sh", ""), nil); r != Known {
+		t.Fatalf("the same workload with its hash: %v", r)
+	}
+	if r := h.e.Observe(nil, execFact("/bin/sh", ""), nil); r != Ignored {
+		t.Fatalf("no workload: %v", r)
+	}
+}
+
 func TestExcludedAndLimited(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
 		c.Exclude.Namespaces = []string{"kube-system"}

@@ -35,8 +35,9 @@ type ruleItem struct {
 // workload in protect gets `action: block` on its executable and outbound
 // rules, the two operations Vigil can deny before they happen. Syscalls
 // and capabilities are not written (see Seccomp, and no field reports a
-// capability's use); neither are peers known only by DNS name.
-func (d *Document) Rules(priority func(Dimension) string) ([]byte, error) {
+// capability's use); neither are peers known only by DNS name. cfg gives
+// the priorities (the defaults when nil).
+func (d *Document) Rules(cfg *Config) ([]byte, error) {
 	w, err := workload.Parse(d.Workload.ID)
 	if err != nil {
 		return nil, err
@@ -46,9 +47,9 @@ func (d *Document) Rules(priority func(Dimension) string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if priority == nil {
+	if cfg == nil {
 		def := Default()
-		priority = func(dim Dimension) string { return def.Dimension(dim).Priority }
+		cfg = &def
 	}
 	protect := d.Mode == Protect.String()
 	var out []ruleItem
@@ -62,7 +63,7 @@ func (d *Document) Rules(priority func(Dimension) string) ([]byte, error) {
 			Desc:      "Learned baseline of " + w.Name + ": a " + dimInfo[dim].what + " not seen while it was learning.",
 			Condition: cond,
 			Output:    dim.Rule() + " (workload=" + w.ID + " " + output + " container=%container.id pod=%k8s.pod.name)",
-			Priority:  strings.ToUpper(priority(dim)),
+			Priority:  strings.ToUpper(cfg.Dimension(dim).Priority),
 			Source:    Source,
 			Tags:      []string{"baseline", "drift", dim.String()},
 		}
