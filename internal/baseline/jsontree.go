@@ -37,6 +37,7 @@ type ImportError struct {
 	Msg       string
 }
 
+// Error renders the problem as file:line:col: field: message.
 func (e *ImportError) Error() string {
 	where := e.Path
 	if where != "" {

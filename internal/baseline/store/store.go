@@ -71,10 +71,12 @@ type CorruptError struct {
 	Cause   error
 }
 
+// Error says what happened to the store, for an alert.
 func (e *CorruptError) Error() string {
 	return fmt.Sprintf("baseline store %s is unreadable (%v); moved it to %s and started an empty store", e.Path, e.Cause, e.MovedTo)
 }
 
+// Unwrap returns why the store was unreadable.
 func (e *CorruptError) Unwrap() error { return e.Cause }
 
 // ErrNewerSchema is returned for a store written by a newer Vigil: it is
