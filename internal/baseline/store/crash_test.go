@@ -14,15 +14,20 @@ import (
 
 const crashDirEnv = "VIGIL_STORE_CRASH_DIR"
 
-// TestCrashWriterHelper is the process TestCrashLosesAtMostOneSecond
-// kills: it queues one item every millisecond through a Writer with the
-// default 1s interval and prints each item's number and the time it was
-// queued.
-func TestCrashWriterHelper(t *testing.T) {
-	dir := os.Getenv(crashDirEnv)
-	if dir == "" {
-		return // only as a subprocess
+// TestMain runs the writer that TestCrashLosesAtMostOneSecond kills when
+// the test binary is started as that subprocess.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashDirEnv); dir != "" {
+		crashWriter(dir)
+		return
 	}
+	os.Exit(m.Run())
+}
+
+// crashWriter queues one item every millisecond through a Writer with
+// the default 1s interval and prints each item's number and the time it
+// was queued, until it is killed.
+func crashWriter(dir string) {
 	s, err := Open(dir)
 	if err != nil {
 		fmt.Println("error", err)
@@ -49,7 +54,7 @@ func TestCrashLosesAtMostOneSecond(t *testing.T) {
 	for round, after := range []time.Duration{2300 * time.Millisecond, 3100 * time.Millisecond, 2750 * time.Millisecond} {
 		t.Run(strconv.Itoa(round), func(t *testing.T) {
 			dir := t.TempDir()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestCrashWriterHelper$", "-test.count=1")
+			cmd := exec.Command(os.Args[0])
 			cmd.Env = append(os.Environ(), crashDirEnv+"="+dir)
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {
