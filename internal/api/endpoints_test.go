@@ -95,7 +95,7 @@ func TestVulnerabilities(t *testing.T) {
 	if page.Total != 2 || page.Vulnerabilities[0].Score < page.Vulnerabilities[1].Score {
 		t.Errorf("%+v", page)
 	}
-	n.get("/api/v1/vulnerabilities?severity=critical&use=executed", &page)
+	n.get("/api/v1/vulnerabilities?severity=critical&use=loaded", &page)
 	if page.Total != 1 || !strings.Contains(page.Vulnerabilities[0].Reasons[1], "listens") {
 		t.Errorf("filtered: %+v", page)
 	}

@@ -251,6 +251,12 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		if s.tls != nil {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
+		// A path that climbs is refused here, before the router would
+		// clean it into a redirect.
+		if dotSegment(r.URL.Path) || dotSegment(r.URL.EscapedPath()) {
+			writeJSON(w, http.StatusNotFound, &Error{Message: "not found"})
+			return
+		}
 		if !s.exposed && !loopbackHost(r.Host) {
 			writeJSON(w, http.StatusMisdirectedRequest, &Error{Message: "this server answers loopback names only", Field: "Host"})
 			return
@@ -260,6 +266,18 @@ func (s *Server) guard(next http.Handler) http.Handler {
 }
 
 func stack() string { return string(debug.Stack()) }
+
+// dotSegment reports whether a path has a "." or ".." segment, with /
+// or \ (or their escapes) as separators.
+func dotSegment(p string) bool {
+	p = strings.NewReplacer("%2f", "/", "%2F", "/", "%5c", "/", "%5C", "/", "\\", "/", "%2e", ".", "%2E", ".").Replace(p)
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
 
 // whoami says who the caller is, for the console.
 func (s *Server) whoami(_ *http.Request, who principal) (any, error) {

@@ -284,13 +284,13 @@ func (a *Aggregator) Run(ctx context.Context, interval time.Duration) {
 
 // Stats are an aggregator's counters.
 type Stats struct {
-	Flows     int    // raw flows held
-	Workloads int    // workloads with flows
-	Listeners int    // listening sockets held
-	Invalid   uint64 // observations without a workload, peer or port
-	Dropped   uint64 // new flows refused by max_flows or max_per_workload
-	Scans     uint64 // scan aggregates created
-	Expired   uint64 // flows removed by the TTL
+	Flows     int    `json:"flows"`     // raw flows held
+	Workloads int    `json:"workloads"` // workloads with flows
+	Listeners int    `json:"listeners"` // listening sockets held
+	Invalid   uint64 `json:"invalid"`   // observations without a workload, peer or port
+	Dropped   uint64 `json:"dropped"`   // new flows refused by max_flows or max_per_workload
+	Scans     uint64 `json:"scans"`     // scan aggregates created
+	Expired   uint64 `json:"expired"`   // flows removed by the TTL
 }
 
 // Stats returns the counters.

@@ -131,10 +131,10 @@ type Endpoint struct {
 // Scan describes a flow that stands for a scan: how many distinct ports
 // (of one address) or addresses (on one port) it collapsed.
 type Scan struct {
-	Ports int
-	Addrs int
+	Ports int `json:"ports"`
+	Addrs int `json:"addrs"`
 	// Capped says more distinct values were seen than were counted.
-	Capped bool
+	Capped bool `json:"capped"`
 }
 
 // Flow is one edge of the map: from Src to Dst on Port over Proto, as

@@ -122,7 +122,7 @@ func Alert(rule, priority, output string) *alert.Alert {
 
 func sampleFindings() []vulnrank.Ranked {
 	return []vulnrank.Ranked{
-		{Score: 14.2, Base: 9.8, Use: vulnrank.UseExecuted,
+		{Score: 14.2, Base: 9.8, Use: vulnrank.UseLoaded,
 			Finding: vulndb.Finding{IDs: []string{"CVE-2026-1001"}, Summary: "Heap overflow in the HTTP/2 decoder",
 				Severity: "CRITICAL", CVSS: 9.8, FixedVersion: "1.4.2", Package: vulndb.Query{Name: "libnghttp2", Version: "1.4.0"}},
 			Package:   vulnrank.PackageRef{Name: "libnghttp2", Version: "1.4.0", Type: string(sbom.TypeDeb)},
