@@ -63,7 +63,11 @@ type MapEdge struct {
 	// (no baseline).
 	Baseline string      `json:"baseline,omitempty"`
 	Scan     *flows.Scan `json:"scan,omitempty"`
-	Peers    []string    `json:"peers"`
+	// SourceAddrs are the addresses the source was seen using (by the
+	// target's accepts), TargetAddrs those the source reached (by its
+	// connects).
+	SourceAddrs []string `json:"source_addrs"`
+	TargetAddrs []string `json:"target_addrs"`
 }
 
 // Map is the body of /api/v1/map.
@@ -156,7 +160,7 @@ func (s *Server) buildMap(m *Map, snap *flows.Snapshot, f *mapFilter) *Map {
 		if e == nil {
 			e = &MapEdge{ID: fl.Src.ID + "|" + fl.Dst.ID + "|" + strconv.Itoa(int(fl.Port)) + "/" + fl.Proto.String(),
 				Source: fl.Src.ID, Target: fl.Dst.ID, Port: fl.Port, Proto: fl.Proto.String(),
-				Direction: fl.Dir.String(), First: fl.First, Last: fl.Last, Scan: fl.Scan, Peers: []string{}}
+				Direction: fl.Dir.String(), First: fl.First, Last: fl.Last, Scan: fl.Scan, SourceAddrs: []string{}, TargetAddrs: []string{}}
 			edges[k] = e
 		} else {
 			e.Direction = "both"
@@ -165,8 +169,12 @@ func (s *Server) buildMap(m *Map, snap *flows.Snapshot, f *mapFilter) *Map {
 		}
 		e.Count = max(e.Count, fl.Count)
 		e.Failed = max(e.Failed, fl.Failed)
+		addrs := &e.TargetAddrs
+		if fl.Dir == flows.Inbound {
+			addrs = &e.SourceAddrs
+		}
 		for _, p := range fl.Peers {
-			e.Peers = append(e.Peers, p.String())
+			*addrs = append(*addrs, p.String())
 		}
 		e.Alerts += idx.edgeAlerts(fl)
 		e.Baseline = mergeBaseline(e.Baseline, s.baselineState(fl))
@@ -195,8 +203,8 @@ func (s *Server) buildMap(m *Map, snap *flows.Snapshot, f *mapFilter) *Map {
 	}
 	for _, e := range edges {
 		if keep[e.Source] && keep[e.Target] && (matched[e.Source] || matched[e.Target]) {
-			slices.Sort(e.Peers)
-			e.Peers = slices.Compact(e.Peers)
+			slices.Sort(e.SourceAddrs)
+			slices.Sort(e.TargetAddrs)
 			m.Edges = append(m.Edges, *e)
 		}
 	}

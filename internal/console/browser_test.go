@@ -168,7 +168,14 @@ func TestConsoleInBrowser(t *testing.T) {
 	data := t.TempDir()
 	srv := env.NewServer(t, api.Config{DataDir: data}, api.Options{Static: console.Handler(), Hostname: "node-1"})
 	p := env.Demo()
-	srv.Emit(apitest.Alert("Read sensitive file untrusted", "Warning", "Sensitive file opened for reading by non-trusted program (file=/etc/shadow)"))
+	shadow := apitest.Alert("Read sensitive file untrusted", "Warning",
+		"Sensitive file opened for reading by non-trusted program (file=/etc/shadow gparent=containerd-shim ggparent=<NA> evt_type=openat user=app user_uid=1000 process=web proc_exepath=/usr/local/bin/web parent=sh command=web --port 80 terminal=0 container_id=000000000000 container_name=web)")
+	shadow.Tags = []string{"maturity_stable", "host", "container", "filesystem", "mitre_credential_access", "T1555"}
+	for k, v := range map[string]any{"fd.name": "/etc/shadow", "evt.type": "openat", "user.name": "app", "proc.cmdline": "web --port 80",
+		"proc.pname": "sh", "proc.aname[2]": "containerd-shim", "proc.aname[3]": nil, "container.id": "000000000000"} {
+		shadow.OutputFields[k] = v
+	}
+	srv.Emit(shadow)
 	b := newBrowser(t, srv)
 
 	edge := fmt.Sprintf(`path.edge[data-source=%q][data-target=%q][data-port="8080"]`, p.Client.ID, p.Server.ID)
@@ -222,7 +229,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Error("a live alert passed the priority filter")
 	}
 	b.screenshot("alerts-filtered.png")
-	b.run("open an alert", chromedp.Click(chromedp.CSS(`#alert-list tbody tr td:nth-child(3)`)), chromedp.WaitVisible(chromedp.CSS(`#drawer ol.ancestry`)))
+	b.run("open an alert", chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#alert-list tbody tr')]
+		.find(r => r.textContent.includes('Read sensitive file untrusted')).querySelector('td:nth-child(3)').click()`),
+		chromedp.WaitVisible(chromedp.CSS(`#drawer ol.ancestry`)))
 	if hash := eval[string](b, `location.hash`); !strings.HasPrefix(hash, "#/alerts") {
 		t.Errorf("opening an alert left the page for %s", hash)
 	}

@@ -47,6 +47,6 @@ export function edgeDetails(e, data) {
       ['Seen by', e.direction === 'both' ? 'both ends' : e.direction === 'outbound' ? 'the source (connect)' : 'the destination (accept)'],
       ['Count', fmtNum(e.count) + (e.failed ? ` (${fmtNum(e.failed)} failed)` : '')], ['First seen', fmtTime(e.first)], ['Last seen', fmtTime(e.last)],
       ['Scan', e.scan ? `${e.scan.ports} ports, ${e.scan.addrs} addresses${e.scan.capped ? ' (more not counted)' : ''}` : ''],
-      ['Addresses', (e.peers || []).join(', ')]]),
+      ['Source addresses', (e.source_addrs || []).join(', ')], ['Target addresses', (e.target_addrs || []).join(', ')]]),
     e.alerts ? h('p', {}, h('a', { href: '#/alerts?workload=' + encodeURIComponent(node(e.source).kind === 'workload' ? e.source : e.target) }, 'See the alerts →')) : null);
 }
