@@ -18,6 +18,8 @@ command -v clang >/dev/null || need+=(clang llvm)
 [ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)
 command -v bpftool >/dev/null || need+=(bpftool)
 command -v git >/dev/null || need+=(git)
+# Debian's Chromium drives the console's browser tests (chromedp).
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
