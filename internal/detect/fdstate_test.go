@@ -20,6 +20,13 @@ func TestFDTableSyscalls(t *testing.T) {
 		{rule("write", "evt.type = write and fd.typechar = 4"), true},
 		{rule("close", "evt.type = close and not evt.arg.fd contains tmp"), true},
 		{rule("ptrace", "evt.type = ptrace and evt.arg.request = PTRACE_ATTACH"), false},
+		// The kernel names the file behind ftruncate's and fchmod's fd.
+		{rule("trunc", "evt.type = ftruncate and fd.name startswith /var/log/ and evt.arg.fd contains log"), false},
+		{rule("fchmod", "evt.type in (fchmod, openat) and fd.directory = /tmp and fd.filename = x"), false},
+		{rule("chmodfd", "evt.type in (fchmod, chmod) and fd.name = /tmp/x"), true},
+		{rule("truncsock", "evt.type = ftruncate and fd.typechar = f"), true},
+		{rule("writename", "evt.type = write and fd.name startswith /var/log/"), true},
+		{rule("dupname", "evt.type = dup2 and evt.arg.oldfd contains log"), true},
 		{rule("kill", "evt.type = kill and evt.arg.sig = SIGKILL and evt.arg[1] = 9"), true},
 		{"- rule: out\n  desc: d\n  condition: evt.type = execve\n  output: \"%proc.stderr.name\"\n  priority: notice\n", true},
 		{"- rule: off\n  desc: d\n  condition: evt.type = execve and proc.stdin.type = ipv4\n  output: x\n  priority: notice\n  enabled: false\n", false},
