@@ -131,6 +131,8 @@ func FuzzFixture(f *testing.F) {
 	f.Add([]byte("tests:\n  - name: a\n    event: {evt.type: openat, proc.name: cat, fd.name: /etc/shadow}\n    ancestors: [{proc.name: sshd}]\n    fire: [Read sensitive file untrusted]\n"))
 	f.Add([]byte("tests:\n  - name: b\n    event: {evt.type: connect, fd.rip: 10.0.0.1, fd.rport: 443, proc.loader_env: [LD_PRELOAD=x]}\n    not_fire: [x]\n"))
 	f.Add([]byte("tests:\n  - name: c\n    event: {evt.type: execve, proc.args: [a, b], proc.is_secure_exec: true, evt.rawres: -2}\n    fire: []\n"))
+	f.Add([]byte("tests:\n  - name: d\n    event: {evt.type: linkat, evt.arg.oldpath: ../etc/shadow, evt.arg.flags: AT_SYMLINK_FOLLOW|0x10, container.mounts: [/:/host]}\n    fire: [x]\n"))
+	f.Add([]byte("tests:\n  - name: e\n    event: {evt.type: ftruncate, evt.arg.fd: /var/log/x, evt.arg.length: -1, container.id: abc}\n    not_fire: [x]\n"))
 	rs, err := detect.Load(detect.LoadOptions{})
 	if err != nil {
 		f.Fatal(err)
@@ -184,6 +186,73 @@ tests:
 	for _, r := range Run(rs.Program, f) {
 		for _, msg := range r.Failures {
 			t.Errorf("%s: %s", r.Test.Name, msg)
+		}
+	}
+}
+
+// TestGenericArgumentsAndContainers: fixtures give generic syscalls their
+// arguments (paths relative to the working directory, symbolic flags, the
+// file behind an fd) and put processes in containers.
+func TestGenericArgumentsAndContainers(t *testing.T) {
+	rs := loadDefault(t)
+	f, err := Parse("f.yaml", []byte(`
+tests:
+  - name: history deleted, relative to the working directory
+    event: {evt.type: unlinkat, proc.name: rm, proc.cwd: /home/u, evt.arg.name: .bash_history, evt.arg.flags: "0"}
+    fire: [Shell history deleted]
+    output:
+      Shell history deleted: >-
+        Shell history deleted (call=unlinkat path=/home/u/.bash_history name=/home/u/.bash_history oldpath=<NA>
+        linkpath=<NA> user=root uid=0 process=rm pid=4000 cmdline=rm parent=<NA>
+        container=host container_name=host image=<NA> pod=<NA> ns=<NA>)
+  - name: a directory of that name removed
+    event: {evt.type: unlinkat, proc.name: rm, evt.arg.name: /home/u/x, evt.arg.flags: AT_REMOVEDIR}
+    not_fire: [Shell history deleted]
+  - name: setuid bit through fchmodat
+    event: {evt.type: fchmodat, proc.name: chmod, evt.arg.filename: /tmp/sh, evt.arg.mode: "04755"}
+    fire: [Setuid or setgid bit set]
+  - name: shell with a terminal in a container
+    event: {evt.type: execve, proc.name: sh, proc.tty: 34816, container.id: 0123456789abcdef, container.image.repository: nginx}
+    ancestors: [{proc.name: containerd-shim}]
+    fire: [Interactive shell in a container]
+    output:
+      Interactive shell in a container: >-
+        Interactive shell in container fixture (shell=/usr/bin/sh tty=34816 user=root uid=0 process=sh
+        pid=4000 cmdline=sh parent=containerd-shim container=0123456789ab container_name=fixture
+        image=nginx pod=<NA> ns=<NA>)
+  - name: the same shell on the host
+    event: {evt.type: execve, proc.name: sh, proc.tty: 34816}
+    not_fire: [Interactive shell in a container]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Run(rs.Program, f) {
+		for _, msg := range r.Failures {
+			t.Errorf("%s: %s", r.Test.Name, msg)
+		}
+	}
+}
+
+// TestArgumentErrors: an argument the event type does not have, or a
+// value its table cannot read, fails the test at its position.
+func TestArgumentErrors(t *testing.T) {
+	for src, want := range map[string]string{
+		"tests:\n  - name: a\n    event: {evt.type: unlinkat, evt.arg.nope: x}\n    fire: [r]\n":               `f.yaml:3:47: evt.arg.nope: unlinkat has no argument "nope" a fixture can set (it can set: dirfd, flags, name)`,
+		"tests:\n  - name: a\n    event: {evt.type: unlinkat, evt.arg.flags: O_BOGUS}\n    fire: [r]\n":        `f.yaml:3:48: evt.arg.flags: "O_BOGUS" is not a value of unlinkat's flags`,
+		"tests:\n  - name: a\n    event: {evt.type: connect, evt.arg.flags: O_RDONLY}\n    fire: [r]\n":        `connect has no argument "flags" a fixture can set (it can set: none)`,
+		"tests:\n  - name: a\n    event: {evt.type: openat, evt.arg.flags: AT_REMOVEDIR}\n    fire: [r]\n":     `unknown open flag "AT_REMOVEDIR"`,
+		"tests:\n  - name: a\n    event: {evt.type: execve, container.mounts: [relative:/x]}\n    fire: [r]\n": `"relative:/x" is not SOURCE:DEST with absolute paths`,
+	} {
+		f, err := Parse("f.yaml", []byte(src))
+		if err == nil {
+			r := Run(loadDefault(t).Program, f)[0]
+			if len(r.Failures) > 0 {
+				err = errorString(r.Failures[len(r.Failures)-1])
+			}
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", src, err, want)
 		}
 	}
 }
