@@ -1,7 +1,10 @@
 package detect
 
 import (
+	"slices"
 	"strings"
+
+	"github.com/vigilsec/vigil/internal/proc"
 
 	"github.com/vigilsec/vigil/internal/rules/lang"
 	"github.com/vigilsec/vigil/internal/syscalls"
@@ -74,9 +77,10 @@ func needsFDTable(r *Rule) bool {
 	return false
 }
 
-// kernelNamesFD reports whether the kernel sends the path of the file
-// behind a generic syscall's fd argument, so that its fd.name needs no
-// table.
+// kernelNamesFD reports whether a generic syscall's fd fields need no fd
+// table: the kernel sends the path of the file behind its fd argument, or
+// it has no fd argument and returns no fd (chmod), so that fd.* have no
+// value whatever the table holds.
 func kernelNamesFD(name string) bool {
 	spec, _ := syscalls.SpecFor(name)
 	for _, a := range spec.Args {
@@ -84,7 +88,7 @@ func kernelNamesFD(name string) bool {
 			return a.Slot == syscalls.SlotFD
 		}
 	}
-	return false
+	return !slices.Contains(proc.FDSyscalls(), name)
 }
 
 // walkFields calls visit with the name of every field an expression uses.

@@ -23,7 +23,8 @@ func TestFDTableSyscalls(t *testing.T) {
 		// The kernel names the file behind ftruncate's and fchmod's fd.
 		{rule("trunc", "evt.type = ftruncate and fd.name startswith /var/log/ and evt.arg.fd contains log"), false},
 		{rule("fchmod", "evt.type in (fchmod, openat) and fd.directory = /tmp and fd.filename = x"), false},
-		{rule("chmodfd", "evt.type in (fchmod, chmod) and fd.name = /tmp/x"), true},
+		{rule("chmodfd", "evt.type in (fchmod, chmod) and fd.name = /tmp/x"), false},
+		{rule("memfd", "evt.type = memfd_create and fd.name contains x"), true},
 		{rule("truncsock", "evt.type = ftruncate and fd.typechar = f"), true},
 		{rule("writename", "evt.type = write and fd.name startswith /var/log/"), true},
 		{rule("dupname", "evt.type = dup2 and evt.arg.oldfd contains log"), true},
