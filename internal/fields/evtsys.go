@@ -142,6 +142,9 @@ func rawParam(sys, name string, raw func(*Context) uint64) (func(*Context, []byt
 			}
 			return dst
 		}, "dirfd"
+	case name == "mode" && (sys == "mknod" || sys == "mknodat"):
+		// The file type is what mknod is about: 060600 is a block device.
+		return func(c *Context, dst []byte) []byte { return appendMode(dst, uint32(raw(c))&0o177777) }, "octal, with the file type"
 	case name == "mode":
 		return func(c *Context, dst []byte) []byte { return appendMode(dst, uint32(raw(c))&0o7777) }, "octal"
 	case intArgs[name]:

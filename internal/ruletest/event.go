@@ -97,7 +97,7 @@ func defaults(p *procSpec) {
 	if len(p.name) > 15 {
 		p.name = p.name[:15] // the kernel keeps 15 bytes of comm
 	}
-	if p.exe == "" {
+	if !p.exeSet {
 		p.exe = p.name
 	}
 	if p.cwd == "" {

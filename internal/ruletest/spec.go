@@ -17,6 +17,7 @@ import (
 type procSpec struct {
 	pid                 uint32
 	name, exepath, exe  string
+	exeSet              bool // argv[0] was given, possibly empty
 	args                []string
 	cwd                 string
 	uid, gid, loginuid  uint32
@@ -102,7 +103,7 @@ var processSetters = map[string]setter{
 	"proc.pid":     uintSetter(func(p *procSpec, n uint32) { p.pid = n }),
 	"proc.name":    func(_ *eventSpec, p *procSpec, s Setting) error { p.name = s.Value; return nil },
 	"proc.exepath": func(_ *eventSpec, p *procSpec, s Setting) error { p.exepath = s.Value; return nil },
-	"proc.exe":     func(_ *eventSpec, p *procSpec, s Setting) error { p.exe = s.Value; return nil },
+	"proc.exe":     func(_ *eventSpec, p *procSpec, s Setting) error { p.exe, p.exeSet = s.Value, true; return nil },
 	"proc.args": func(_ *eventSpec, p *procSpec, s Setting) error {
 		if s.List != nil {
 			p.args = s.List
