@@ -123,8 +123,14 @@ func BenchmarkRules(b *testing.B) {
 
 // BenchmarkDefaultRules measures the embedded rules on typical events that
 // match none of them, and on one that raises an alert.
-func BenchmarkDefaultRules(b *testing.B) {
-	rs, err := Load(LoadOptions{})
+func BenchmarkDefaultRules(b *testing.B) { benchDefaultRules(b, LoadOptions{}) }
+
+// BenchmarkExperimentalRules is BenchmarkDefaultRules with the
+// experimental rules loaded too (vigil run --experimental).
+func BenchmarkExperimentalRules(b *testing.B) { benchDefaultRules(b, LoadOptions{Experimental: true}) }
+
+func benchDefaultRules(b *testing.B, opts LoadOptions) {
+	rs, err := Load(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
