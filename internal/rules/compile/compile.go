@@ -85,6 +85,9 @@ func compileRule[C any](lr *loader.Rule, r FieldResolver[C], opts Options, diags
 			cr.indexed = f
 		}
 	}
+	if names := cr.Types.Names(); len(names) > 0 && hasNestedTypeTest(lr.Expr, opts.EventTypeField) {
+		cr.byType = specializeByType(lr.Expr, opts.EventTypeField, names, cr.indexed, r)
+	}
 	switch {
 	case cr.Types.Empty():
 		diags.Warnf(lr.Pos, "%s can never match: its %s tests exclude every event type", what, opts.EventTypeField)

@@ -22,6 +22,9 @@ type Program[C any] struct {
 	types   map[string]EventType
 	names   []string // by EventType; names[0] is ""
 	buckets [][]*Rule[C]
+	// conds holds, beside each bucket's rules, their conditions as they
+	// evaluate for that bucket's type (see specialize).
+	conds [][]func(C) bool
 }
 
 // Rule is a compiled rule.
@@ -46,6 +49,9 @@ type Rule[C any] struct {
 
 	full    func(C) bool // the whole condition
 	indexed func(C) bool // without the evt.type tests the index settles
+	// byType is the condition as it evaluates for each named type the
+	// rule is indexed under, its evt.type tests decided (nil: indexed).
+	byType  map[string]func(C) bool
 	matches atomic.Uint64
 }
 
@@ -83,8 +89,12 @@ func (p *Program[C]) RulesFor(t EventType) []*Rule[C] {
 // matching rules are returned, in load order. With a dst of enough
 // capacity it does not allocate.
 func (p *Program[C]) Match(c C, t EventType, dst []*Rule[C]) []*Rule[C] {
-	for _, r := range p.RulesFor(t) {
-		if r.indexed(c) {
+	if int(t) >= len(p.buckets) {
+		t = OtherTypes
+	}
+	conds := p.conds[t]
+	for i, r := range p.buckets[t] {
+		if conds[i](c) {
 			r.matches.Add(1)
 			dst = append(dst, r)
 		}
@@ -107,13 +117,19 @@ func (p *Program[C]) index() {
 		}
 	}
 	p.buckets = make([][]*Rule[C], len(p.names))
+	p.conds = make([][]func(C) bool, len(p.names))
 	for _, r := range p.rules {
 		if !r.Enabled {
 			continue
 		}
 		for t, n := range p.names {
 			if t == int(OtherTypes) && r.Types.Neg || t != int(OtherTypes) && r.Types.Has(n) {
+				cond := r.indexed
+				if f, ok := r.byType[n]; ok && t != int(OtherTypes) {
+					cond = f
+				}
 				p.buckets[t] = append(p.buckets[t], r)
+				p.conds[t] = append(p.conds[t], cond)
 			}
 		}
 	}
