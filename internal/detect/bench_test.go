@@ -14,7 +14,7 @@ import (
 
 // benchEnv is a host-like process table: systemd > sshd > bash, with the
 // events' process (curl, pid 300) a child of bash.
-func benchEnv(b *testing.B) *fields.Env {
+func benchEnv(b testing.TB) *fields.Env {
 	tab := proc.New()
 	for _, p := range []struct {
 		pid, ppid uint32
