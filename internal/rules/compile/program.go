@@ -25,6 +25,10 @@ type Program[C any] struct {
 	// conds holds, beside each bucket's rules, their conditions as they
 	// evaluate for that bucket's type (see specialize).
 	conds [][]func(C) bool
+	// gate reads the gate field, and gates holds each bucket's name
+	// gate, nil where it has none (see gate.go).
+	gate  func(C) (string, bool)
+	gates []*gateIndex
 }
 
 // Rule is a compiled rule.
@@ -51,8 +55,11 @@ type Rule[C any] struct {
 	indexed func(C) bool // without the evt.type tests the index settles
 	// byType is the condition as it evaluates for each named type the
 	// rule is indexed under, its evt.type tests decided (nil: indexed).
-	byType  map[string]func(C) bool
-	matches atomic.Uint64
+	byType map[string]func(C) bool
+	// gateNames are the values the gate field must take for the rule to
+	// match; nil when the rule has no such test.
+	gateNames []string
+	matches   atomic.Uint64
 }
 
 // Eval evaluates the rule's whole condition, event type included, without
@@ -92,8 +99,23 @@ func (p *Program[C]) Match(c C, t EventType, dst []*Rule[C]) []*Rule[C] {
 	if int(t) >= len(p.buckets) {
 		t = OtherTypes
 	}
-	conds := p.conds[t]
-	for i, r := range p.buckets[t] {
+	conds, rules := p.conds[t], p.buckets[t]
+	if g := p.gates[t]; g != nil {
+		list := g.plain
+		if name, ok := p.gate(c); ok {
+			if l, ok := g.byName[name]; ok {
+				list = l
+			}
+		}
+		for _, i := range list {
+			if conds[i](c) {
+				rules[i].matches.Add(1)
+				dst = append(dst, rules[i])
+			}
+		}
+		return dst
+	}
+	for i, r := range rules {
 		if conds[i](c) {
 			r.matches.Add(1)
 			dst = append(dst, r)
@@ -132,5 +154,16 @@ func (p *Program[C]) index() {
 				p.conds[t] = append(p.conds[t], cond)
 			}
 		}
+	}
+	p.gates = make([]*gateIndex, len(p.names))
+	if p.gate == nil {
+		return
+	}
+	for t, rules := range p.buckets {
+		gates := make([][]string, len(rules))
+		for i, r := range rules {
+			gates[i] = r.gateNames
+		}
+		p.gates[t] = buildGate(gates)
 	}
 }
