@@ -115,7 +115,7 @@ func typesText(ts compile.TypeSet) string {
 
 func newRulesTestCmd() *cobra.Command {
 	var paths []string
-	var defaults bool
+	var defaults, experimental bool
 	cmd := &cobra.Command{
 		Use:   "test FIXTURE.yaml...",
 		Short: "Run rules against synthetic events described in fixture files",
@@ -123,7 +123,7 @@ func newRulesTestCmd() *cobra.Command {
 			"docs/rules.md) and check which rules fire. Exits non-zero on any failure.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, fixtures []string) error {
-			rs, err := detect.Load(detect.LoadOptions{Paths: paths, Defaults: defaults})
+			rs, err := detect.Load(detect.LoadOptions{Paths: paths, Defaults: defaults, Experimental: experimental})
 			if err != nil {
 				return err
 			}
@@ -160,5 +160,6 @@ func newRulesTestCmd() *cobra.Command {
 	}
 	cmd.Flags().StringArrayVar(&paths, "rules", nil, "rule file or directory (repeatable; default: the embedded rules)")
 	cmd.Flags().BoolVar(&defaults, "with-defaults", false, "load the embedded default rules before --rules")
+	cmd.Flags().BoolVar(&experimental, "experimental", false, "also load the embedded experimental rules, after the stable ones")
 	return cmd
 }

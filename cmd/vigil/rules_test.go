@@ -111,7 +111,7 @@ func TestRulesListAndTest(t *testing.T) {
 		t.Fatalf("list exited %d", code)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 59 || !strings.HasPrefix(lines[0], "NAME") {
+	if len(lines) != 97 || !strings.HasPrefix(lines[0], "NAME") {
 		t.Fatalf("list:\n%s", stdout)
 	}
 	if f := strings.Fields(lines[1]); f[len(f)-1] != "execve,execveat" || strings.Join(f[6:9], " ") != "Warning syscall true" {
@@ -127,6 +127,15 @@ func TestRulesListAndTest(t *testing.T) {
 	stdout, _, code = vigil(t, bin, "rules", "test", fixtures)
 	if code != 0 || tests < 75 || !strings.HasSuffix(stdout, fmt.Sprintf("%d passed, 0 failed\n", tests)) {
 		t.Errorf("rules test exited %d:\n%s", code, stdout)
+	}
+
+	experimental := filepath.Join("..", "..", "rules", "testdata", "experimental_test.yaml")
+	stdout, _, code = vigil(t, bin, "rules", "test", "--experimental", experimental)
+	if code != 0 || !strings.Contains(stdout, " passed, 0 failed\n") {
+		t.Errorf("rules test --experimental exited %d:\n%s", code, stdout)
+	}
+	if _, _, code = vigil(t, bin, "rules", "test", experimental); code == 0 {
+		t.Error("the experimental fixture passed without the experimental rules loaded")
 	}
 
 	fixture := filepath.Join(t.TempDir(), "f.yaml")

@@ -139,7 +139,7 @@ func checkShadowAlert(t *testing.T, raw []byte, pid int) {
 		"hostname": host,
 		"output": fmt.Sprintf("Credential file opened for reading (file=/etc/shadow user=root uid=0 process=cat pid=%d "+
 			"cmdline=cat /etc/shadow parent=%s container=host container_name=host image=<NA> pod=<NA> ns=<NA>)", pid, comm),
-		"tags": []any{"host", "container", "filesystem", "mitre_credential_access", "T1003.008"},
+		"tags": []any{"host", "container", "filesystem", "mitre_credential_access", "T1003.008", "T1003.005"},
 		"output_fields": map[string]any{
 			"fd.name": "/etc/shadow", "proc.name": "cat", "proc.cmdline": "cat /etc/shadow", "proc.pname": comm,
 			"user.name": "root", "user.uid": num(0), "proc.pid": num(pid), "container.id": "host",

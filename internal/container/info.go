@@ -129,6 +129,10 @@ func (m *Mount) String() string {
 	return m.Source + ":" + m.Dest + ":" + m.Mode + ":" + rw + ":" + m.Propagation
 }
 
+// Seal computes the derived strings of an Info built outside the
+// resolver (a rule test's container), before anything reads it.
+func (i *Info) Seal() *Info { return i.seal() }
+
 // seal computes the derived strings. It runs once, before the Info is
 // published, which is what keeps the accessors allocation-free.
 func (i *Info) seal() *Info {

@@ -14,7 +14,7 @@ import (
 
 // benchEnv is a host-like process table: systemd > sshd > bash, with the
 // events' process (curl, pid 300) a child of bash.
-func benchEnv(b *testing.B) *fields.Env {
+func benchEnv(b testing.TB) *fields.Env {
 	tab := proc.New()
 	for _, p := range []struct {
 		pid, ppid uint32
@@ -123,8 +123,14 @@ func BenchmarkRules(b *testing.B) {
 
 // BenchmarkDefaultRules measures the embedded rules on typical events that
 // match none of them, and on one that raises an alert.
-func BenchmarkDefaultRules(b *testing.B) {
-	rs, err := Load(LoadOptions{})
+func BenchmarkDefaultRules(b *testing.B) { benchDefaultRules(b, LoadOptions{}) }
+
+// BenchmarkExperimentalRules is BenchmarkDefaultRules with the
+// experimental rules loaded too (vigil run --experimental).
+func BenchmarkExperimentalRules(b *testing.B) { benchDefaultRules(b, LoadOptions{Experimental: true}) }
+
+func benchDefaultRules(b *testing.B, opts LoadOptions) {
+	rs, err := Load(opts)
 	if err != nil {
 		b.Fatal(err)
 	}

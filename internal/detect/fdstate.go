@@ -1,7 +1,10 @@
 package detect
 
 import (
+	"slices"
 	"strings"
+
+	"github.com/vigilsec/vigil/internal/proc"
 
 	"github.com/vigilsec/vigil/internal/rules/lang"
 	"github.com/vigilsec/vigil/internal/syscalls"
@@ -18,17 +21,27 @@ import (
 var fdNamedArgs = map[string]bool{"fd": true, "oldfd": true, "newfd": true, "group_fd": true,
 	"res": true, "res_or_fd": true, "fds": true, "fd1": true, "fd2": true}
 
+// kernelNamedFields are the fd fields a generic syscall's event answers
+// without the fd table when the kernel names the file behind its fd
+// argument (a SlotFD slot): ftruncate, fchmod and the like.
+var kernelNamedFields = map[string]bool{"fd.name": true, "fd.directory": true, "fd.filename": true}
+
 // needsFDTable reports whether r reads the fd table.
 func needsFDTable(r *Rule) bool {
-	var stdio, fd bool
+	var stdio, fd, named bool
 	visit := func(name string) {
 		switch {
 		case strings.HasPrefix(name, "proc.stdin.") || strings.HasPrefix(name, "proc.stdout.") || strings.HasPrefix(name, "proc.stderr."):
 			stdio = true
 		case strings.HasPrefix(name, "evt.arg."):
 			// A named argument needs the table only if it renders an fd;
-			// request, sig, cmd, uid, mode and paths come with the event.
-			fd = fd || fdNamedArgs[strings.TrimPrefix(name, "evt.arg.")]
+			// request, sig, cmd, uid, mode and paths come with the event,
+			// and so does the file behind an fd the kernel names.
+			arg := strings.TrimPrefix(name, "evt.arg.")
+			named = named || arg == "fd"
+			fd = fd || (fdNamedArgs[arg] && arg != "fd")
+		case kernelNamedFields[name]:
+			named = true
 		case strings.HasPrefix(name, "fd.") || strings.HasPrefix(name, "evt.arg"):
 			fd = true
 		}
@@ -52,16 +65,33 @@ func needsFDTable(r *Rule) bool {
 	if stdio {
 		return true
 	}
-	if !fd {
+	if !fd && !named {
 		return false
 	}
 	if r.Types.Neg {
 		return true
 	}
 	for _, name := range r.Types.Names() {
-		if syscalls.HandlerFor(name) == syscalls.Generic {
+		if syscalls.HandlerFor(name) != syscalls.Generic {
+			continue
+		}
+		if fd || !kernelNamesFD(name) {
 			return true
 		}
 	}
 	return false
+}
+
+// kernelNamesFD reports whether a generic syscall's fd fields need no fd
+// table: the kernel sends the path of the file behind its fd argument, or
+// it has no fd argument and returns no fd (chmod), so that fd.* have no
+// value whatever the table holds.
+func kernelNamesFD(name string) bool {
+	spec, _ := syscalls.SpecFor(name)
+	for _, a := range spec.Args {
+		if a.Name == "fd" || a.Name == "oldfd" {
+			return a.Slot == syscalls.SlotFD
+		}
+	}
+	return !slices.Contains(proc.FDSyscalls(), name)
 }

@@ -94,13 +94,18 @@ type param struct {
 	name   string
 	value  func(c *Context, dst []byte) []byte
 	listed func(c *Context, dst []byte) []byte
-	doc    string
+	// raw, when set, returns what value renders without copying it: a
+	// string the event already holds (a path, argv[0]), so that rules
+	// testing it on every exec or open do not render it each time.
+	raw func(c *Context) string
+	doc string
 }
 
 var (
-	pFD      = param{name: "fd", value: appendEventFD}
-	pDirFD   = param{name: "dirfd", value: appendDirFD}
-	pName    = param{name: "name", value: func(c *Context, dst []byte) []byte { return append(dst, c.Event.Open.RawPath...) }}
+	pFD    = param{name: "fd", value: appendEventFD}
+	pDirFD = param{name: "dirfd", value: appendDirFD}
+	pName  = param{name: "name", value: func(c *Context, dst []byte) []byte { return append(dst, c.Event.Open.RawPath...) },
+		raw: func(c *Context) string { return c.Event.Open.RawPath }}
 	pFlags   = param{name: "flags", value: func(c *Context, dst []byte) []byte { return appendOpenFlags(dst, c.Event.Open.Flags) }, listed: appendListedFlags}
 	pMode    = param{name: "mode", value: func(c *Context, dst []byte) []byte { return appendMode(dst, c.Event.Open.Mode) }}
 	pResolve = param{name: "resolve", value: func(c *Context, dst []byte) []byte {
@@ -130,10 +135,13 @@ var fixedShapes = [numFixedShapes][]param{
 	shapeListen:  {pRes, pFD, pBacklog},
 	shapeExec: {
 		pRes,
-		{name: "exe", value: func(c *Context, dst []byte) []byte { return append(dst, argv0(c.Event.Exec.Args)...) }},
+		{name: "exe", value: func(c *Context, dst []byte) []byte { return append(dst, argv0(c.Event.Exec.Args)...) },
+			raw: func(c *Context) string { return argv0(c.Event.Exec.Args) }},
 		{name: "args", value: func(c *Context, dst []byte) []byte { return appendArgs(dst, c.Event.Exec.Args) }},
-		{name: "filename", value: func(c *Context, dst []byte) []byte { return append(dst, c.Event.Exec.Filename...) }},
-		{name: "cwd", value: func(c *Context, dst []byte) []byte { return append(dst, c.Event.Exec.Cwd...) }},
+		{name: "filename", value: func(c *Context, dst []byte) []byte { return append(dst, c.Event.Exec.Filename...) },
+			raw: func(c *Context) string { return c.Event.Exec.Filename }},
+		{name: "cwd", value: func(c *Context, dst []byte) []byte { return append(dst, c.Event.Exec.Cwd...) },
+			raw: func(c *Context) string { return c.Event.Exec.Cwd }},
 	},
 	shapeFork: {{name: "res", value: func(c *Context, dst []byte) []byte {
 		return strconv.AppendUint(dst, uint64(c.Event.Fork.ChildPID), 10)
@@ -212,6 +220,9 @@ func argByName(name string) Field {
 			return "", false
 		}
 		p := &shapeParams[s][i]
+		if p.raw != nil {
+			return p.raw(c), true
+		}
 		return c.render(func(dst []byte) []byte { return p.value(c, dst) }), true
 	})
 }

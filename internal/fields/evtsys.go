@@ -70,23 +70,25 @@ func sysParam(sys string, i int, a syscalls.Arg, nr int32) param {
 	switch {
 	case a.Slot == syscalls.SlotPath || a.Slot == syscalls.SlotPathAt:
 		p.doc = "absolute path"
-		p.value = func(c *Context, dst []byte) []byte {
+		p.raw = func(c *Context) string {
 			if s := slotAt(c.Event, idx); s != nil {
 				if s.Path != "" {
-					return append(dst, s.Path...)
+					return s.Path
 				}
-				return append(dst, s.Value...)
+				return s.Value
 			}
-			return dst
+			return ""
 		}
+		p.value = func(c *Context, dst []byte) []byte { return append(dst, p.raw(c)...) }
 	case a.Slot == syscalls.SlotStr:
 		p.doc = "string"
-		p.value = func(c *Context, dst []byte) []byte {
+		p.raw = func(c *Context) string {
 			if s := slotAt(c.Event, idx); s != nil {
-				return append(dst, s.Value...)
+				return s.Value
 			}
-			return dst
+			return ""
 		}
+		p.value = func(c *Context, dst []byte) []byte { return append(dst, p.raw(c)...) }
 	case a.Slot == syscalls.SlotSockaddr:
 		p.doc = "address"
 		p.value = func(c *Context, dst []byte) []byte {
@@ -142,6 +144,9 @@ func rawParam(sys, name string, raw func(*Context) uint64) (func(*Context, []byt
 			}
 			return dst
 		}, "dirfd"
+	case name == "mode" && (sys == "mknod" || sys == "mknodat"):
+		// The file type is what mknod is about: 060600 is a block device.
+		return func(c *Context, dst []byte) []byte { return appendMode(dst, uint32(raw(c))&0o177777) }, "octal, with the file type"
 	case name == "mode":
 		return func(c *Context, dst []byte) []byte { return appendMode(dst, uint32(raw(c))&0o7777) }, "octal"
 	case intArgs[name]:

@@ -1,32 +1,35 @@
 package ruletest
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"path"
 	"strings"
 
+	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/proc"
+	"github.com/vigilsec/vigil/internal/rules/lang"
 	"github.com/vigilsec/vigil/internal/syscalls"
 )
 
 // buildEvent reads the test's settings, puts its ancestors and (unless
 // the event is the exec that creates it) its process into table, and
 // returns the event with the user and group names the fixture declared.
-func buildEvent(t *Test, table *proc.Table) (*event.Event, *fields.Users, error) {
+func buildEvent(t *Test, table *proc.Table) (*event.Event, *fields.Users, *container.Info, error) {
 	spec := &eventSpec{dirfd: -100}
 	if err := apply(t.Event, eventSetters, spec, &spec.proc); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if spec.typ == "" {
-		return nil, nil, fmt.Errorf("%s: the event needs evt.type", t.Pos)
+		return nil, nil, nil, fmt.Errorf("%s: the event needs evt.type", t.Pos)
 	}
 	ancestors := make([]procSpec, len(t.Ancestors))
 	for i, a := range t.Ancestors {
 		if err := apply(a, processSetters, spec, &ancestors[i]); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	// Pids: the process defaults to 4000, ancestors count down from it.
@@ -60,9 +63,16 @@ func buildEvent(t *Test, table *proc.Table) (*event.Event, *fields.Users, error)
 	}
 	ev, err := spec.event(table, ppid)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %v", t.Pos, err)
+		var positioned *lang.Error
+		if errors.As(err, &positioned) {
+			return nil, nil, nil, err
+		}
+		return nil, nil, nil, fmt.Errorf("%s: %v", t.Pos, err)
 	}
-	return ev, fields.StaticUsers(users, groups), nil
+	if spec.cont != nil {
+		spec.cont.Seal()
+	}
+	return ev, fields.StaticUsers(users, groups), spec.cont, nil
 }
 
 func ptrs(ps []procSpec) []*procSpec {
@@ -87,7 +97,7 @@ func defaults(p *procSpec) {
 	if len(p.name) > 15 {
 		p.name = p.name[:15] // the kernel keeps 15 bytes of comm
 	}
-	if p.exe == "" {
+	if !p.exeSet {
 		p.exe = p.name
 	}
 	if p.cwd == "" {
@@ -133,6 +143,9 @@ func (e *eventSpec) event(table *proc.Table, ppid uint32) (*event.Event, error) 
 	case !isSyscall || h == syscalls.None:
 		return nil, fmt.Errorf("evt.type %q is not an event Vigil captures (%s, procfork, procexit)", e.typ, strings.Join(syscalls.Supported(), ", "))
 	}
+	if err := e.readArgs(h); err != nil {
+		return nil, err
+	}
 	p := &e.proc
 	if (h == syscalls.Execve || h == syscalls.ExecveAt) && e.res == 0 {
 		ev := execOf(p, ppid, nr)
@@ -140,6 +153,7 @@ func (e *eventSpec) event(table *proc.Table, ppid uint32) (*event.Event, error) 
 			ev.Exec.Filename = e.filename
 		}
 		ev.Timestamp += 500
+		e.place(ev)
 		return ev, nil
 	}
 	ex := execOf(p, ppid, -1)
@@ -164,11 +178,23 @@ func (e *eventSpec) event(table *proc.Table, ppid uint32) (*event.Event, error) 
 	case h <= syscalls.Creat:
 		e.openEvent(ev, h)
 	case h == syscalls.Generic:
-		ev.Kind = event.KindSyscall // raw arguments only: fixtures set no slots
+		ev.Kind = event.KindSyscall
+		if err := e.sysArgs(ev, p.cwd); err != nil {
+			ev.Release()
+			return nil, err
+		}
 	default:
 		e.socketEvent(ev, h)
 	}
+	e.place(ev)
 	return ev, nil
+}
+
+// place puts the event in the fixture's container, if it has one.
+func (e *eventSpec) place(ev *event.Event) {
+	if e.cont != nil {
+		ev.CgroupID = fixtureCgroup
+	}
 }
 
 func (e *eventSpec) openEvent(ev *event.Event, h syscalls.Handler) {

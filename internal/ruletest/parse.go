@@ -186,7 +186,7 @@ func (p *fixtureParser) settings(n *yaml.Node, setters map[string]setter) ([]Set
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if _, ok := setters[k.Value]; !ok {
+		if _, ok := lookupSetter(setters, k.Value); !ok {
 			return nil, p.errorf(k, "%q cannot be set here; settable fields are %s", k.Value, setterNames(setters))
 		}
 		if seen[k.Value] {
@@ -197,7 +197,7 @@ func (p *fixtureParser) settings(n *yaml.Node, setters map[string]setter) ([]Set
 		switch {
 		case v.Kind == yaml.ScalarNode:
 			s.Value = v.Value
-		case v.Kind == yaml.SequenceNode && (k.Value == "proc.args" || k.Value == "proc.loader_env"):
+		case v.Kind == yaml.SequenceNode && (k.Value == "proc.args" || k.Value == "proc.loader_env" || k.Value == "container.mounts"):
 			for _, e := range v.Content {
 				if e.Kind != yaml.ScalarNode {
 					return nil, p.errorf(e, "%s items must be strings", k.Value)

@@ -47,7 +47,7 @@ func runTest(p *detect.Program, t *Test) *Result {
 		}
 	}
 	table := proc.New()
-	ev, users, err := buildEvent(t, table)
+	ev, users, cont, err := buildEvent(t, table)
 	if err != nil {
 		fail("%v", err)
 		return res
@@ -55,6 +55,9 @@ func runTest(p *detect.Program, t *Test) *Result {
 	defer ev.Release()
 	table.Apply(ev) // as the pipeline does before the rules run
 	env := &fields.Env{Table: table, Users: users, Hostname: "fixture"}
+	if cont != nil {
+		env.Containers = fixtureContainers{info: cont}
+	}
 	res.Alerts = detect.New(detect.Config{Program: p, Env: env, Shards: 1}).Evaluate(ev)
 
 	fired := map[string]*alert.Alert{}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/rules/lang"
@@ -16,6 +17,7 @@ import (
 type procSpec struct {
 	pid                 uint32
 	name, exepath, exe  string
+	exeSet              bool // argv[0] was given, possibly empty
 	args                []string
 	cwd                 string
 	uid, gid, loginuid  uint32
@@ -41,6 +43,12 @@ type eventSpec struct {
 	mode      uint32
 	dirfd     int32
 	filename  string
+
+	// args are the evt.arg.NAME settings, read once the event type is
+	// known: the same name means different things in different calls.
+	args map[string]Setting
+	// cont is the container the event's process runs in, nil for the host.
+	cont *container.Info
 
 	local, remote netip.AddrPort
 	server        *netip.AddrPort // fd.sip/fd.sport, placed by the operation
@@ -95,7 +103,7 @@ var processSetters = map[string]setter{
 	"proc.pid":     uintSetter(func(p *procSpec, n uint32) { p.pid = n }),
 	"proc.name":    func(_ *eventSpec, p *procSpec, s Setting) error { p.name = s.Value; return nil },
 	"proc.exepath": func(_ *eventSpec, p *procSpec, s Setting) error { p.exepath = s.Value; return nil },
-	"proc.exe":     func(_ *eventSpec, p *procSpec, s Setting) error { p.exe = s.Value; return nil },
+	"proc.exe":     func(_ *eventSpec, p *procSpec, s Setting) error { p.exe, p.exeSet = s.Value, true; return nil },
 	"proc.args": func(_ *eventSpec, p *procSpec, s Setting) error {
 		if s.List != nil {
 			p.args = s.List
@@ -170,34 +178,16 @@ var eventSetters = func() map[string]setter {
 			e.tid = uint32(n)
 			return nil
 		},
-		"fd.name":      func(e *eventSpec, _ *procSpec, s Setting) error { e.path = s.Value; return nil },
-		"fd.nameraw":   func(e *eventSpec, _ *procSpec, s Setting) error { e.raw = s.Value; return nil },
-		"evt.arg.name": func(e *eventSpec, _ *procSpec, s Setting) error { e.raw = s.Value; return nil },
-		"evt.arg.flags": func(e *eventSpec, _ *procSpec, s Setting) error {
-			f, err := fields.ParseOpenFlags(s.Value)
-			if err != nil {
-				return bad(s, "%v", err)
+		"fd.name":    func(e *eventSpec, _ *procSpec, s Setting) error { e.path = s.Value; return nil },
+		"fd.nameraw": func(e *eventSpec, _ *procSpec, s Setting) error { e.raw = s.Value; return nil },
+		// Any evt.arg.NAME: read by argSettings once the type is known.
+		argWildcard: func(e *eventSpec, _ *procSpec, s Setting) error {
+			if e.args == nil {
+				e.args = map[string]Setting{}
 			}
-			e.flags, e.flagsSet = f, true
+			e.args[strings.TrimPrefix(s.Field, "evt.arg.")] = s
 			return nil
 		},
-		"evt.arg.mode": func(e *eventSpec, _ *procSpec, s Setting) error {
-			n, err := strconv.ParseUint(s.Value, 8, 32)
-			if err != nil {
-				return bad(s, "%q is not an octal mode such as 0644", s.Value)
-			}
-			e.mode = uint32(n)
-			return nil
-		},
-		"evt.arg.dirfd": func(e *eventSpec, _ *procSpec, s Setting) error {
-			n, err := strconv.ParseInt(s.Value, 10, 32)
-			if err != nil {
-				return bad(s, "%q is not an fd", s.Value)
-			}
-			e.dirfd = int32(n)
-			return nil
-		},
-		"evt.arg.filename": func(e *eventSpec, _ *procSpec, s Setting) error { e.filename = s.Value; return nil },
 		"fd.l4proto": func(e *eventSpec, _ *procSpec, s Setting) error {
 			if s.Value != "tcp" && s.Value != "udp" {
 				return bad(s, "want tcp or udp, not %q", s.Value)
@@ -242,8 +232,27 @@ var eventSetters = func() map[string]setter {
 	for k, v := range processSetters {
 		m[k] = v
 	}
+	for k, v := range containerSetters {
+		m[k] = v
+	}
 	return m
 }()
+
+// argWildcard is the setters' key for every evt.arg.NAME.
+const argWildcard = "evt.arg.*"
+
+// lookupSetter finds the setter of a field: by its name, or the wildcard
+// for an event argument.
+func lookupSetter(m map[string]setter, field string) (setter, bool) {
+	if f, ok := m[field]; ok {
+		return f, true
+	}
+	if strings.HasPrefix(field, "evt.arg.") && len(field) > len("evt.arg.") {
+		f, ok := m[argWildcard]
+		return f, ok
+	}
+	return nil, false
+}
 
 func setterNames(m map[string]setter) string {
 	names := make([]string, 0, len(m))
@@ -262,7 +271,8 @@ func sortedCopy(s []string) []string {
 // apply reads settings into a spec; the process part goes to p.
 func apply(settings []Setting, setters map[string]setter, e *eventSpec, p *procSpec) error {
 	for _, s := range settings {
-		if err := setters[s.Field](e, p, s); err != nil {
+		f, _ := lookupSetter(setters, s.Field)
+		if err := f(e, p, s); err != nil {
 			return err
 		}
 	}

@@ -76,6 +76,11 @@ var specs = map[string]Spec{
 	"fchownat":  {Args: a("dirfd", "pathname", SlotPathAt, "uid", "gid", "flags")},
 	"truncate":  {Args: a("path", SlotPath, "length")},
 	"ftruncate": {Args: a("fd", SlotFD, "length")},
+	"mknod":     {Args: a("path", SlotPath, "mode", "dev")},
+	"mknodat":   {Args: a("dirfd", "path", SlotPathAt, "mode", "dev")},
+	// open_by_handle_at opens a file by its handle, bypassing path
+	// permissions (the "shocker" container escape); the result is the fd.
+	"open_by_handle_at": {Args: a("mountfd", "handle", "flags")},
 	// processes and credentials
 	"clone":        {Args: a("flags", "newsp", "parent_tid", "child_tid", "tls")},
 	"clone3":       {Args: a("cl_args", "size")},
@@ -99,6 +104,7 @@ var specs = map[string]Spec{
 	"mount":        {Args: a("dev", SlotStr, "dir", SlotPath, "type", SlotStr, "flags", "data")},
 	"umount2":      {Args: a("name", SlotPath, "flags")},
 	"chroot":       {Args: a("path", SlotPath)},
+	"reboot":       {Args: a("magic", "magic2", "cmd", "arg")},
 	"pivot_root":   {Args: a("new_root", SlotPath, "put_old", SlotPath)},
 	"socket":       {Args: a("domain", "type", "proto")},
 	"socketpair":   {Args: a("domain", "type", "proto", "fds", SlotFDPair)},

@@ -17,6 +17,9 @@ type Options struct {
 	// EventTypeField is the field that names an event's type; the default
 	// is "evt.type".
 	EventTypeField string
+	// GateField is the string field rules are gated on (see gate.go); the
+	// default is "proc.name", and a resolver without it has no gates.
+	GateField string
 }
 
 // DefaultEventTypeField is the field rules are indexed by.
@@ -30,8 +33,14 @@ func Compile[C any](rs *loader.RuleSet, r FieldResolver[C], opts Options) (*Prog
 	if opts.EventTypeField == "" {
 		opts.EventTypeField = DefaultEventTypeField
 	}
+	if opts.GateField == "" {
+		opts.GateField = DefaultGateField
+	}
 	var diags lang.Diagnostics
 	p := &Program[C]{byName: map[string]*Rule[C]{}}
+	if f, err := r.Lookup(opts.GateField, nil); err == nil && f.Type == TypeString && f.Str != nil && f.Any == nil {
+		p.gate = f.Str
+	}
 	for _, lr := range rs.Rules {
 		if !lr.ForThisEngine || lr.Expr == nil {
 			continue
@@ -84,6 +93,10 @@ func compileRule[C any](lr *loader.Rule, r FieldResolver[C], opts Options, diags
 		if f, err := CompileCondition(rest, r); err == nil {
 			cr.indexed = f
 		}
+	}
+	cr.gateNames = gateNames(lr.Expr, opts.GateField)
+	if names := cr.Types.Names(); len(names) > 0 && hasNestedTypeTest(lr.Expr, opts.EventTypeField) {
+		cr.byType = specializeByType(lr.Expr, opts.EventTypeField, names, cr.indexed, r)
 	}
 	switch {
 	case cr.Types.Empty():

@@ -19,9 +19,25 @@ func FuzzCompile(f *testing.F) {
 		l.LoadBytes("fuzz.yaml", data)
 		p, _ := Compile[*testEvent](l.RuleSet(), testResolver{}, Options{})
 		ev := shell()
-		for i := range p.EventTypeNames() {
+		for i, name := range p.EventTypeNames() {
 			p.Match(ev, EventType(i), nil)
 			p.Match(&testEvent{}, EventType(i), nil)
+			if name == "" {
+				continue
+			}
+			// For an event of the bucket's own type, the specialized
+			// conditions Match runs agree with the whole conditions.
+			typed := shell()
+			typed.Type = name
+			matched := map[*Rule[*testEvent]]bool{}
+			for _, r := range p.Match(typed, EventType(i), nil) {
+				matched[r] = true
+			}
+			for _, r := range p.RulesFor(EventType(i)) {
+				if matched[r] != r.Eval(typed) {
+					t.Fatalf("rule %q on %s: Match says %v, Eval %v", r.Name, name, matched[r], !matched[r])
+				}
+			}
 		}
 		for _, r := range p.Rules() {
 			r.Eval(ev)

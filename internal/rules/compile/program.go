@@ -22,6 +22,13 @@ type Program[C any] struct {
 	types   map[string]EventType
 	names   []string // by EventType; names[0] is ""
 	buckets [][]*Rule[C]
+	// conds holds, beside each bucket's rules, their conditions as they
+	// evaluate for that bucket's type (see specialize).
+	conds [][]func(C) bool
+	// gate reads the gate field, and gates holds each bucket's name
+	// gate, nil where it has none (see gate.go).
+	gate  func(C) (string, bool)
+	gates []*gateIndex
 }
 
 // Rule is a compiled rule.
@@ -46,7 +53,13 @@ type Rule[C any] struct {
 
 	full    func(C) bool // the whole condition
 	indexed func(C) bool // without the evt.type tests the index settles
-	matches atomic.Uint64
+	// byType is the condition as it evaluates for each named type the
+	// rule is indexed under, its evt.type tests decided (nil: indexed).
+	byType map[string]func(C) bool
+	// gateNames are the values the gate field must take for the rule to
+	// match; nil when the rule has no such test.
+	gateNames []string
+	matches   atomic.Uint64
 }
 
 // Eval evaluates the rule's whole condition, event type included, without
@@ -83,8 +96,27 @@ func (p *Program[C]) RulesFor(t EventType) []*Rule[C] {
 // matching rules are returned, in load order. With a dst of enough
 // capacity it does not allocate.
 func (p *Program[C]) Match(c C, t EventType, dst []*Rule[C]) []*Rule[C] {
-	for _, r := range p.RulesFor(t) {
-		if r.indexed(c) {
+	if int(t) >= len(p.buckets) {
+		t = OtherTypes
+	}
+	conds, rules := p.conds[t], p.buckets[t]
+	if g := p.gates[t]; g != nil {
+		list := g.plain
+		if name, ok := p.gate(c); ok {
+			if l, ok := g.byName[name]; ok {
+				list = l
+			}
+		}
+		for _, i := range list {
+			if conds[i](c) {
+				rules[i].matches.Add(1)
+				dst = append(dst, rules[i])
+			}
+		}
+		return dst
+	}
+	for i, r := range rules {
+		if conds[i](c) {
 			r.matches.Add(1)
 			dst = append(dst, r)
 		}
@@ -107,14 +139,31 @@ func (p *Program[C]) index() {
 		}
 	}
 	p.buckets = make([][]*Rule[C], len(p.names))
+	p.conds = make([][]func(C) bool, len(p.names))
 	for _, r := range p.rules {
 		if !r.Enabled {
 			continue
 		}
 		for t, n := range p.names {
 			if t == int(OtherTypes) && r.Types.Neg || t != int(OtherTypes) && r.Types.Has(n) {
+				cond := r.indexed
+				if f, ok := r.byType[n]; ok && t != int(OtherTypes) {
+					cond = f
+				}
 				p.buckets[t] = append(p.buckets[t], r)
+				p.conds[t] = append(p.conds[t], cond)
 			}
 		}
+	}
+	p.gates = make([]*gateIndex, len(p.names))
+	if p.gate == nil {
+		return
+	}
+	for t, rules := range p.buckets {
+		gates := make([][]string, len(rules))
+		for i, r := range rules {
+			gates[i] = r.gateNames
+		}
+		p.gates[t] = buildGate(gates)
 	}
 }

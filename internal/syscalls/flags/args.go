@@ -13,7 +13,7 @@ var bySyscall = map[string]*Table{
 	"clone.flags": Clone, "unshare.flags": Unshare, "setns.nstype": Unshare,
 	"mount.flags": Mount, "umount2.flags": Umount,
 	"finit_module.flags": Module, "delete_module.flags": DeleteModule, "perf_event_open.flags": Perf,
-	"fcntl.cmd": Fcntl, "bpf.cmd": BPF,
+	"fcntl.cmd": Fcntl, "bpf.cmd": BPF, "reboot.cmd": Reboot, "open_by_handle_at.flags": Open,
 }
 
 // byName names the table of an argument that means the same thing
