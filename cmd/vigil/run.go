@@ -148,10 +148,15 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 		defer close(reloads)
 		reloader.Run(ctx, hup, cfg.Reload.Watch, time.Duration(cfg.Reload.Debounce))
 	}()
+	// Stop signals are subscribed before the agent says it runs: one sent
+	// as soon as it does must stop it cleanly, draining what it captured.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(stop)
 	log.Info(fmt.Sprintf("running %d rules", reload.EnabledRules(rs)), "syscalls", strings.Join(rs.Syscalls, ","),
 		"fd_tables", rs.NeedsFDTable, "shards", shards, "ring_buffer_size", cfg.RingBufferSize)
 
-	waitForStop(o.duration)
+	waitForStop(stop, o.duration)
 	stopReloads()
 	<-reloads
 	drops.Stop()
@@ -167,11 +172,8 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	return writeErr
 }
 
-// waitForStop returns on SIGINT or SIGTERM, or after d when d > 0.
-func waitForStop(d time.Duration) {
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(stop)
+// waitForStop returns when stop delivers a signal, or after d when d > 0.
+func waitForStop(stop <-chan os.Signal, d time.Duration) {
 	var timeout <-chan time.Time
 	if d > 0 {
 		timeout = time.After(d)
