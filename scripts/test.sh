@@ -20,10 +20,40 @@ command -v bpftool >/dev/null || need+=(bpftool)
 command -v git >/dev/null || need+=(git)
 # Debian's Chromium drives the console's browser tests (chromedp).
 command -v chromium >/dev/null || need+=(chromium)
+# The real tools the attack suite (test/e2e/rules) attacks with.
+command -v nmap >/dev/null || need+=(nmap)
+command -v auditctl >/dev/null || need+=(auditd)
+command -v nginx >/dev/null || need+=(nginx)
+[ -f /usr/lib/nginx/modules/ngx_http_perl_module.so ] || need+=(libnginx-mod-http-perl)
+command -v socat >/dev/null || need+=(socat)
+[ -x /bin/nc.openbsd ] || need+=(netcat-openbsd)
+command -v insmod >/dev/null || need+=(kmod)
+[ -x /usr/bin/python3 ] || need+=(python3)
+command -v ssh >/dev/null || need+=(openssh-client)
+command -v su >/dev/null || need+=(login)
+[ -x /usr/bin/kill ] || need+=(procps) # not the shell builtin
+command -v ip >/dev/null || need+=(iproute2)
+command -v unshare >/dev/null || need+=(util-linux)
+command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
+	# Installed for their programs only: no service may start (auditd
+	# would switch auditing on, which slows every task; nginx would take
+	# port 80). A policy already in place is left as it is.
+	policy=/usr/sbin/policy-rc.d
+	own_policy=
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		own_policy=1
+		trap 'rm -f "$policy"' EXIT
+	fi
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	if [ -n "$own_policy" ]; then
+		rm -f "$policy"
+		trap - EXIT
+	fi
 fi
 export PATH="$PATH:/usr/local/go/bin"
 go version

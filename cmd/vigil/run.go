@@ -56,13 +56,18 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	// Stop signals are subscribed before the agent says it runs: one sent
+	// as soon as it does must stop it cleanly, draining what it captured.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(stop)
 	a, err := service.Start(service.Config{Config: cfg, ConfigPath: o.path, Hangup: hup,
 		LoadConfig: func() (*config.Config, error) { return o.load(cmd.Flags()) },
 		Log:        newLogger(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel), Stdout: cmd.OutOrStdout()})
 	if err != nil {
 		return err
 	}
-	waitForStop(o.duration)
+	waitForStop(stop, o.duration)
 	st, err := a.Stop()
 	if o.stats {
 		printRunStats(cmd.ErrOrStderr(), st)
@@ -70,11 +75,8 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	return err
 }
 
-// waitForStop returns on SIGINT or SIGTERM, or after d when d > 0.
-func waitForStop(d time.Duration) {
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(stop)
+// waitForStop returns when stop delivers a signal, or after d when d > 0.
+func waitForStop(stop <-chan os.Signal, d time.Duration) {
 	var timeout <-chan time.Time
 	if d > 0 {
 		timeout = time.After(d)

@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -19,35 +20,11 @@ import (
 
 const (
 	image  = "vigil-test/busybox:1"
-	docker = "/usr/bin/docker"
+	docker = "/usr/bin/docker" // Debian's CLI, matching its daemon (another may come first in PATH)
 )
 
-var work struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-// workDir is a world-readable directory outside the temporary directories
-// (so that running programs from it is not itself suspicious), shared by
-// the suite and removed at its end.
-func workDir(t *testing.T) string {
-	t.Helper()
-	work.once.Do(func() {
-		if work.err = os.MkdirAll("/opt", 0o755); work.err != nil {
-			return
-		}
-		work.dir, work.err = os.MkdirTemp("/opt", "vge2e-")
-		if work.err == nil {
-			work.err = os.Chmod(work.dir, 0o755)
-			atExit(func() { os.RemoveAll(work.dir) })
-		}
-	})
-	if work.err != nil {
-		t.Fatal(work.err)
-	}
-	return work.dir
-}
+// newMarker returns a token no other process on the machine uses.
+func newMarker() string { return fmt.Sprintf("vg%08d", rand.IntN(100000000)) }
 
 var nobodyHelper struct {
 	once sync.Once
@@ -55,13 +32,14 @@ var nobodyHelper struct {
 }
 
 // helper returns a command that runs the test binary as a helper
-// performing action, as uid (65534 runs a world-executable copy).
-func helper(t *testing.T, uid uint32, action, arg string) *exec.Cmd {
+// performing action, as uid (65534 runs a world-executable copy), and
+// the path of the program it runs.
+func helper(t *testing.T, uid uint32, action, arg string) (*exec.Cmd, string) {
 	t.Helper()
 	bin := os.Args[0]
 	if uid != 0 {
 		nobodyHelper.once.Do(func() {
-			nobodyHelper.path = testutil.CopyExecutable(t, os.Args[0], filepath.Join(workDir(t), "e2e-helper"))
+			nobodyHelper.path = testutil.CopyExecutable(t, os.Args[0], filepath.Join(workDir(t), "bin", "e2e-helper"))
 		})
 		bin = nobodyHelper.path
 	}
@@ -70,62 +48,160 @@ func helper(t *testing.T, uid uint32, action, arg string) *exec.Cmd {
 	if uid != 0 {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid}}
 	}
-	return cmd
+	return cmd, bin
+}
+
+// plant creates a file the attack then acts on. It is created without
+// O_TRUNC (and must not exist): the agent sees the test's own process
+// too, and setting the scene must not look like the attack.
+func plant(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// home makes a user home under the work directory holding files (see
+// plant).
+func home(t *testing.T, m string, files map[string]string) string {
+	t.Helper()
+	dir := filepath.Join(workDir(t), "home", m)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range files {
+		plant(t, filepath.Join(dir, name), text)
+	}
+	return dir
+}
+
+// workload is the container an alert must name.
+type workload struct {
+	id, name string // full id, name
+	pod, ns  string // kubelet labels, when it has them
 }
 
 var shared struct {
 	once  sync.Once
-	id    string
-	name  string
-	token string
+	w     *workload
+	pid   int    // its init process, for its network namespace
+	token string // the service-account token mounted into it
+	drop  string // host directory mounted read-only at /drop
 	err   error
 }
 
-// sharedContainer starts, after the agent, the one container the
-// container tests run in: no network (addresses are added to its own
-// loopback), CAP_SYS_ADMIN and CAP_NET_ADMIN so that escapes can be tried,
-// kubelet labels, and a service-account token mounted where Kubernetes
-// puts it.
-func sharedContainer(t *testing.T) (id, name string) {
+// k8sToken is the service-account token the shared container holds.
+const k8sToken = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImUyZSJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6c2hvcDp3ZWIifQ.c2ln"
+
+// sharedContainer starts, once, the container most container attacks
+// run in: no network but its own loopback, to which the addresses of a
+// cloud metadata service and of a Kubernetes API server are added and
+// served (see containerServers); CAP_SYS_ADMIN and CAP_NET_ADMIN so
+// that escapes can be tried; kubelet labels and a service-account
+// directory (token, CA, namespace) where Kubernetes mounts it; /drop,
+// the files an attacker brings, read-only; and busybox's applets
+// installed in /usr/bin, as in busybox-based images. Scripts run the
+// acting applet by that path: the image's busybox is Debian's static
+// build, whose shell runs an applet named without a path inside itself or
+// through /proc/self/exe (so the process is named "exe"), where the shell
+// of a busybox image (Alpine's) executes the applet's link.
+func sharedContainer(t *testing.T) *workload {
 	t.Helper()
 	testutil.RequireDocker(t)
-	startAgent(t)
-	shared.once.Do(func() {
-		tokenDir := filepath.Join(workDir(t), "serviceaccount")
-		if shared.err = os.MkdirAll(tokenDir, 0o755); shared.err != nil {
-			return
-		}
-		os.WriteFile(filepath.Join(tokenDir, "token"), []byte("eyJhbGciOiJSUzI1NiJ9.e2e.sig"), 0o644)
-		shared.name = "vge2e-" + newMarker()
-		out, err := exec.Command(docker, "run", "-d", "--name", shared.name, "--network", "none",
-			"--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--security-opt", "apparmor=unconfined",
-			"-v", tokenDir+":/var/run/secrets/kubernetes.io/serviceaccount:ro",
-			"--label", "io.kubernetes.pod.name=shop-web-0", "--label", "io.kubernetes.pod.namespace=shop",
-			"--label", "io.kubernetes.container.name=web",
-			image, "sleep", "3600").CombinedOutput()
-		if err != nil {
-			shared.err = fmt.Errorf("docker run: %v: %s", err, out)
-			return
-		}
-		shared.id = strings.TrimSpace(string(out))
-		atExit(func() { exec.Command(docker, "rm", "-f", shared.id).Run() })
-	})
+	shared.once.Do(func() { shared.err = startShared(t) })
 	if shared.err != nil {
 		t.Fatal(shared.err)
 	}
-	return shared.id, shared.name
+	return shared.w
+}
+
+func startShared(t *testing.T) error {
+	dir := workDir(t)
+	tokenDir, drop := filepath.Join(dir, "serviceaccount"), filepath.Join(dir, "drop")
+	for _, d := range []string{tokenDir, drop} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	ca, err := apiServerCert()
+	if err != nil {
+		return err
+	}
+	for name, text := range map[string]string{"token": k8sToken, "ca.crt": string(ca.certPEM), "namespace": "shop"} {
+		if err := os.WriteFile(filepath.Join(tokenDir, name), []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	testutil.CopyExecutable(t, built.kubectl, filepath.Join(drop, "kubectl"))
+	w := &workload{name: "vge2e-" + newMarker(), pod: "shop-web-0", ns: "shop"}
+	out, err := exec.Command(docker, "run", "-d", "--name", w.name, "--network", "none",
+		"--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--security-opt", "apparmor=unconfined",
+		"-v", tokenDir+":/var/run/secrets/kubernetes.io/serviceaccount:ro", "-v", drop+":/drop:ro",
+		"--label", "io.kubernetes.pod.name="+w.pod, "--label", "io.kubernetes.pod.namespace="+w.ns,
+		"--label", "io.kubernetes.container.name=web",
+		image, "sleep", "3600").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("docker run: %v: %s", err, out)
+	}
+	w.id = strings.TrimSpace(string(out))
+	atExit(func() { exec.Command(docker, "rm", "-f", w.id).Run() })
+	setup := "mkdir -p /usr/bin && /bin/busybox --install -s /usr/bin && " +
+		"ip addr add 169.254.169.254/32 dev lo && ip addr add 10.96.0.1/32 dev lo"
+	if out, err := exec.Command(docker, "exec", w.id, "/bin/sh", "-c", setup).CombinedOutput(); err != nil {
+		return fmt.Errorf("setting up the container: %v: %s", err, out)
+	}
+	out, err = exec.Command(docker, "inspect", "-f", "{{.State.Pid}}", w.id).Output()
+	if err != nil {
+		return fmt.Errorf("docker inspect: %v", err)
+	}
+	fmt.Sscan(string(out), &shared.pid)
+	shared.w, shared.token, shared.drop = w, k8sToken, drop
+	return startContainerServers(fmt.Sprintf("/proc/%d/ns/net", shared.pid), ca)
 }
 
 // inContainer runs a shell script in the shared container.
-func inContainer(t *testing.T, tty bool, script string) {
+func inContainer(t *testing.T, tty bool, script string) *workload {
 	t.Helper()
-	id, _ := sharedContainer(t)
+	w := sharedContainer(t)
 	args := []string{"exec"}
 	if tty {
 		args = append(args, "-t")
 	}
-	args = append(args, id, "sh", "-c", script)
+	args = append(args, w.id, "sh", "-c", script)
 	mustRun(t, exec.Command(docker, args...))
+	return w
+}
+
+// mustRun runs a command and fails the test if it cannot start; its exit
+// status is the behaviour's business (many attacks fail here on purpose).
+func mustRun(t *testing.T, cmd *exec.Cmd) *exec.Cmd {
+	t.Helper()
+	out, err := cmd.CombinedOutput()
+	if _, exited := err.(*exec.ExitError); err != nil && !exited {
+		t.Fatalf("%v: %v", cmd.Args, err)
+	}
+	text := strings.TrimSpace(string(out))
+	if len(text) > 300 {
+		text = text[:300] + "..."
+	}
+	t.Logf("%v: %s", cmd.Args, text)
+	return cmd
+}
+
+// run runs cmd (see mustRun) and returns its pid.
+func run(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	return mustRun(t, cmd).Process.Pid
 }
 
 var netns struct {
@@ -172,40 +248,61 @@ func remoteHost(t *testing.T) string {
 	return netns.remote
 }
 
-// listenRemote listens on the remote host's address (port 0 picks one)
-// and returns the port; connections are accepted and closed.
-func listenRemote(t *testing.T, network string, port int) int {
-	t.Helper()
-	addr := fmt.Sprintf("%s:%d", remoteHost(t), port)
+// inNetns runs f on a thread that has joined the network namespace at
+// path: sockets f creates live there.
+func inNetns(path string, f func() error) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	self, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer self.Close()
-	ns, err := os.Open(netns.path)
+	ns, err := os.Open(path)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer ns.Close()
 	if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer func() {
 		if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); err != nil {
 			panic(err) // this thread must not go back to the pool in the wrong namespace
 		}
 	}()
+	return f()
+}
+
+// listenRemote listens on the remote host's address (port 0 picks one)
+// and returns the port; TCP connections are accepted and closed.
+func listenRemote(t *testing.T, network string, port int) int {
+	t.Helper()
 	if network == "udp4" {
-		c, err := net.ListenPacket(network, addr)
+		var c net.PacketConn
+		err := inNetns(netnsPath(t), func() (err error) {
+			c, err = net.ListenPacket(network, fmt.Sprintf("%s:%d", remoteHost(t), port))
+			return err
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
 		return c.LocalAddr().(*net.UDPAddr).Port
 	}
-	ln, err := net.Listen(network, addr)
+	return serveRemote(t, port, func(c net.Conn) {})
+}
+
+// serveRemote listens for TCP on the remote host's address (port 0 picks
+// one), calls handle for each connection and closes it afterwards, and
+// returns the port.
+func serveRemote(t *testing.T, port int, handle func(net.Conn)) int {
+	t.Helper()
+	var ln net.Listener
+	err := inNetns(netnsPath(t), func() (err error) {
+		ln, err = net.Listen("tcp4", fmt.Sprintf("%s:%d", remoteHost(t), port))
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,8 +313,17 @@ func listenRemote(t *testing.T, network string, port int) int {
 			if err != nil {
 				return
 			}
-			c.Close()
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
 		}
 	}()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func netnsPath(t *testing.T) string {
+	t.Helper()
+	remoteHost(t)
+	return netns.path
 }

@@ -3,11 +3,8 @@ package rules_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"runtime"
 	"syscall"
-	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -15,8 +12,8 @@ import (
 )
 
 // helperEnv makes the test binary act as a helper: a child process that
-// performs one attack with raw syscalls. The agent never sees its own
-// process, so every behaviour has to come from a child.
+// performs one attack with raw syscalls, as an exploit or a loader does
+// in its own code, where no packaged tool does the same.
 const helperEnv = "VIGIL_E2E_HELPER"
 
 // helperArgEnv passes the helper its argument.
@@ -37,19 +34,13 @@ func runHelper(action string) int {
 	case "userfaultfd":
 		_, _, errno := unix.RawSyscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC, 0, 0)
 		fmt.Println("userfaultfd:", errno)
-	case "finit_module":
-		err = finitModule(arg)
 	case "bpf_load":
 		err = loadBPF()
 	case "bpf_get_fd":
 		err = getBPFByID()
-	case "ptrace_attach":
-		err = ptraceAttach(arg)
 	case "traceme":
 		_, _, errno := unix.RawSyscall(unix.SYS_PTRACE, unix.PTRACE_TRACEME, 0, 0)
 		fmt.Println("PTRACE_TRACEME:", errno)
-	case "reverse_shell":
-		err = reverseShell(arg)
 	default:
 		err = fmt.Errorf("unknown helper %q", action)
 	}
@@ -61,7 +52,9 @@ func runHelper(action string) int {
 }
 
 // execFromMemfd copies /bin/true into a memfd named name and executes it
-// from there: the program never exists on disk.
+// from there, as in-memory loaders do: the program never exists on disk.
+// The memfd is moved to fd 100 first, so that the process's name (the
+// kernel takes it from the path executed, /proc/self/fd/100) is known.
 func execFromMemfd(name string) error {
 	fd, err := unix.MemfdCreate(name, 0)
 	if err != nil {
@@ -75,21 +68,11 @@ func execFromMemfd(name string) error {
 	if _, err := io.Copy(mem, src); err != nil {
 		return err
 	}
-	path := fmt.Sprintf("/proc/self/fd/%d", fd)
-	return syscall.Exec(path, []string{name}, os.Environ())
-}
-
-// finitModule asks the kernel to load the file at path as a module. The
-// file is no module, so the kernel refuses; the attempt is what counts.
-func finitModule(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
+	const target = 100
+	if err := unix.Dup3(fd, target, 0); err != nil {
 		return err
 	}
-	defer f.Close()
-	err = unix.FinitModule(int(f.Fd()), "", 0)
-	fmt.Println("finit_module:", err)
-	return nil
+	return syscall.Exec(fmt.Sprintf("/proc/self/fd/%d", target), []string{name}, os.Environ())
 }
 
 // loadBPF loads the smallest socket filter there is.
@@ -117,36 +100,4 @@ func getBPFByID() error {
 		return err
 	}
 	return prog.Close()
-}
-
-// ptraceAttach attaches to the process whose pid is given, then detaches.
-func ptraceAttach(pidText string) error {
-	var pid int
-	fmt.Sscan(pidText, &pid)
-	runtime.LockOSThread()
-	if err := unix.PtraceAttach(pid); err != nil {
-		return err
-	}
-	var ws unix.WaitStatus
-	unix.Wait4(pid, &ws, unix.WALL, nil)
-	return unix.PtraceDetach(pid)
-}
-
-// reverseShell connects to addr, puts the socket on stdin and stdout and
-// runs a shell there, as one-line python or perl reverse shells do.
-func reverseShell(addr string) error {
-	c, err := net.DialTimeout("tcp4", addr, 5*time.Second)
-	if err != nil {
-		return err
-	}
-	f, err := c.(*net.TCPConn).File()
-	if err != nil {
-		return err
-	}
-	for _, fd := range []int{0, 1} {
-		if err := unix.Dup2(int(f.Fd()), fd); err != nil {
-			return err
-		}
-	}
-	return syscall.Exec("/bin/sh", []string{"sh", "-c", "true " + os.Getenv("VIGIL_E2E_MARKER")}, os.Environ())
 }
