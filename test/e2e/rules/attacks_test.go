@@ -52,7 +52,8 @@ type result struct {
 
 // attacks is every attack of the suite, in the order of the rule files.
 var attacks = slices.Concat(executionAttacks, credentialAttacks, persistenceAttacks, escalationAttacks,
-	evasionAttacks, discoveryAttacks, controlAttacks, tamperingAttacks, integrityAttacks, experimentalAttacks)
+	evasionAttacks, discoveryAttacks, controlAttacks, tamperingAttacks, integrityAttacks, experimentalAttacks,
+	coverageExecutionAttacks, coverageEscalationAttacks, coverageEvasionAttacks, coverageControlAttacks)
 
 // TestAttacks performs an attack on every stable rule through `vigil
 // run` with the embedded stable rules and its default configuration, and

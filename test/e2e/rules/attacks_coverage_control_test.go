@@ -1,0 +1,4 @@
+package rules_test
+
+// coverageControlAttacks prove the command-and-control, tampering and impact rules of the coverage map (docs/coverage.md).
+var coverageControlAttacks = []attack{}
