@@ -29,14 +29,16 @@ check-generated: generate
 test:
 	./scripts/test.sh
 
-## fuzz: run every fuzz target for FUZZTIME (default 30s) each
+## fuzz: run every fuzz target under FUZZDIRS for FUZZTIME (default 30s) each; FUZZING.md records the last runs
 FUZZTIME ?= 30s
+FUZZDIRS ?= internal bench
+FUZZFLAGS ?=
 fuzz:
-	@for t in $$(grep -rl --include='*_test.go' '^func Fuzz' internal); do \
+	@for t in $$(grep -rl --include='*_test.go' '^func Fuzz' $(FUZZDIRS) | grep -v '/testdata/'); do \
 		dir=$$(dirname $$t); \
 		for f in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$t | cut -d' ' -f2); do \
 			echo "== $$f ($$dir)"; \
-			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./$$dir || exit 1; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./$$dir || exit 1; \
 		done; \
 	done
 

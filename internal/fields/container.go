@@ -100,9 +100,9 @@ func registerContainer(r *Registry) {
 		}))
 	for _, name := range []string{"container.ip", "container.cni.json", "container.healthcheck",
 		"container.liveness_probe", "container.readiness_probe"} {
-		r.add(name, "not collected: missing for every process", str(missing))
+		r.add(name, NotCollected, str(missing))
 	}
-	r.add("container.duration", "not collected: missing for every process", num(func(*Context) (uint64, bool) { return 0, false }))
+	r.add("container.duration", NotCollected, num(func(*Context) (uint64, bool) { return 0, false }))
 
 	// container.mount.*[ARG]: ARG is a mount index or a source path (dest
 	// for container.mount.dest lookups by destination use MountByDest).
@@ -168,7 +168,7 @@ func registerContainer(r *Registry) {
 	r.add("k8s.job.name", "the Job owning the pod (from the API)", podStr(func(p *container.Pod) string { return p.Owner.Job }))
 	r.add("k8s.cronjob.name", "the CronJob owning the pod's Job (from the API)", podStr(func(p *container.Pod) string { return p.Owner.CronJob }))
 	for _, name := range []string{"k8s.pod.ip", "k8s.pod.cni.json", "k8s.ns.id", "k8s.ns.labels", "k8s.deployment.id", "k8s.svc.name"} {
-		r.add(name, "not collected: missing for every process", str(missing))
+		r.add(name, NotCollected, str(missing))
 	}
 	r.addArg("k8s.pod.label", "the value of one pod label", compile.TypeString, func(arg *lang.Arg) (Field, error) {
 		key := ""
@@ -186,6 +186,6 @@ func registerContainer(r *Registry) {
 	none := str(missing)
 	keyed := func(*lang.Arg) (Field, error) { return none, nil }
 	for _, name := range []string{"k8s.ns.label", "k8s.deployment.label", "k8s.svc.label"} {
-		r.addArg(name, "not collected: missing for every process", compile.TypeString, keyed)
+		r.addArg(name, NotCollected, compile.TypeString, keyed)
 	}
 }

@@ -16,14 +16,16 @@ import (
 // rule test fixtures that describe synthetic events the way rules see them.
 
 // ParseOpenFlags parses open flags as evt.arg.flags renders them
-// (O_WRONLY|O_CREAT|O_TRUNC) or as a number (decimal, 0x hex or 0 octal).
+// (O_WRONLY|O_CREAT|O_TRUNC, with bits that have no name in hex:
+// O_RDONLY|0x80000000) or as a number (decimal, 0x hex or 0 octal).
 func ParseOpenFlags(s string) (uint32, error) {
-	if n, err := strconv.ParseUint(s, 0, 32); err == nil {
-		return uint32(n), nil
-	}
 	var fl uint32
 	for _, name := range strings.Split(s, "|") {
 		name = strings.TrimSpace(name)
+		if n, err := strconv.ParseUint(name, 0, 32); err == nil {
+			fl |= uint32(n)
+			continue
+		}
 		v, ok := flags.Open.Lookup(name)
 		if !ok {
 			return 0, fmt.Errorf("unknown open flag %q", name)

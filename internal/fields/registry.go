@@ -8,6 +8,10 @@ import (
 	"github.com/vigilsec/vigil/internal/rules/lang"
 )
 
+// NotCollected is the description of fields that Falco rules may name but
+// Vigil never fills in: they load, and render as <NA> for every event.
+const NotCollected = "not collected: missing for every process"
+
 // Field is the compiled form of a field over a Context.
 type Field = compile.Field[*Context]
 

@@ -1,7 +1,6 @@
 package fields
 
 import (
-	"bufio"
 	"bytes"
 	"math"
 	"os"
@@ -106,9 +105,12 @@ func (f *idFile) reload(force bool) bool {
 // The first name for an id wins, as getpwuid's does.
 func parseIDFile(data []byte) map[uint32]string {
 	m := map[uint32]string{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := sc.Bytes()
+	// Split by hand, not with a bufio.Scanner: a line longer than its
+	// buffer would stop it, and hide every line after.
+	for len(data) > 0 {
+		var line []byte
+		line, data, _ = bytes.Cut(data, []byte{'\n'})
+		line = bytes.TrimSuffix(line, []byte{'\r'})
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}

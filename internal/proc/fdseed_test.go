@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/vigilsec/vigil/internal/testutil"
 )
 
 // writeFakeFDs gives the fake process at root/pid an fd directory, fdinfo
@@ -106,9 +108,7 @@ func TestSeedFDsFromFakeProc(t *testing.T) {
 // connection before the table exists, and checks what seeding finds.
 func TestSeedRealFDs(t *testing.T) {
 	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary")
-	}
+	testutil.Require(t, err == nil, "a sleep program in PATH")
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

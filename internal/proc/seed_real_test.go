@@ -1,21 +1,22 @@
 package proc
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vigilsec/vigil/internal/testutil"
 )
 
 // TestSeedRealProc seeds from the live /proc and checks a child we started
 // ourselves, field by field.
 func TestSeedRealProc(t *testing.T) {
 	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary")
-	}
+	testutil.Require(t, err == nil, "a sleep program in PATH")
 	cmd := exec.Command(sleep, "3600", "0.4242") // GNU sleep sums its arguments
 	cmd.Dir = t.TempDir()
 	if err := cmd.Start(); err != nil { // returns once the exec has happened
@@ -90,12 +91,10 @@ func TestSeedRealProc(t *testing.T) {
 // directory inode of our own cgroup, where a unified hierarchy exists.
 func TestSeedRealCgroupID(t *testing.T) {
 	res := newCgroupResolver("/proc")
-	if res.root == "" {
-		t.Skip("no cgroup2 hierarchy mounted")
-	}
+	testutil.Require(t, res.root != "", "a cgroup v2 hierarchy mounted")
 	content, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	var rel string
 	for _, line := range strings.Split(string(content), "\n") {
@@ -104,9 +103,7 @@ func TestSeedRealCgroupID(t *testing.T) {
 		}
 	}
 	fi, err := os.Stat(filepath.Join(res.root, rel))
-	if err != nil {
-		t.Skip(err)
-	}
+	testutil.Require(t, err == nil, fmt.Sprintf("our own cgroup directory under the cgroup v2 root (%v)", err))
 	want := statIno(fi)
 	tbl := New()
 	if err := tbl.Seed("/proc"); err != nil {

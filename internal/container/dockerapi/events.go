@@ -42,9 +42,15 @@ func (c *Client) Watch(ctx context.Context, fn func(container.RuntimeEvent)) err
 	}
 	defer resp.Body.Close()
 	fn(container.RuntimeEvent{Action: container.ActionConnected})
+	return readEvents(resp.Body, fn)
+}
+
+// readEvents passes on the container events of an engine's /events
+// stream, in order, until the stream ends or fails.
+func readEvents(r io.Reader, fn func(container.RuntimeEvent)) error {
 	// Engines write one JSON object per line. Reading by line bounds what
 	// one event can make the agent buffer.
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxEvent)
 	for sc.Scan() {
 		var m struct {

@@ -1,6 +1,7 @@
 package dockerapi
 
 import (
+	"math"
 	"strings"
 	"time"
 
@@ -58,7 +59,8 @@ func (in *containerInspect) info(img *imageInspect) *container.Info {
 		User:        in.Config.User,
 		StartTS:     startTS(in),
 	}
-	if in.State.Running && in.State.Pid > 0 {
+	// A pid that does not fit would wrap to another process's.
+	if in.State.Running && in.State.Pid > 0 && in.State.Pid <= math.MaxUint32 {
 		out.PID = uint32(in.State.Pid)
 	}
 	for _, m := range in.Mounts {
@@ -71,16 +73,21 @@ func (in *containerInspect) info(img *imageInspect) *container.Info {
 }
 
 // startTS is when the container last started, or when it was created if
-// it has not started: Unix nanoseconds, 0 if neither parses.
+// it has not started: Unix nanoseconds after the epoch (Info's unit), 0
+// if neither parses into that range. Engines write year 1 for "never";
+// a year after 2262 would wrap to another instant.
 func startTS(in *containerInspect) int64 {
 	for _, s := range []string{in.State.StartedAt, in.Created} {
 		t, err := time.Parse(time.RFC3339Nano, s)
-		if err == nil && t.Year() > 1 {
+		if err == nil && t.After(time.Unix(0, 0)) && t.Before(maxUnixNano) {
 			return t.UnixNano()
 		}
 	}
 	return 0
 }
+
+// maxUnixNano is the last instant time.UnixNano can represent.
+var maxUnixNano = time.Unix(0, math.MaxInt64)
 
 // imageOf describes the image from the container's reference, falling back
 // to the image's own tags when the container was created from an id, and

@@ -4,7 +4,6 @@
 package dpkg
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io/fs"
@@ -101,27 +100,23 @@ func files(root *rootfs.FS, e Entry, distroless bool, status string, errs []sbom
 // are listed too; they are kept, as dpkg owns them.
 func ParseList(b []byte) []string {
 	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 4096), maxLine)
-	for sc.Scan() {
-		if l := sc.Text(); l != "" && l != "/." {
-			out = append(out, l)
+	sbom.EachLine(b, func(l []byte) {
+		if len(l) > 0 && string(l) != "/." {
+			out = append(out, string(l))
 		}
-	}
+	})
 	return out
 }
 
 // ParseMD5Sums reads an md5sums file: "<md5>  <relative path>" lines.
 func ParseMD5Sums(b []byte) []string {
 	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 4096), maxLine)
-	for sc.Scan() {
-		_, p, ok := strings.Cut(sc.Text(), "  ")
+	sbom.EachLine(b, func(l []byte) {
+		_, p, ok := strings.Cut(string(l), "  ")
 		if ok && p != "" {
 			out = append(out, path.Join("/", p))
 		}
-	}
+	})
 	return out
 }
 

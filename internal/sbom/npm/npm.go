@@ -49,7 +49,7 @@ func ParseLock(b []byte, location string) ([]sbom.Package, error) {
 	seen := map[string]bool{}
 	var out []sbom.Package
 	add := func(name, version string, licenses []string) {
-		if name == "" || version == "" || seen[name+"@"+version] {
+		if !validName(name) || version == "" || seen[name+"@"+version] {
 			return
 		}
 		seen[name+"@"+version] = true
@@ -122,7 +122,7 @@ func ParsePackageJSON(b []byte, location string) (p sbom.Package, ok bool, err e
 	if err := json.Unmarshal(b, &m); err != nil {
 		return p, false, fmt.Errorf("decode package.json: %w", err)
 	}
-	if m.Name == "" || m.Version == "" {
+	if !validName(m.Name) || m.Version == "" {
 		return p, false, nil
 	}
 	lic := licenses(m.License)
@@ -169,6 +169,13 @@ func licenses(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// validName rejects names no package can have: empty, or a scope with
+// nothing after it ("@scope/"), whose package URL would have no name.
+func validName(name string) bool {
+	scope, rest, scoped := strings.Cut(name, "/")
+	return name != "" && (!strings.HasPrefix(name, "@") || !scoped || (len(scope) > 1 && rest != ""))
 }
 
 func pkg(name, version, location string, lic []string) sbom.Package {

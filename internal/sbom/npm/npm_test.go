@@ -101,6 +101,7 @@ func FuzzParseLock(f *testing.F) {
 			if p.Name == "" || p.Version == "" {
 				t.Fatalf("empty package %+v", p)
 			}
+			checkPURL(t, p)
 		}
 		ParsePackageJSON(b, "/p")
 	})

@@ -114,13 +114,11 @@ func ParseRecord(b []byte, sitePackages string) ([]string, error) {
 // to the .egg-info directory, one a line.
 func ParseInstalledFiles(b []byte, eggInfo string) []string {
 	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 4096), maxLine)
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
+	sbom.EachLine(b, func(line []byte) {
+		if l := strings.TrimSpace(string(line)); l != "" {
 			out = append(out, join(eggInfo, l))
 		}
-	}
+	})
 	return out
 }
 

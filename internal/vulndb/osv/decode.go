@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -151,9 +152,23 @@ func (r *Record) Validate() error {
 	return nil
 }
 
+// Bounds on what names a package: the store keys its index by them, and
+// refuses keys over 32 KiB; real ones are far shorter.
+const (
+	maxEcosystem   = 256
+	maxPackageName = 4096
+)
+
 func (a *Affected) validate() error {
 	if (a.Package.Name == "") != (a.Package.Ecosystem == "") {
 		return errors.New("package needs both ecosystem and name")
+	}
+	if eco := a.Package.Ecosystem; eco != "" && strings.HasPrefix(eco, ":") {
+		return fmt.Errorf("ecosystem %q has no name before the ':'", eco)
+	}
+	if len(a.Package.Ecosystem) > maxEcosystem || len(a.Package.Name) > maxPackageName {
+		return fmt.Errorf("package ecosystem (%d bytes) or name (%d bytes) longer than %d or %d bytes",
+			len(a.Package.Ecosystem), len(a.Package.Name), maxEcosystem, maxPackageName)
 	}
 	for i, rg := range a.Ranges {
 		if err := rg.validate(); err != nil {

@@ -1,0 +1,3 @@
+module example.com/skipping
+
+go 1.26
