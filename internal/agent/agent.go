@@ -6,6 +6,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -80,8 +81,7 @@ func Start(cfg Config) (*Agent, error) {
 	}
 	table.SetTrackFDs(cfg.TrackFDs)
 	if err := table.Seed(cfg.ProcRoot); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("seed process table from %s: %w", cfg.ProcRoot, err)
+		return nil, errors.Join(fmt.Errorf("seed process table from %s: %w", cfg.ProcRoot, err), s.Close())
 	}
 	handler := cfg.Handler
 	if handler == nil {
@@ -93,7 +93,10 @@ func Start(cfg Config) (*Agent, error) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &Agent{Sensor: s, Table: table, Pipeline: pipe, cfg: cfg, cancel: cancel}
-	pipe.Start(ctx)
+	if err := pipe.Start(ctx); err != nil { // a new pipeline: a bug if it fails
+		cancel()
+		return nil, errors.Join(err, s.Close())
+	}
 	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
@@ -129,19 +132,21 @@ func (a *Agent) sweep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			a.Table.Sweep(a.cfg.ProcRoot)
+			// A /proc that cannot be listed removes nothing (Sweep's
+			// contract), and the next tick tries again.
+			_, _ = a.Table.Sweep(a.cfg.ProcRoot)
 		}
 	}
 }
 
 // Stop detaches the sensor, lets the pipeline drain what it holds, and
-// returns the sensor's reading error, if any.
+// returns the sensor's reading error and what failed to close, if any.
 func (a *Agent) Stop() error {
-	a.Sensor.Close()
+	closeErr := a.Sensor.Close()
 	a.cancel()
 	a.wg.Wait()
 	a.Pipeline.Close()
-	return a.runErr
+	return errors.Join(a.runErr, closeErr)
 }
 
 // Stats gathers every stage's counters.
