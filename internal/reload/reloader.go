@@ -160,10 +160,15 @@ func (r *Reloader) reload(log *slog.Logger) error {
 	// narrow it after: neither set misses an event it needs meanwhile.
 	old := r.cfg.Kernel.Syscalls()
 	if err := r.cfg.Kernel.SetSyscalls(union(old, want)); err != nil {
-		pending.Discard()
+		err = fmt.Errorf("kernel syscall filter: %w", err)
+		if derr := pending.Discard(); derr != nil {
+			err = errors.Join(err, fmt.Errorf("outputs: close the new ones: %w", derr))
+		}
 		discardEnforce()
-		r.cfg.Kernel.SetSyscalls(old)
-		return fmt.Errorf("kernel syscall filter: %w", err)
+		if rerr := r.cfg.Kernel.SetSyscalls(old); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("kernel syscall filter: restore the running set: %w", rerr))
+		}
+		return err
 	}
 	if rs.NeedsFDTable && !r.trackFDs {
 		// Fds opened before now are unknown to the table; see docs/config.md.
@@ -174,7 +179,7 @@ func (r *Reloader) reload(log *slog.Logger) error {
 	r.cfg.Detector.SetProgram(rs.Program)
 	commitEnforce()
 	narrowErr := r.cfg.Kernel.SetSyscalls(want)
-	pending.Commit()
+	retireErr := pending.Commit()
 
 	for _, key := range config.Changed(r.started, cfg) {
 		if config.NeedsRestart(key) {
@@ -188,6 +193,10 @@ func (r *Reloader) reload(log *slog.Logger) error {
 		// The filter captures more than needed; the rules still see all
 		// they need.
 		log.Warn("reload: could not narrow the kernel syscall filter", "error", narrowErr.Error())
+	}
+	if retireErr != nil {
+		// The new outputs run; the old ones' last alerts may be lost.
+		log.Warn("reload: the replaced outputs closed with errors", "error", retireErr.Error())
 	}
 	log.Info("reload succeeded", "rules", rs.Enabled(), "syscalls", strings.Join(want, ","),
 		"outputs_rebuilt", pending != nil)
