@@ -73,8 +73,12 @@ func TestFDTableUnderChurn(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
-	defer stdin.Close()
+	defer func() {
+		if err := cmd.Wait(); err != nil {
+			t.Error(err)
+		}
+	}()
+	defer stdin.Close() // EOF ends the script
 	shell := uint32(cmd.Process.Pid)
 
 	table := proc.New()
@@ -98,13 +102,19 @@ func TestFDTableUnderChurn(t *testing.T) {
 	}
 	defer func() {
 		// Stop capturing first: see quietStop in internal/detect.
-		a.Sensor.SetSyscalls(nil)
+		if err := a.Sensor.SetSyscalls(nil); err != nil {
+			t.Error(err)
+		}
 		time.Sleep(100 * time.Millisecond)
-		a.Stop()
+		if err := a.Stop(); err != nil {
+			t.Error(err)
+		}
 	}()
 	time.Sleep(200 * time.Millisecond)
 	before := table.Stats()
-	fmt.Fprintln(stdin, "start")
+	if _, err := fmt.Fprintln(stdin, "start"); err != nil {
+		t.Fatal(err)
+	}
 	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
 		t.Fatalf("the script said %q, %v", line, err)
 	}

@@ -39,7 +39,9 @@ func prog(t *testing.T, src, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.Chmod(dir, 0o755)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	return testutil.CopyExecutable(t, src, filepath.Join(dir, name))
 }
 
@@ -49,7 +51,9 @@ func home(t *testing.T, m string, files map[string]string) string {
 	dir := filepath.Join(workDir(t), "home", m)
 	for name, text := range files {
 		path := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -127,9 +131,17 @@ var attacks = []attack{
 	{"SSH private key read", "Warning", false, func(t *testing.T, m string) (string, int, string) {
 		// The rule watches /home/*/.ssh: the key is planted in a real home.
 		dir := filepath.Join("/home", m)
-		os.MkdirAll(filepath.Join(dir, ".ssh"), 0o700)
-		defer os.RemoveAll(dir)
-		os.WriteFile(filepath.Join(dir, ".ssh", "id_ed25519"), []byte("-----BEGIN OPENSSH PRIVATE KEY-----\n"), 0o600)
+		if err := os.MkdirAll(filepath.Join(dir, ".ssh"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := os.RemoveAll(dir); err != nil {
+				t.Error(err)
+			}
+		})
+		if err := os.WriteFile(filepath.Join(dir, ".ssh", "id_ed25519"), []byte("-----BEGIN OPENSSH PRIVATE KEY-----\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		return m, run(t, exec.Command("cat", filepath.Join(dir, ".ssh", "id_ed25519"))), "cat"
 	}},
 	{"Cloud credentials read by an unexpected program", "Warning", false, func(t *testing.T, m string) (string, int, string) {
@@ -145,7 +157,7 @@ var attacks = []attack{
 		if err := victim.Start(); err != nil {
 			t.Fatal(err)
 		}
-		defer func() { victim.Process.Kill(); victim.Wait() }()
+		defer testutil.KillAndWait(victim)
 		path := fmt.Sprintf("/proc/%d/environ", victim.Process.Pid)
 		return path, run(t, exec.Command("cat", path)), "cat"
 	}},
@@ -225,7 +237,9 @@ var attacks = []attack{
 	}},
 	{"Kernel module loaded", "Warning", false, func(t *testing.T, m string) (string, int, string) {
 		ko := filepath.Join(t.TempDir(), m+".ko")
-		os.WriteFile(ko, []byte("not a module"), 0o644)
+		if err := os.WriteFile(ko, []byte("not a module"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		pid := run(t, helper(t, 0, "finit_module", ko))
 		return pidOf(pid), pid, ""
 	}},
@@ -238,7 +252,7 @@ var attacks = []attack{
 		if err := victim.Start(); err != nil {
 			t.Fatal(err)
 		}
-		defer func() { victim.Process.Kill(); victim.Wait() }()
+		defer testutil.KillAndWait(victim)
 		waitExec(t, victim.Process.Pid, "sleep")
 		pid := run(t, helper(t, 0, "ptrace_attach", strconv.Itoa(victim.Process.Pid)))
 		return fmt.Sprintf("target_pid=%d target=sleep", victim.Process.Pid), pid, ""
@@ -309,7 +323,9 @@ var attacks = []attack{
 		port := listenRemote(t, "tcp4", 0)
 		dir := filepath.Dir(prog(t, "/bin/true", "unused"))
 		nc := filepath.Join(dir, "nc")
-		os.Symlink("/bin/busybox", nc)
+		if err := os.Symlink("/bin/busybox", nc); err != nil {
+			t.Fatal(err)
+		}
 		return m, run(t, exec.Command(nc, "-w", "2", "-e", "/bin/echo", m, remoteHost(t), strconv.Itoa(port))), "nc"
 	}},
 	{"Remote copy or download tool run in a container", "Notice", true, func(t *testing.T, m string) (string, int, string) {
@@ -355,7 +371,7 @@ var attacks = []attack{
 		if err := agent.Start(); err != nil {
 			t.Fatal(err)
 		}
-		defer agent.Wait()
+		defer func() { _ = agent.Wait() }()     // reaped: the kill below ends it, as meant
 		waitExec(t, agent.Process.Pid, "vigil") // as when the agent has run for a while
 		pid := run(t, exec.Command("/bin/sh", "-c", fmt.Sprintf("kill -TERM %d", agent.Process.Pid)))
 		return fmt.Sprintf("target_pid=%d ", agent.Process.Pid), pid, "sh"

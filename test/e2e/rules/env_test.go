@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -40,7 +41,7 @@ func workDir(t *testing.T) string {
 		work.dir, work.err = os.MkdirTemp("/opt", "vge2e-")
 		if work.err == nil {
 			work.err = os.Chmod(work.dir, 0o755)
-			atExit(func() { os.RemoveAll(work.dir) })
+			atExit(func() error { return os.RemoveAll(work.dir) })
 		}
 	})
 	if work.err != nil {
@@ -95,7 +96,9 @@ func sharedContainer(t *testing.T) (id, name string) {
 		if shared.err = os.MkdirAll(tokenDir, 0o755); shared.err != nil {
 			return
 		}
-		os.WriteFile(filepath.Join(tokenDir, "token"), []byte("eyJhbGciOiJSUzI1NiJ9.e2e.sig"), 0o644)
+		if err := os.WriteFile(filepath.Join(tokenDir, "token"), []byte("eyJhbGciOiJSUzI1NiJ9.e2e.sig"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		shared.name = "vge2e-" + newMarker()
 		out, err := exec.Command(docker, "run", "-d", "--name", shared.name, "--network", "none",
 			"--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--security-opt", "apparmor=unconfined",
@@ -108,7 +111,7 @@ func sharedContainer(t *testing.T) (id, name string) {
 			return
 		}
 		shared.id = strings.TrimSpace(string(out))
-		atExit(func() { exec.Command(docker, "rm", "-f", shared.id).Run() })
+		atExit(func() error { return exec.Command(docker, "rm", "-f", shared.id).Run() })
 	})
 	if shared.err != nil {
 		t.Fatal(shared.err)
@@ -161,9 +164,9 @@ func remoteHost(t *testing.T) string {
 			}
 		}
 		netns.path = "/run/netns/" + name
-		atExit(func() {
-			exec.Command("ip", "link", "del", host).Run()
-			exec.Command("ip", "netns", "del", name).Run()
+		atExit(func() error {
+			return errors.Join(exec.Command("ip", "link", "del", host).Run(),
+				exec.Command("ip", "netns", "del", name).Run())
 		})
 	})
 	if netns.err != nil {
@@ -216,7 +219,7 @@ func listenRemote(t *testing.T, network string, port int) int {
 			if err != nil {
 				return
 			}
-			c.Close()
+			_ = c.Close() // accepted only for the connect to succeed
 		}
 	}()
 	return ln.Addr().(*net.TCPAddr).Port

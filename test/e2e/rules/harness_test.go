@@ -8,6 +8,7 @@ package rules_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -34,7 +35,10 @@ func TestMain(m *testing.M) {
 		os.Exit(runHelper(action))
 	}
 	code := m.Run()
-	cleanup()
+	if err := cleanup(); err != nil {
+		fmt.Fprintln(os.Stderr, "cleanup:", err)
+		code = max(code, 1)
+	}
 	os.Exit(code)
 }
 
@@ -42,21 +46,27 @@ func TestMain(m *testing.M) {
 // container and the network namespace outlive single tests.
 var (
 	cleanupMu sync.Mutex
-	cleanups  []func()
+	cleanups  []func() error
 )
 
-func atExit(f func()) {
+// atExit registers f to run once the suite is done; what it returns is
+// reported and fails the suite.
+func atExit(f func() error) {
 	cleanupMu.Lock()
 	cleanups = append(cleanups, f)
 	cleanupMu.Unlock()
 }
 
-func cleanup() {
+// cleanup runs the registered functions, last first, and returns their
+// errors.
+func cleanup() error {
 	cleanupMu.Lock()
 	defer cleanupMu.Unlock()
+	var errs []error
 	for i := len(cleanups) - 1; i >= 0; i-- {
-		cleanups[i]()
+		errs = append(errs, cleanups[i]())
 	}
+	return errors.Join(errs...)
 }
 
 // collector keeps every alert, with the ancestry of its process as the
@@ -157,7 +167,7 @@ func startAgent(t *testing.T) *collector {
 			suite.err = err
 			return
 		}
-		atExit(containers.Close)
+		atExit(func() error { containers.Close(); return nil })
 		suite.col = &collector{table: table}
 		env := &fields.Env{Table: table, Clock: ktime.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group"),
 			Hostname: "e2e", Containers: containers}
@@ -171,7 +181,7 @@ func startAgent(t *testing.T) *collector {
 			return
 		}
 		suite.agent = a
-		atExit(func() { a.Stop() })
+		atExit(a.Stop)
 	})
 	if suite.err != nil {
 		t.Fatal(suite.err)

@@ -122,13 +122,17 @@ func getBPFByID() error {
 // ptraceAttach attaches to the process whose pid is given, then detaches.
 func ptraceAttach(pidText string) error {
 	var pid int
-	fmt.Sscan(pidText, &pid)
+	if _, err := fmt.Sscan(pidText, &pid); err != nil {
+		return err
+	}
 	runtime.LockOSThread()
 	if err := unix.PtraceAttach(pid); err != nil {
 		return err
 	}
 	var ws unix.WaitStatus
-	unix.Wait4(pid, &ws, unix.WALL, nil)
+	if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
+		return err
+	}
 	return unix.PtraceDetach(pid)
 }
 
