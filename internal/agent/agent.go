@@ -1,7 +1,10 @@
-// Package agent assembles the event pipeline (sensor, decode, process
-// table, pipeline) into a running agent: what `vigil events` streams and
-// what the tests run rules on. Package service builds the whole agent of
-// `vigil run` (rules, outputs, enforcement, reloads, metrics) on it.
+// Package agent assembles the event pipeline into a running [Agent]: the
+// [sensor.Sensor] reads and decodes the kernel's records, the
+// [proc.Table] keeps the processes, and the [pipeline.Pipeline] runs the
+// [Config] handler on every event on every core. It is what `vigil
+// events` streams and what the tests run rules on. Package service builds
+// the whole agent of `vigil run` (rules, outputs, enforcement, reloads,
+// metrics) on it.
 package agent
 
 import (
@@ -22,7 +25,7 @@ type Config struct {
 	Sensor sensor.Config
 	// Shards is the number of pipeline workers; 0 means one per CPU.
 	Shards int
-	// QueueLen bounds each shard's queue; 0 picks the engine's default.
+	// QueueLen bounds each shard's queue; 0 picks pipeline.DefaultQueueLen.
 	QueueLen int
 	// FullWait is how long the ring-buffer reader waits for room in a
 	// full shard queue before dropping the event (pipeline.Config.FullWait):

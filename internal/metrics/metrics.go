@@ -3,7 +3,8 @@
 // [prometheus.Collector] that reads them at scrape time, so the event path
 // pays nothing for metrics and a new component brings its own. This
 // package registers those collectors beside the Go runtime's and the
-// process's own, and serves them with the health endpoints.
+// process's own ([Handler]), and serves them with the health endpoints
+// ([Serve]). It imports none of the components it serves.
 package metrics
 
 import (

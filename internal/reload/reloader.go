@@ -6,8 +6,10 @@
 //
 // Each part owns its new state: [detect.Load] compiles the rules,
 // [outputs.Manager] and [enforce.Manager] prepare theirs and commit or
-// discard it. The Reloader only orders the steps around the kernel's
-// syscall filter.
+// discard it, and [detect.Detector.SetProgram] swaps the rules in. The
+// [Reloader] only orders the steps: prepare all, widen the kernel's
+// syscall filter ([Kernel]) to both rule sets, commit all, narrow it. It
+// runs on SIGHUP and on changes to the watched files ([Reloader.Run]).
 package reload
 
 import (

@@ -1,9 +1,12 @@
 // Package service assembles the agent `vigil run` runs: the event
-// pipeline of package agent (sensor, process table, pipeline) with
-// everything around it, container identity, the rules, the outputs,
-// enforcement, reloads, the kernel drop alert, the vulnerability watch and
-// the metrics server. It is the one place that wires them; the command
-// line only reads its flags, starts an Agent, waits and prints.
+// pipeline of [agent.Agent] (sensor, process table, pipeline) with
+// everything around it, container identity ([container.Resolver]), the
+// rules ([detect.Detector]), the outputs ([outputs.Manager]), enforcement
+// ([enforce.Manager]), reloads ([reload.Reloader]), the kernel drop
+// alert, the vulnerability watch and the metrics server
+// ([metrics.Server]). It is the one place that wires them; the command
+// line only reads its flags, calls [Start], waits and calls
+// [Agent.Stop].
 package service
 
 import (
