@@ -4,7 +4,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build generate vmlinux check-generated test fuzz bench clean
+.PHONY: build generate vmlinux check-generated lint test fuzz bench clean
 
 ## build: the static vigil binary (no cgo, no clang needed)
 build:
@@ -24,6 +24,11 @@ vmlinux:
 check-generated: generate
 	git diff --exit-code -- internal/sensor/ internal/enforce/ internal/decode/ || \
 		{ echo "committed eBPF objects are stale: run 'make generate' and commit"; exit 1; }
+
+## lint: golangci-lint with .golangci.yml, at the version the gate pins
+## (installed when missing)
+lint:
+	./scripts/lint.sh
 
 ## test: everything CI runs
 test:

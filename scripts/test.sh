@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README, CI): installs what the tests need, then runs
-# vet, the unit tests with -race, the generated-code check, the kernel-facing
-# tests and the end-to-end tests. Run it as root on a machine with BTF.
+# vet, the linter, the unit tests with -race, the generated-code check, the
+# kernel-facing tests and the end-to-end tests. Run it as root on a machine
+# with BTF.
 #
 # A green run must prove what the tests claim, so nothing may skip: CI=true
 # (set here, since sudo's env_reset drops the caller's) turns a missing
@@ -83,6 +84,9 @@ log "container engines (docker, podman, vigil-test/busybox:1)"
 
 log "go vet"
 go vet ./...
+
+log "golangci-lint (.golangci.yml)"
+./scripts/lint.sh
 
 log "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' | grep -v '_bpfel.go$') 2>/dev/null || true)

@@ -117,7 +117,7 @@ func newHarness(b *testing.B, cond string) *harness {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if h.cond, err = compile.CompileCondition[*fields.Context](e, fields.New()); err != nil {
+	if h.cond, err = compile.Condition[*fields.Context](e, fields.New()); err != nil {
 		b.Fatal(err)
 	}
 	return h
@@ -229,7 +229,9 @@ func BenchmarkForkExit(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		for _, rec := range [2][]byte{fork, exit} {
 			h.ev.Reset()
-			decode.Decode(rec, h.ev)
+			if err := decode.Decode(rec, h.ev); err != nil {
+				b.Fatal(err)
+			}
 			ts += 1000
 			h.ev.Timestamp = ts
 			h.table.Apply(h.ev)

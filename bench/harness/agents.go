@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -103,14 +104,17 @@ func (v *vigilAgent) start() error {
 	}
 	v.cmd.Stderr = pw
 	if err := v.cmd.Start(); err != nil {
-		pw.Close()
-		pr.Close()
+		return errors.Join(err, pw.Close(), pr.Close())
+	}
+	// The child holds its own copy of the write end; ours must go for
+	// the reader to see the end of the log.
+	if err := pw.Close(); err != nil {
+		reap(v.cmd)
 		return err
 	}
-	pw.Close()
 	ready := make(chan error, 1)
 	go func() {
-		defer pr.Close()
+		defer pr.Close() //nolint:errcheck // read-only: closing loses nothing
 		sc := bufio.NewScanner(pr)
 		signalled := false
 		for sc.Scan() {
@@ -130,7 +134,7 @@ func (v *vigilAgent) start() error {
 	select {
 	case err := <-ready:
 		if err != nil {
-			v.cmd.Wait()
+			_ = v.cmd.Wait() // it exited: the log says why
 			return fmt.Errorf("%w:\n%s", err, v.log.String())
 		}
 	case <-time.After(60 * time.Second):
@@ -148,26 +152,17 @@ func (v *vigilAgent) start() error {
 	return fmt.Errorf("vigil metrics at %s never answered", v.addr)
 }
 
-func (v *vigilAgent) kill() {
-	v.cmd.Process.Kill()
-	v.cmd.Wait()
-}
+func (v *vigilAgent) kill() { reap(v.cmd) }
 
 func (v *vigilAgent) stop() error {
-	v.cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- v.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("vigil: %w:\n%s", err, v.log.String())
-		}
-		return nil
-	case <-time.After(30 * time.Second):
-		v.cmd.Process.Kill()
-		<-done
+	killed, err := terminate(v.cmd, syscall.SIGINT, 30*time.Second)
+	switch {
+	case killed:
 		return fmt.Errorf("vigil did not stop within 30s")
+	case err != nil:
+		return fmt.Errorf("vigil: %w:\n%s", err, v.log.String())
 	}
+	return nil
 }
 
 func (v *vigilAgent) pids() []int { return []int{v.cmd.Process.Pid} }

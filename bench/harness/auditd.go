@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,7 +66,10 @@ func (a *auditdAgent) start() error {
 	if err := os.MkdirAll(a.dir, 0o700); err != nil {
 		return err
 	}
-	os.Remove(a.log) // each start counts from an empty log
+	// Each start counts from an empty log.
+	if err := os.Remove(a.log); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
 	if err := os.WriteFile(filepath.Join(a.dir, "auditd.conf"), []byte(fmt.Sprintf(auditdConf, a.log)), 0o600); err != nil {
 		return err
 	}
@@ -78,16 +83,14 @@ func (a *auditdAgent) start() error {
 			break
 		}
 		if i == 100 {
-			a.cmd.Process.Kill()
-			a.cmd.Wait()
+			reap(a.cmd)
 			return fmt.Errorf("auditd did not register within 10s")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	for _, args := range [][]string{{"-R", a.rules}, {"-e", "1"}} {
 		if out, err := exec.Command("auditctl", args...).CombinedOutput(); err != nil {
-			a.stop()
-			return fmt.Errorf("auditctl %s: %v: %s", strings.Join(args, " "), err, out)
+			return errors.Join(fmt.Errorf("auditctl %s: %v: %s", strings.Join(args, " "), err, out), a.stop())
 		}
 	}
 	a.counts = counters{Matches: map[string]float64{}}
@@ -95,15 +98,9 @@ func (a *auditdAgent) start() error {
 }
 
 func (a *auditdAgent) stop() error {
-	a.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- a.cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		a.cmd.Process.Kill()
-		<-done
-	}
+	// auditd's exit says nothing the log has not counted: only that it
+	// stops matters.
+	_, _ = terminate(a.cmd, syscall.SIGTERM, 30*time.Second)
 	resetAudit(nil)
 	return nil
 }
@@ -126,7 +123,7 @@ func (a *auditdAgent) snapshot() (counters, error) {
 	if err != nil {
 		return counters{}, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: closing loses nothing
 	if _, err := f.Seek(a.offset, io.SeekStart); err != nil {
 		return counters{}, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -39,14 +40,17 @@ func (b *bpftraceAgent) start() error {
 	}
 	b.cmd.Stdout, b.cmd.Stderr = pw, pw
 	if err := b.cmd.Start(); err != nil {
-		pw.Close()
-		pr.Close()
+		return errors.Join(err, pw.Close(), pr.Close())
+	}
+	// The child holds its own copy of the write end; ours must go for
+	// the reader to see the end of the output.
+	if err := pw.Close(); err != nil {
+		reap(b.cmd)
 		return err
 	}
-	pw.Close()
 	attached := make(chan bool, 1)
 	go func() {
-		defer pr.Close()
+		defer pr.Close() //nolint:errcheck // read-only: closing loses nothing
 		rd := bufio.NewReader(pr)
 		sent := false
 		for {
@@ -69,12 +73,11 @@ func (b *bpftraceAgent) start() error {
 	select {
 	case ok := <-attached:
 		if !ok {
-			b.cmd.Wait()
+			_ = b.cmd.Wait() // it exited: its output says why
 			return fmt.Errorf("bpftrace exited before attaching:\n%s", b.output())
 		}
 	case <-time.After(90 * time.Second):
-		b.cmd.Process.Kill()
-		b.cmd.Wait()
+		reap(b.cmd)
 		return fmt.Errorf("bpftrace did not attach within 90s")
 	}
 	// bpftrace prints "Attaching" before it attaches the probes one by one;
@@ -90,14 +93,8 @@ func (b *bpftraceAgent) output() string {
 }
 
 func (b *bpftraceAgent) stop() error {
-	b.cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- b.cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		b.cmd.Process.Kill()
-		<-done
+	// Its exit status after SIGINT says nothing its printed maps do not.
+	if killed, _ := terminate(b.cmd, syscall.SIGINT, 30*time.Second); killed {
 		return fmt.Errorf("bpftrace did not stop within 30s")
 	}
 	time.Sleep(100 * time.Millisecond) // the reader goroutine copies the last lines

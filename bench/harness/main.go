@@ -129,12 +129,19 @@ func withAgent(vigil, workload, mode, format string, scale float64) ([]result, a
 	}
 	cmd.Stdout = nil // discarded: the cost of formatting is part of the agent's
 	var stderr bytes.Buffer
-	pr, pw, _ := os.Pipe()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		fail("pipe: %v", err)
+	}
 	cmd.Stderr = pw
 	if err := cmd.Start(); err != nil {
 		fail("start vigil: %v", err)
 	}
-	pw.Close()
+	// The child holds its own copy of the write end; ours must go for the
+	// reader to see the end of the log.
+	if err := pw.Close(); err != nil {
+		fail("pipe: %v", err)
+	}
 	// Wait until the agent says it streams, then keep collecting stderr.
 	rd := bufio.NewReader(pr)
 	for {
@@ -147,14 +154,20 @@ func withAgent(vigil, workload, mode, format string, scale float64) ([]result, a
 		}
 	}
 	done := make(chan struct{})
-	go func() { stderr.ReadFrom(rd); close(done) }()
+	go func() {
+		_, _ = stderr.ReadFrom(rd) // to the end; a read error only shortens the log, which the stats parse shows
+		close(done)
+	}()
 
 	cpu0 := cpuTime(cmd.Process.Pid)
 	res := runWorkload(workload, scale)
 	run := agentRun{cpu: cpuTime(cmd.Process.Pid) - cpu0, peakRSS: peakRSS(cmd.Process.Pid)}
-	cmd.Process.Signal(syscall.SIGINT)
-	cmd.Wait()
+	_ = cmd.Process.Signal(syscall.SIGINT) // fails only if vigil exited, which Wait reports
+	waitErr := cmd.Wait()
 	<-done
+	if waitErr != nil {
+		fail("vigil: %v: %s", waitErr, stderr.String())
+	}
 	type agentStats struct {
 		Sensor struct {
 			Received    uint64

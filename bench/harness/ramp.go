@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strconv"
 	"time"
 )
@@ -46,17 +47,17 @@ type rampResult struct {
 // under one agent with the ground-truth rules, until the agent first loses
 // an event or the workload falls well short of its target; then it halves
 // the gap between the last clean rate and the first lossy one twice.
-func runRamp(env *suiteEnv, a agent) (rampResult, error) {
+func runRamp(env *suiteEnv, a agent) (res rampResult, err error) {
 	rates := []int{5000, 10000, 20000, 40000, 80000, 160000, 320000, 640000}
 	secs := "3s"
 	if env.opts.quick {
 		rates, secs = []int{20000, 80000, 320000}, "1s"
 	}
-	res := rampResult{BestClean: -1, FirstLoss: -1}
+	res = rampResult{BestClean: -1, FirstLoss: -1}
 	if err := a.start(); err != nil {
 		return res, err
 	}
-	defer a.stop()
+	defer func() { err = errors.Join(err, a.stop()) }()
 	step := func(rate int) (rampStep, error) {
 		env.opts.logf("ramp: %d opens/s", rate)
 		w := workload{name: "paced_open", run: func() (workloadResult, error) {

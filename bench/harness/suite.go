@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -46,7 +47,7 @@ type agentUsage struct {
 	delta      counters
 }
 
-func runSuite(o suiteOptions) error {
+func runSuite(o suiteOptions) (err error) {
 	if o.logf == nil {
 		o.logf = func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
@@ -63,7 +64,7 @@ func runSuite(o suiteOptions) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { err = errors.Join(err, os.RemoveAll(tmp)) }()
 	// nginx workers and stress-ng run as nobody and work below it.
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
@@ -156,8 +157,7 @@ func runConfig(env *suiteEnv, a agent, workloads []workload, rep int) ([]measure
 	for _, w := range workloads {
 		m, err := measure(a, w)
 		if err != nil {
-			a.stop()
-			return nil, fmt.Errorf("%s under %s: %w", w.name, a.name(), err)
+			return nil, errors.Join(fmt.Errorf("%s under %s: %w", w.name, a.name(), err), a.stop())
 		}
 		m.Rep = rep
 		out = append(out, m)

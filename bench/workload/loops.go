@@ -48,7 +48,9 @@ func connectAccept(_ string, n int, lat []time.Duration) error {
 		return err
 	}
 	defer unix.Close(srv)
-	unix.SetsockoptInt(srv, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	if err := unix.SetsockoptInt(srv, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		return err
+	}
 	if err := unix.Bind(srv, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		return err
 	}
@@ -66,7 +68,10 @@ func connectAccept(_ string, n int, lat []time.Duration) error {
 			return err
 		}
 		// SO_LINGER 0 closes with RST, so the loop leaves no TIME_WAIT behind.
-		unix.SetsockoptLinger(cli, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+		if err := unix.SetsockoptLinger(cli, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0}); err != nil {
+			unix.Close(cli)
+			return err
+		}
 		if err := unix.Connect(cli, addr); err != nil {
 			unix.Close(cli)
 			return err

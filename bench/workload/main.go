@@ -60,13 +60,19 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		if err := os.RemoveAll(dir); err != nil {
+			fmt.Fprintf(os.Stderr, "workload: %v\n", err) // the results stand; the leftover is named
+		}
+	}()
 	if *rate > 0 {
 		res, err := paced(dir, *rate, *threads, *duration)
 		if err != nil {
 			fail(err)
 		}
-		json.NewEncoder(os.Stdout).Encode([]result{res})
+		if err := json.NewEncoder(os.Stdout).Encode([]result{res}); err != nil {
+			fail(err)
+		}
 		return
 	}
 	selected, err := selectLoops(*only)
@@ -82,7 +88,9 @@ func main() {
 		}
 		results = append(results, res)
 	}
-	json.NewEncoder(os.Stdout).Encode(results)
+	if err := json.NewEncoder(os.Stdout).Encode(results); err != nil {
+		fail(err)
+	}
 }
 
 // selectLoops returns the loops named in the comma-separated list, in

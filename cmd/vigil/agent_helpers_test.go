@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vigilsec/vigil/internal/testutil"
 )
 
 // liveAgent is a `vigil run` process with its alerts parsed from stdout
@@ -42,8 +44,7 @@ func startAgent(t *testing.T, env []string, args ...string) *liveAgent {
 	}
 	a := &liveAgent{t: t, cmd: cmd, alerts: make(chan map[string]any, 1<<16), logged: make(chan struct{})}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		testutil.KillAndWait(cmd)
 		if t.Failed() {
 			t.Logf("agent log:\n%s", strings.Join(a.lines(), "\n"))
 		}
@@ -68,7 +69,7 @@ func startAgent(t *testing.T, env []string, args ...string) *liveAgent {
 			a.logged = make(chan struct{})
 			a.mu.Unlock()
 		}
-		io.Copy(io.Discard, stderr)
+		_, _ = io.Copy(io.Discard, stderr) // only keeps the agent from blocking on a full pipe
 	}()
 	line := a.waitLog(0, `msg="running `)
 	if i := a.findLog(0, `msg="metrics on `); i >= 0 {
@@ -173,4 +174,20 @@ func alertPath(m map[string]any) string {
 	f, _ := m["output_fields"].(map[string]any)
 	s, _ := f["fd.name"].(string)
 	return s
+}
+
+// write writes a test's input file; the test means nothing without it.
+func write(t testing.TB, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mkdir makes a directory the test needs.
+func mkdir(t testing.TB, path string) {
+	t.Helper()
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -15,7 +15,9 @@ func TestConfigShow(t *testing.T) {
 	bin := vigilBinary(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "vigil.yaml")
-	os.WriteFile(path, []byte("shards: 2\nmetrics_addr: 127.0.0.1:9000\noutputs:\n  http:\n    enabled: true\n    url: http://127.0.0.1:2801/\n"), 0o600)
+	if err := os.WriteFile(path, []byte("shards: 2\nmetrics_addr: 127.0.0.1:9000\noutputs:\n  http:\n    enabled: true\n    url: http://127.0.0.1:2801/\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(bin, "config", "show", "--config", path, "--shards", "3")
 	cmd.Env = append(os.Environ(), "VIGIL_METRICS_ADDR=127.0.0.1:9100", "VIGIL_SHARDS=4")
 	out, err := cmd.CombinedOutput()
@@ -28,7 +30,9 @@ func TestConfigShow(t *testing.T) {
 		}
 	}
 
-	os.WriteFile(path, []byte("outputs:\n  stdout:\n    formatt: text\n"), 0o600)
+	if err := os.WriteFile(path, []byte("outputs:\n  stdout:\n    formatt: text\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out, err = exec.Command(bin, "config", "show", "--config", path).CombinedOutput()
 	if want := "vigil: " + path + `:3:5: unknown key "outputs.stdout.formatt"` + "\n"; err == nil || string(out) != want {
 		t.Errorf("got %v %q, want %q", err, out, want)

@@ -25,14 +25,14 @@ func TestRunAlertNamesTheContainer(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	defer testutil.KillAndWait(cmd)
 	sc := bufio.NewScanner(stderr)
 	for !strings.Contains(sc.Text(), "running") {
 		if !sc.Scan() {
 			t.Fatal("vigil run did not start")
 		}
 	}
-	go io.Copy(io.Discard, stderr)
+	go func() { _, _ = io.Copy(io.Discard, stderr) }() // keeps the child from blocking on a full pipe
 
 	name := "vigil-alert-" + time.Now().Format("150405.000000")
 	name = strings.ReplaceAll(name, ".", "")
@@ -44,7 +44,7 @@ func TestRunAlertNamesTheContainer(t *testing.T) {
 		t.Fatalf("docker create: %v", err)
 	}
 	id := strings.TrimSpace(string(out))
-	defer exec.Command("/usr/bin/docker", "rm", "-f", id).Run()
+	testutil.RunOnCleanup(t, "/usr/bin/docker", "rm", "-f", id)
 	if out, err := exec.Command("/usr/bin/docker", "start", "-a", id).CombinedOutput(); err != nil {
 		t.Fatalf("docker start: %v %s", err, out)
 	}

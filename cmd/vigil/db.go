@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,35 +38,36 @@ func newDBImportCmd(path *string) *cobra.Command {
 			"A record replaces a stored one with the same id unless the stored one was\n" +
 			"modified later. Bad records are printed as file:line:col and skipped.",
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, paths []string) error {
+		RunE: func(cmd *cobra.Command, paths []string) (err error) {
 			db, err := vulndb.Open(*path)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer closeInto(&err, db)
 			start := time.Now()
 			st, err := db.Import(cmd.Context(), paths...)
-			printImport(cmd.OutOrStdout(), cmd.ErrOrStderr(), st, time.Since(start), asJSON)
-			return err
+			return errors.Join(err, printImport(cmd.OutOrStdout(), cmd.ErrOrStderr(), st, time.Since(start), asJSON))
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the statistics as JSON")
 	return cmd
 }
 
-func printImport(out, errOut io.Writer, st vulndb.ImportStats, took time.Duration, asJSON bool) {
+func printImport(out, errOut io.Writer, st vulndb.ImportStats, took time.Duration, asJSON bool) error {
+	problems := printer{w: errOut}
 	for _, p := range st.Problems {
-		fmt.Fprintln(errOut, p)
+		problems.println(p)
 	}
 	if st.Bad > len(st.Problems) {
-		fmt.Fprintf(errOut, "… and %d more bad records\n", st.Bad-len(st.Problems))
+		problems.printf("… and %d more bad records\n", st.Bad-len(st.Problems))
 	}
 	if asJSON {
-		json.NewEncoder(out).Encode(st)
-		return
+		return errors.Join(problems.err, json.NewEncoder(out).Encode(st))
 	}
-	fmt.Fprintf(out, "%d records from %d files in %v: %d added, %d replaced, %d older skipped, %d withdrawn, %d bad\n",
+	p := printer{w: out}
+	p.printf("%d records from %d files in %v: %d added, %d replaced, %d older skipped, %d withdrawn, %d bad\n",
 		st.Records, st.Files, took.Round(time.Millisecond), st.Added, st.Replaced, st.Older, st.Withdrawn, st.Bad)
+	return errors.Join(problems.err, p.err)
 }
 
 func newDBUpdateCmd(path *string) *cobra.Command {
@@ -79,16 +79,19 @@ func newDBUpdateCmd(path *string) *cobra.Command {
 		Long: "Download <source>/<ecosystem>/all.zip for each ecosystem and import it. Needs\n" +
 			"the network; offline, download the dumps elsewhere and use vigil db import.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			db, err := vulndb.Open(*path)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer closeInto(&err, db)
 			res, err := db.Update(cmd.Context(), vulndb.UpdateOptions{Source: source, Ecosystems: ecosystems})
 			for _, r := range res {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d bytes, ", r.Ecosystem, r.Bytes)
-				printImport(cmd.OutOrStdout(), cmd.ErrOrStderr(), r.Import, 0, false)
+				p := printer{w: cmd.OutOrStdout()}
+				p.printf("%s: %d bytes, ", r.Ecosystem, r.Bytes)
+				if perr := errors.Join(p.err, printImport(cmd.OutOrStdout(), cmd.ErrOrStderr(), r.Import, 0, false)); perr != nil {
+					return errors.Join(err, perr)
+				}
 			}
 			return err
 		},
@@ -104,12 +107,12 @@ func newDBStatusCmd(path *string) *cobra.Command {
 		Use:   "status",
 		Short: "Show the ecosystems in the database, their record counts and import times",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			db, err := openExisting(*path)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer closeInto(&err, db)
 			st, err := db.Status()
 			if err != nil {
 				return err
@@ -117,12 +120,12 @@ func newDBStatusCmd(path *string) *cobra.Command {
 			if asJSON {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(st)
 			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ECOSYSTEM\tRECORDS\tWITHDRAWN\tLAST IMPORT\tLAST UPDATE")
+			t := newTable(cmd.OutOrStdout())
+			t.println("ECOSYSTEM\tRECORDS\tWITHDRAWN\tLAST IMPORT\tLAST UPDATE")
 			for _, s := range st {
-				fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\n", s.Ecosystem, s.Records, s.Withdrawn, stamp(s.LastImport), stamp(s.LastUpdate))
+				t.printf("%s\t%d\t%d\t%s\t%s\n", s.Ecosystem, s.Records, s.Withdrawn, stamp(s.LastImport), stamp(s.LastUpdate))
 			}
-			return w.Flush()
+			return t.flush()
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -135,7 +138,7 @@ func newDBMatchCmd(path *string) *cobra.Command {
 		Use:   "match --ecosystem ECO --name NAME --version VERSION",
 		Short: "Match one package against the database and print the findings as JSON",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if q.Ecosystem == "" || q.Name == "" || q.Version == "" {
 				return errors.New("--ecosystem, --name and --version are required")
 			}
@@ -143,7 +146,7 @@ func newDBMatchCmd(path *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer closeInto(&err, db)
 			findings, unevaluated, err := db.Match(cmd.Context(), []vulndb.Query{q})
 			if err != nil {
 				return err

@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -68,12 +69,18 @@ func TestDBCommands(t *testing.T) {
 
 	// update from a loopback server serving a dump the test builds.
 	zipPath := filepath.Join(dir, "all.zip")
-	zf, _ := os.Create(zipPath)
+	zf, err := os.Create(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	zw := zip.NewWriter(zf)
-	w, _ := zw.Create("DSA-5532-1.json")
-	w.Write([]byte(dbTestDebian))
-	zw.Close()
-	zf.Close()
+	w, err := zw.Create("DSA-5532-1.json")
+	if err == nil {
+		_, err = w.Write([]byte(dbTestDebian))
+	}
+	if err = errors.Join(err, zw.Close(), zf.Close()); err != nil {
+		t.Fatalf("build the dump: %v", err)
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/Debian/all.zip" {
 			http.NotFound(w, r)
@@ -110,7 +117,9 @@ func TestDBCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
-	l.Close()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 	_, stderr, code = vigil(t, bin, "db", "update", "--db", dbPath, "--source", "http://"+addr, "--ecosystem", "Go")
 	if code != 1 || !strings.Contains(stderr, "vigil: vulndb: update Go: cannot reach http://"+addr+"/Go/all.zip (offline?") {
 		t.Errorf("offline update: code %d, stderr %q", code, stderr)

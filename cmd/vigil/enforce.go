@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -54,8 +55,8 @@ func newEnforceStatusCmd() *cobra.Command {
 					return err
 				}
 				if rs.Diagnostics.HasErrors() {
-					printDiagnostics(cmd.ErrOrStderr(), rs.Diagnostics, "vigil: ")
-					return fmt.Errorf("the rules have errors")
+					return errors.Join(printDiagnostics(cmd.ErrOrStderr(), rs.Diagnostics, "vigil: "),
+						fmt.Errorf("the rules have errors"))
 				}
 				plans, _ := enforce.Plan(rs.Program, enforce.OptionsFrom(cfg))
 				st.Rules = enforce.Describe(plans)
@@ -71,8 +72,7 @@ func newEnforceStatusCmd() *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(st)
 			}
-			printStatus(cmd.OutOrStdout(), st)
-			return nil
+			return printStatus(cmd.OutOrStdout(), st)
 		},
 	}
 	o.register(cmd.Flags())
@@ -98,8 +98,9 @@ func fetchStatus(addr string, st *enforce.Status) error {
 	return json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(st)
 }
 
-func printStatus(w io.Writer, st enforce.Status) {
-	fmt.Fprintln(w, "Mechanisms:")
+func printStatus(w io.Writer, st enforce.Status) error {
+	p := printer{w: w}
+	p.println("Mechanisms:")
 	for _, m := range st.Mechanisms {
 		state := "unavailable"
 		switch {
@@ -108,34 +109,35 @@ func printStatus(w io.Writer, st enforce.Status) {
 		case m.Available:
 			state = "available"
 		}
-		fmt.Fprintf(w, "  %-55s %s", m.Name, state)
+		p.printf("  %-55s %s", m.Name, state)
 		if m.Detail != "" {
-			fmt.Fprintf(w, " (%s)", m.Detail)
+			p.printf(" (%s)", m.Detail)
 		}
-		fmt.Fprintln(w)
+		p.println()
 	}
 	if len(st.Rules) == 0 {
-		fmt.Fprintln(w, "No enabled rule has an action: Vigil only alerts.")
+		p.println("No enabled rule has an action: Vigil only alerts.")
 	} else {
-		fmt.Fprintln(w, "Rules with actions:")
+		p.println("Rules with actions:")
 	}
 	for _, r := range st.Rules {
-		fmt.Fprintf(w, "  %s: %s (%s)\n", r.Name, r.Action, r.Mode)
+		p.printf("  %s: %s (%s)\n", r.Name, r.Action, r.Mode)
 		if r.Pre != "" {
-			fmt.Fprintf(w, "    before the operation: %s\n", r.Pre)
+			p.printf("    before the operation: %s\n", r.Pre)
 		}
 		if r.Post != "" {
-			fmt.Fprintf(w, "    after detection:      %s\n", r.Post)
+			p.printf("    after detection:      %s\n", r.Post)
 		}
-		for _, p := range r.Policy {
-			fmt.Fprintf(w, "    policy: %s\n", p)
+		for _, pol := range r.Policy {
+			p.printf("    policy: %s\n", pol)
 		}
 		for _, n := range r.Notes {
-			fmt.Fprintf(w, "    note: %s\n", n)
+			p.printf("    note: %s\n", n)
 		}
 	}
 	if s := st.Stats; s != nil {
-		fmt.Fprintf(w, "Counters: blocked %d, killed %d, containers killed %d, audited %d, failed %d, fail-open %d, fail-closed %d\n",
+		p.printf("Counters: blocked %d, killed %d, containers killed %d, audited %d, failed %d, fail-open %d, fail-closed %d\n",
 			s.Blocked, s.Killed, s.ContainersKilled, s.Audited, s.Failed, s.FailOpen, s.FailClosed)
 	}
+	return p.err
 }

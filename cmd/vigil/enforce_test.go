@@ -117,7 +117,7 @@ func TestRunEnforces(t *testing.T) {
 	// what would have happened.
 	from := a.logCount()
 	writeEnforceRules(t, rules, name, "audit")
-	a.cmd.Process.Signal(syscall.SIGHUP)
+	a.signal(syscall.SIGHUP)
 	a.waitLog(from, "reload succeeded")
 	if err := exec.Command(prog, marker).Run(); err != nil {
 		t.Fatalf("audit mode: %v", err)

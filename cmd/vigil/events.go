@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -176,18 +177,23 @@ loop:
 			break loop
 		case <-flush.C:
 			mu.Lock()
-			out.Flush()
+			if err := out.Flush(); err != nil && writeErr == nil {
+				writeErr = err
+			}
 			mu.Unlock()
 		}
 	}
 	stats := a.Stats()
 	err = a.Stop()
 	mu.Lock()
-	out.Flush()
+	// The last events are still in the buffer: losing them to a failed
+	// flush must fail the command.
+	if ferr := out.Flush(); ferr != nil && writeErr == nil {
+		writeErr = ferr
+	}
 	mu.Unlock()
 	if o.stats {
-		enc := json.NewEncoder(os.Stderr)
-		enc.Encode(stats)
+		err = errors.Join(err, json.NewEncoder(os.Stderr).Encode(stats))
 	}
 	if err != nil {
 		return err

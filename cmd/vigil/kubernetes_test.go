@@ -41,8 +41,7 @@ func (s *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/api/v1/pods" && q.Get("watch") == "true":
 		if q.Get("sendInitialEvents") == "true" { // no streaming lists: client-go falls back
-			w.WriteHeader(http.StatusBadRequest)
-			json.NewEncoder(w).Encode(metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+			reply(w, http.StatusBadRequest, metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
 				Status: "Failure", Reason: metav1.StatusReasonBadRequest, Code: 400})
 			return
 		}
@@ -59,16 +58,22 @@ func (s *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				Labels: map[string]string{"app": "checkout", "tier": "front"}, OwnerReferences: owner("ReplicaSet", "web-7d9f")},
 			Spec: corev1.PodSpec{NodeName: s.node, ServiceAccountName: "web-sa"},
 		}
-		json.NewEncoder(w).Encode(&corev1.PodList{TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"},
+		reply(w, http.StatusOK, &corev1.PodList{TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"},
 			ListMeta: metav1.ListMeta{ResourceVersion: "10"}, Items: []corev1.Pod{pod}})
 	case r.URL.Path == "/apis/apps/v1/namespaces/shop/replicasets/web-7d9f":
-		json.NewEncoder(w).Encode(&appsv1.ReplicaSet{TypeMeta: metav1.TypeMeta{Kind: "ReplicaSet", APIVersion: "apps/v1"},
+		reply(w, http.StatusOK, &appsv1.ReplicaSet{TypeMeta: metav1.TypeMeta{Kind: "ReplicaSet", APIVersion: "apps/v1"},
 			ObjectMeta: metav1.ObjectMeta{Name: "web-7d9f", Namespace: "shop", OwnerReferences: owner("Deployment", "web")}})
 	default:
-		w.WriteHeader(http.StatusNotFound)
-		json.NewEncoder(w).Encode(metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+		reply(w, http.StatusNotFound, metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
 			Status: "Failure", Reason: metav1.StatusReasonNotFound, Code: 404})
 	}
+}
+
+// reply answers with v as JSON. A failed write means the agent hung up,
+// which the test sees as metadata that never arrives.
+func reply(w http.ResponseWriter, code int, v any) {
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 // TestRunKubernetesPodMetadata runs `vigil run` with kubernetes.enabled
@@ -111,7 +116,7 @@ current-context: test
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	defer testutil.KillAndWait(cmd)
 	var log strings.Builder
 	sc := bufio.NewScanner(stderr)
 	for !strings.Contains(sc.Text(), "running") {
@@ -120,7 +125,7 @@ current-context: test
 		}
 		log.WriteString(sc.Text() + "\n")
 	}
-	go io.Copy(io.Discard, stderr)
+	go func() { _, _ = io.Copy(io.Discard, stderr) }() // keeps the child from blocking on a full pipe
 	if !strings.Contains(log.String(), "watching this node's pods") {
 		t.Errorf("start-up log does not say the pods are watched:\n%s", log.String())
 	}
@@ -141,7 +146,7 @@ current-context: test
 		t.Fatalf("docker run: %v", err)
 	}
 	id := strings.TrimSpace(string(out))
-	defer exec.Command("/usr/bin/docker", "rm", "-f", id).Run()
+	testutil.RunOnCleanup(t, "/usr/bin/docker", "rm", "-f", id)
 
 	want := "app=checkout deployment=web ns=shop sa=web-sa node=" + node
 	lines := bufio.NewScanner(stdout)
@@ -163,12 +168,5 @@ current-context: test
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no alert for the marker read")
-	}
-}
-
-func write(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }

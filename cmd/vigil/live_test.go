@@ -23,8 +23,10 @@ func TestRunLatencyAndFDMetrics(t *testing.T) {
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules.yaml")
 	trig := filepath.Join(dir, "f-")
-	os.WriteFile(rules, []byte(ruleYAML("FD metrics", "evt.type = openat and fd.name startswith "+trig,
-		"open %fd.name stdout=%proc.stdout.name")), 0o644)
+	if err := os.WriteFile(rules, []byte(ruleYAML("FD metrics", "evt.type = openat and fd.name startswith "+trig,
+		"open %fd.name stdout=%proc.stdout.name")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	a := startAgent(t, nil, "--rules", rules, "--metrics-addr", "127.0.0.1:0")
 	if a.findLog(0, `msg="running 1 rules"`, "fd_tables=true") < 0 {
 		t.Fatal("fd tables are off")
@@ -41,7 +43,7 @@ func TestRunLatencyAndFDMetrics(t *testing.T) {
 	}
 	defer func() {
 		for _, f := range files {
-			f.Close()
+			_ = f.Close() // created empty and never written: nothing to lose
 		}
 	}()
 	waitFor(t, "100 alerts", func() bool { return log.count("FD metrics") == n })
@@ -69,7 +71,9 @@ func TestRunLatencyAndFDMetrics(t *testing.T) {
 func TestRunKernelDropAlert(t *testing.T) {
 	testutil.RequireBPF(t)
 	rules := filepath.Join(t.TempDir(), "rules.yaml")
-	os.WriteFile(rules, []byte(ruleYAML("Never", "evt.type = openat and fd.name = /nonexistent/vigil-drop-test", "x")), 0o644)
+	if err := os.WriteFile(rules, []byte(ruleYAML("Never", "evt.type = openat and fd.name = /nonexistent/vigil-drop-test", "x")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	a := startAgent(t, []string{"VIGIL_RING_BUFFER_SIZE=4096", "VIGIL_KERNEL_DROP_ALERT_INTERVAL=1s",
 		"VIGIL_KERNEL_DROP_ALERT_WINDOW=1h", "VIGIL_KERNEL_DROP_ALERT_RATIO=0.01"}, "--rules", rules, "--metrics-addr", "127.0.0.1:0")
 
@@ -123,7 +127,9 @@ func TestRunRefusesWithoutRoot(t *testing.T) {
 	testutil.Require(t, os.Geteuid() == 0, "root (to run the agent as another user)")
 	dir := t.TempDir()
 	for _, d := range []string{dir, filepath.Dir(dir)} {
-		os.Chmod(d, 0o755) // nobody must reach the binary
+		if err := os.Chmod(d, 0o755); err != nil { // nobody must reach the binary
+			t.Fatal(err)
+		}
 	}
 	bin := testutil.CopyExecutable(t, vigilBinary(t), filepath.Join(dir, "vigil"))
 	cmd := exec.Command(bin, "run")

@@ -26,7 +26,7 @@ func TestRunServesMetrics(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	defer testutil.KillAndWait(cmd)
 
 	var base string
 	sc := bufio.NewScanner(stderr)
@@ -39,7 +39,7 @@ func TestRunServesMetrics(t *testing.T) {
 			base, _, _ = strings.Cut(addr, "/metrics")
 		}
 	}
-	go io.Copy(io.Discard, stderr)
+	go func() { _, _ = io.Copy(io.Discard, stderr) }() // keeps the child from blocking on a full pipe
 
 	for _, path := range []string{"/healthz", "/readyz"} {
 		if body := get(t, base+path); body != "ok\n" {

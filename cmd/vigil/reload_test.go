@@ -81,7 +81,7 @@ func testReload(t *testing.T, viaSignal bool) {
 	rules := filepath.Join(dir, "rules.yaml")
 	trig, mk := filepath.Join(dir, "trig-"), filepath.Join(dir, "mk-")
 	onTrigger := "evt.type = openat and fd.name startswith " + trig
-	os.WriteFile(rules, []byte(ruleYAML("Reload old", onTrigger, "old %fd.name")), 0o644)
+	write(t, rules, ruleYAML("Reload old", onTrigger, "old %fd.name"))
 	a := startAgent(t, []string{"VIGIL_RELOAD_DEBOUNCE=100ms", fmt.Sprintf("VIGIL_RELOAD_WATCH=%v", !viaSignal)},
 		"--rules", rules, "--metrics-addr", "127.0.0.1:0")
 	if a.findLog(0, `msg="running 1 rules" syscalls=openat `) < 0 {
@@ -100,7 +100,10 @@ func testReload(t *testing.T, viaSignal bool) {
 				return
 			default:
 			}
-			os.WriteFile(fmt.Sprintf("%s%06d", trig, i), nil, 0o644)
+			if err := os.WriteFile(fmt.Sprintf("%s%06d", trig, i), nil, 0o644); err != nil {
+				t.Error(err) // not Fatal: this is not the test's goroutine
+				return
+			}
 			issued.Store(int64(i + 1))
 			time.Sleep(500 * time.Microsecond)
 		}
@@ -114,18 +117,18 @@ func testReload(t *testing.T, viaSignal bool) {
 		<-stopped
 	}()
 	waitFor(t, "alerts from the old rule", func() bool { return log.count("Reload old") >= 50 })
-	os.Mkdir(mk+"0", 0o755) // no rule, not even captured yet
+	mkdir(t, mk+"0") // no rule, not even captured yet
 
 	next := ruleYAML("Reload new", onTrigger, "new %fd.name") +
 		ruleYAML("Reload mkdir", "evt.type = mkdirat and evt.arg.path startswith "+mk, "mkdir %evt.arg.path")
 	cursor := a.logCount()
 	if viaSignal {
-		os.WriteFile(rules, []byte(next), 0o644)
+		write(t, rules, next)
 		a.signal(syscall.SIGHUP)
 	} else {
 		// As editors save: write a new file and rename it over the old.
 		tmp := rules + ".swp"
-		os.WriteFile(tmp, []byte(next), 0o644)
+		write(t, tmp, next)
 		if err := os.Rename(tmp, rules); err != nil {
 			t.Fatal(err)
 		}
@@ -137,12 +140,12 @@ func testReload(t *testing.T, viaSignal bool) {
 	a.waitLog(cursor, `msg="reload succeeded"`, trigger, "rules=2", "syscalls=mkdirat,openat ")
 	// Triggers numbered after this were created after the swap.
 	after := issued.Load() + 1
-	os.Mkdir(mk+"1", 0o755)
+	mkdir(t, mk+"1")
 	waitFor(t, "alerts from the new rule", func() bool { return log.count("Reload new") >= 50 })
 	close(stop)
 	<-stopped
 	n := issued.Load()
-	os.WriteFile(trig+"sentinel", nil, 0o644)
+	write(t, trig+"sentinel", "")
 	waitFor(t, "the sentinel's alert", func() bool { return len(log.rules(trig+"sentinel")) > 0 })
 
 	old, nw := 0, 0
@@ -204,21 +207,21 @@ func TestRunInvalidReloadKeepsRules(t *testing.T) {
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules.yaml")
 	trig := filepath.Join(dir, "trig-")
-	os.WriteFile(rules, []byte(ruleYAML("Kept", "evt.type = openat and fd.name startswith "+trig, "kept %fd.name")), 0o644)
+	write(t, rules, ruleYAML("Kept", "evt.type = openat and fd.name startswith "+trig, "kept %fd.name"))
 	a := startAgent(t, []string{"VIGIL_RELOAD_WATCH=false"}, "--rules", rules, "--metrics-addr", "127.0.0.1:0")
 	log := collect(a)
-	os.WriteFile(trig+"0", nil, 0o644)
+	write(t, trig+"0", "")
 	waitFor(t, "the first alert", func() bool { return len(log.rules(trig+"0")) == 1 })
 
 	// Line 3, column 36 is the second "and".
-	os.WriteFile(rules, []byte(ruleYAML("Broken", "evt.type = openat and and fd.name startswith "+trig, "x")), 0o644)
+	write(t, rules, ruleYAML("Broken", "evt.type = openat and and fd.name startswith "+trig, "x"))
 	cursor := a.logCount()
 	a.signal(syscall.SIGHUP)
 	a.waitLog(cursor, "level=ERROR", `msg="reload: rule error"`, "at="+rules+":3:36", `message="rule \"Broken\": expected a condition, found 'and'"`)
 	a.waitLog(cursor, "level=ERROR", `msg="reload failed; the running rules and configuration stay"`, `trigger=SIGHUP`,
 		`error="`+rules+`:3:36: error: rule \"Broken\": expected a condition, found 'and'"`)
 
-	os.WriteFile(trig+"1", nil, 0o644)
+	write(t, trig+"1", "")
 	waitFor(t, "an alert after the failed reload", func() bool { return len(log.rules(trig+"1")) == 1 })
 	if got := log.rules(trig + "1"); got[0] != "Kept" {
 		t.Errorf("rule %v", got)
@@ -251,23 +254,23 @@ func TestRunReloadOutputs(t *testing.T) {
 	rules, cfg := filepath.Join(dir, "rules.yaml"), filepath.Join(dir, "vigil.yaml")
 	first, second := filepath.Join(dir, "first.json"), filepath.Join(dir, "second.json")
 	trig := filepath.Join(dir, "trig-")
-	os.WriteFile(rules, []byte(ruleYAML("To file", "evt.type = openat and fd.name startswith "+trig, "file %fd.name")), 0o644)
-	cfgYAML := func(path string, shards int) []byte {
-		return []byte(fmt.Sprintf("rules: [%s]\nshards: %d\nreload:\n  watch: false\noutputs:\n  stdout:\n    enabled: false\n  file:\n    enabled: true\n    path: %s\n",
-			rules, shards, path))
+	write(t, rules, ruleYAML("To file", "evt.type = openat and fd.name startswith "+trig, "file %fd.name"))
+	cfgYAML := func(path string, shards int) string {
+		return fmt.Sprintf("rules: [%s]\nshards: %d\nreload:\n  watch: false\noutputs:\n  stdout:\n    enabled: false\n  file:\n    enabled: true\n    path: %s\n",
+			rules, shards, path)
 	}
-	os.WriteFile(cfg, cfgYAML(first, 2), 0o644)
+	write(t, cfg, cfgYAML(first, 2))
 	a := startAgent(t, nil, "--config", cfg, "--metrics-addr", "127.0.0.1:0")
 	lines := func(path string) string { b, _ := os.ReadFile(path); return string(b) }
-	os.WriteFile(trig+"0", nil, 0o644)
+	write(t, trig+"0", "")
 	waitFor(t, "the alert in the first file", func() bool { return strings.Contains(lines(first), trig+"0") })
 
-	os.WriteFile(cfg, cfgYAML(second, 3), 0o644)
+	write(t, cfg, cfgYAML(second, 3))
 	cursor := a.logCount()
 	a.signal(syscall.SIGHUP)
 	a.waitLog(cursor, `msg="reload succeeded"`, "outputs_rebuilt=true")
 	a.waitLog(cursor, "level=WARN", `msg="reload: configuration key changed; it takes effect on restart"`, "key=shards")
-	os.WriteFile(trig+"1", nil, 0o644)
+	write(t, trig+"1", "")
 	waitFor(t, "the alert in the second file", func() bool { return strings.Contains(lines(second), trig+"1") })
 	if strings.Contains(lines(first), trig+"1") || strings.Count(lines(first), "\n") != 1 {
 		t.Errorf("first file after the reload:\n%s", lines(first))

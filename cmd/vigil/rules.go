@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -42,9 +41,15 @@ func newRulesValidateCmd() *cobra.Command {
 			// rule the kernel cannot enforce as written says so here.
 			_, notes := enforce.Plan(rs.Program, enforce.Options{})
 			rs.Diagnostics = append(rs.Diagnostics, notes...)
-			printDiagnostics(cmd.OutOrStdout(), rs.Diagnostics, "")
+			if err := printDiagnostics(cmd.OutOrStdout(), rs.Diagnostics, ""); err != nil {
+				return err
+			}
 			errs, warns := count(rs.Diagnostics)
-			fmt.Fprintf(cmd.ErrOrStderr(), "%d rules compiled, %d errors, %d warnings\n", len(rs.Program.Rules()), errs, warns)
+			summary := printer{w: cmd.ErrOrStderr()}
+			summary.printf("%d rules compiled, %d errors, %d warnings\n", len(rs.Program.Rules()), errs, warns)
+			if summary.err != nil {
+				return summary.err
+			}
 			if errs > 0 {
 				return fmt.Errorf("%d errors in the rules", errs)
 			}
@@ -79,8 +84,8 @@ func newRulesListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tPRIORITY\tSOURCE\tENABLED\tTAGS\tEVENT TYPES")
+			t := newTable(cmd.OutOrStdout())
+			t.println("NAME\tPRIORITY\tSOURCE\tENABLED\tTAGS\tEVENT TYPES")
 			for _, r := range rs.Loaded.Rules {
 				types := "(not loaded)"
 				switch cr := rs.Program.Rule(r.Name); {
@@ -89,9 +94,9 @@ func newRulesListCmd() *cobra.Command {
 				case cr != nil:
 					types = typesText(cr.Types)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\t%s\n", r.Name, r.Priority, r.Source, r.Enabled, strings.Join(r.Tags, ","), types)
+				t.printf("%s\t%s\t%s\t%v\t%s\t%s\n", r.Name, r.Priority, r.Source, r.Enabled, strings.Join(r.Tags, ","), types)
 			}
-			return w.Flush()
+			return t.flush()
 		},
 	}
 	cmd.Flags().StringArrayVar(&paths, "rules", nil, "rule file or directory (repeatable; default: the embedded rules)")
@@ -127,8 +132,10 @@ func newRulesTestCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			printDiagnostics(cmd.ErrOrStderr(), rs.Diagnostics, "")
+			out := printer{w: cmd.OutOrStdout()}
+			if err := printDiagnostics(cmd.ErrOrStderr(), rs.Diagnostics, ""); err != nil {
+				return err
+			}
 			if rs.Diagnostics.HasErrors() {
 				return fmt.Errorf("the rules have errors")
 			}
@@ -141,17 +148,20 @@ func newRulesTestCmd() *cobra.Command {
 				for _, r := range ruletest.Run(rs.Program, f) {
 					if r.Passed() {
 						passed++
-						fmt.Fprintf(out, "PASS %s: %s\n", r.Test.Pos, r.Test.Name)
+						out.printf("PASS %s: %s\n", r.Test.Pos, r.Test.Name)
 						continue
 					}
 					failed++
-					fmt.Fprintf(out, "FAIL %s: %s\n", r.Test.Pos, r.Test.Name)
+					out.printf("FAIL %s: %s\n", r.Test.Pos, r.Test.Name)
 					for _, msg := range r.Failures {
-						fmt.Fprintf(out, "  %s\n", msg)
+						out.printf("  %s\n", msg)
 					}
 				}
 			}
-			fmt.Fprintf(out, "%d passed, %d failed\n", passed, failed)
+			out.printf("%d passed, %d failed\n", passed, failed)
+			if out.err != nil {
+				return out.err
+			}
 			if failed > 0 {
 				return fmt.Errorf("%d rule tests failed", failed)
 			}

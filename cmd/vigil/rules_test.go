@@ -67,7 +67,9 @@ const brokenRules = `- list: unused_list
 func TestRulesValidate(t *testing.T) {
 	bin := vigilBinary(t)
 	path := filepath.Join(t.TempDir(), "broken.yaml")
-	os.WriteFile(path, []byte(brokenRules), 0o644)
+	if err := os.WriteFile(path, []byte(brokenRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	stdout, stderr, code := vigil(t, bin, "rules", "validate", path)
 	if code == 0 {
@@ -97,7 +99,9 @@ func TestRulesValidate(t *testing.T) {
 
 	// A rule without evt.type is a warning; the file is otherwise valid.
 	ok := filepath.Join(t.TempDir(), "ok.yaml")
-	os.WriteFile(ok, []byte("- rule: Any\n  desc: d\n  condition: proc.name = nc\n  output: o\n  priority: NOTICE\n"), 0o644)
+	if err := os.WriteFile(ok, []byte("- rule: Any\n  desc: d\n  condition: proc.name = nc\n  output: o\n  priority: NOTICE\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	stdout, _, code = vigil(t, bin, "rules", "validate", ok)
 	if code != 0 || !strings.Contains(stdout, ok+":1:3: warning: rule \"Any\" does not restrict evt.type") {
 		t.Errorf("exit %d, output:\n%s", code, stdout)
@@ -139,7 +143,9 @@ func TestRulesListAndTest(t *testing.T) {
 	}
 
 	fixture := filepath.Join(t.TempDir(), "f.yaml")
-	os.WriteFile(fixture, []byte("tests:\n  - name: wrong\n    event: {evt.type: openat, proc.name: cat, fd.name: /etc/hosts}\n    fire: [Write below /etc]\n"), 0o644)
+	if err := os.WriteFile(fixture, []byte("tests:\n  - name: wrong\n    event: {evt.type: openat, proc.name: cat, fd.name: /etc/hosts}\n    fire: [Write below /etc]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	stdout, _, code = vigil(t, bin, "rules", "test", fixture)
 	if code == 0 || !strings.Contains(stdout, "FAIL "+fixture+":2:5: wrong\n  \"Write below /etc\" did not fire (fired: none)") {
 		t.Errorf("failing fixture exited %d:\n%s", code, stdout)

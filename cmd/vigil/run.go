@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -61,16 +62,20 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(stop)
+	log, err := newLogger(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
 	a, err := service.Start(service.Config{Config: cfg, ConfigPath: o.path, Hangup: hup,
 		LoadConfig: func() (*config.Config, error) { return o.load(cmd.Flags()) },
-		Log:        newLogger(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel), Stdout: cmd.OutOrStdout()})
+		Log:        log, Stdout: cmd.OutOrStdout()})
 	if err != nil {
 		return err
 	}
 	waitForStop(stop, o.duration)
 	st, err := a.Stop()
 	if o.stats {
-		printRunStats(cmd.ErrOrStderr(), st)
+		err = errors.Join(err, printRunStats(cmd.ErrOrStderr(), st))
 	}
 	return err
 }
@@ -105,7 +110,7 @@ type detectorStats struct {
 	Dropped uint64 `json:"alerts_dropped"`
 }
 
-func printRunStats(w io.Writer, st service.Stats) {
+func printRunStats(w io.Writer, st service.Stats) error {
 	d := st.Detector
 	s := runStats{Rules: map[string]uint64{}, Detector: detectorStats{Events: d.Events, Alerts: d.Alerts, Dropped: d.Dropped},
 		Alerts: st.Delivery, Outputs: st.Outputs, Suppressed: st.Suppressed, Agent: st.Agent}
@@ -114,25 +119,30 @@ func printRunStats(w io.Writer, st service.Stats) {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	enc.Encode(s)
+	return enc.Encode(s)
 }
 
 // newLogger returns the agent's structured logger on w. format and level
-// are validated by the configuration.
-func newLogger(w io.Writer, format, level string) *slog.Logger {
+// are validated by the configuration, so an error here is a level the
+// validation let through.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
-	lv.UnmarshalText([]byte(level))
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level: %w", err)
+	}
 	opts := &slog.HandlerOptions{Level: lv}
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(slog.NewTextHandler(w, opts)), nil
 }
 
 // printDiagnostics writes one diagnostic per line as file:line:col:
 // severity: message, after prefix.
-func printDiagnostics(w io.Writer, ds lang.Diagnostics, prefix string) {
+func printDiagnostics(w io.Writer, ds lang.Diagnostics, prefix string) error {
+	p := printer{w: w}
 	for _, d := range ds {
-		fmt.Fprintf(w, "%s%s\n", prefix, d)
+		p.printf("%s%s\n", prefix, d)
 	}
+	return p.err
 }

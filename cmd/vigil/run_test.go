@@ -36,7 +36,7 @@ func TestRunEmitsDefaultRuleAlert(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	defer testutil.KillAndWait(cmd)
 
 	// Wait until the agent is running before acting.
 	logs := make(chan string, 100)
@@ -94,7 +94,9 @@ func TestRunEmitsDefaultRuleAlert(t *testing.T) {
 	checkShadowAlert(t, raw, pid)
 
 	// SIGINT stops the agent cleanly and --stats reports the match.
-	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
 	go func() {
 		for range alerts {
 		}

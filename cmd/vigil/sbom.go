@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -122,7 +121,7 @@ func scanEngineImage(ctx context.Context, name string, opts image.Options) (*sbo
 }
 
 func writeInventory(cmd *cobra.Command, inv *sbom.Inventory, f sbomFlags) (err error) {
-	var w io.Writer = cmd.OutOrStdout()
+	w := cmd.OutOrStdout()
 	if f.output != "" {
 		out, err := os.Create(f.output)
 		if err != nil {
@@ -146,14 +145,15 @@ func writeInventory(cmd *cobra.Command, inv *sbom.Inventory, f sbomFlags) (err e
 	case "spdx":
 		return export.SPDX(w, inv, opts)
 	}
-	printTable(w, inv)
-	printErrors(cmd.ErrOrStderr(), inv)
-	return nil
+	if err := printTable(w, inv); err != nil {
+		return err
+	}
+	return printErrors(cmd.ErrOrStderr(), inv)
 }
 
-func printTable(w io.Writer, inv *sbom.Inventory) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tVERSION\tTYPE\tECOSYSTEM\tSOURCE\tLOCATION")
+func printTable(w io.Writer, inv *sbom.Inventory) error {
+	t := newTable(w)
+	t.println("NAME\tVERSION\tTYPE\tECOSYSTEM\tSOURCE\tLOCATION")
 	for _, p := range inv.Packages {
 		src := "-"
 		if p.SourceName != "" {
@@ -163,25 +163,29 @@ func printTable(w io.Writer, inv *sbom.Inventory) {
 		if eco == "" {
 			eco = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Version, p.Type, eco, src, p.Location)
+		t.printf("%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Version, p.Type, eco, src, p.Location)
 	}
-	tw.Flush()
+	return t.flush()
 }
 
-func printErrors(w io.Writer, inv *sbom.Inventory) {
+// printErrors summarises the scan and lists the first files it could not
+// read.
+func printErrors(w io.Writer, inv *sbom.Inventory) error {
+	p := printer{w: w}
 	const shown = 20
 	distro := inv.Distro.Name
 	if distro == "" {
 		distro = "unknown distribution"
 	}
-	fmt.Fprintf(w, "%s %s: %s, %d packages, %d files not read\n", inv.Target.Kind, inv.Target.Name, distro, len(inv.Packages), len(inv.Errors))
+	p.printf("%s %s: %s, %d packages, %d files not read\n", inv.Target.Kind, inv.Target.Name, distro, len(inv.Packages), len(inv.Errors))
 	for i, e := range inv.Errors {
 		if i == shown {
-			fmt.Fprintf(w, "  ... and %d more (see --format json)\n", len(inv.Errors)-shown)
+			p.printf("  ... and %d more (see --format json)\n", len(inv.Errors)-shown)
 			break
 		}
-		fmt.Fprintf(w, "  %s: %s\n", e.File, e.Message)
+		p.printf("  %s: %s\n", e.File, e.Message)
 	}
+	return p.err
 }
 
 // progressLine redraws one status line on a terminal; nil when stderr is
@@ -221,12 +225,14 @@ func (p *progressLine) update(pr scan.Progress) {
 	if len(path) > 50 {
 		path = "..." + path[len(path)-47:]
 	}
-	fmt.Fprintf(p.w, "\r\033[Kscanning: %d files, %d packages  %s", pr.Files, pr.Packages, path)
+	// Progress is decoration on a terminal: a failed redraw must not
+	// stop the scan, and the report's own writes are checked.
+	_, _ = fmt.Fprintf(p.w, "\r\033[Kscanning: %d files, %d packages  %s", pr.Files, pr.Packages, path)
 	p.drawn = true
 }
 
 func (p *progressLine) clear() {
 	if p != nil && p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
+		_, _ = fmt.Fprint(p.w, "\r\033[K") // decoration, as in update
 	}
 }

@@ -20,7 +20,9 @@ func sbomFixture(t *testing.T) string {
 		"app/package-lock.json":               `{"lockfileVersion":3,"packages":{"node_modules/left-pad":{"version":"1.3.0","license":"WTFPL"}}}`,
 	} {
 		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -115,7 +114,7 @@ func newScanCmd() *cobra.Command {
 	return cmd
 }
 
-func runScan(cmd *cobra.Command, f scanFlags, target func(context.Context, scan.Options) (*vulnrank.Target, error)) error {
+func runScan(cmd *cobra.Command, f scanFlags, target func(context.Context, scan.Options) (*vulnrank.Target, error)) (err error) {
 	if f.format != "table" && f.format != "json" {
 		return fmt.Errorf("unknown --format %q (table, json)", f.format)
 	}
@@ -127,7 +126,7 @@ func runScan(cmd *cobra.Command, f scanFlags, target func(context.Context, scan.
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeInto(&err, db)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts, clearProgress := progressOptions(cmd.ErrOrStderr())
@@ -161,9 +160,10 @@ func runScan(cmd *cobra.Command, f scanFlags, target func(context.Context, scan.
 		enc.SetEscapeHTML(false)
 		return enc.Encode(rep)
 	}
-	printRanked(cmd.OutOrStdout(), &rep, len(ranked))
-	printErrors(cmd.ErrOrStderr(), tg.Inventory)
-	return nil
+	if err := printRanked(cmd.OutOrStdout(), &rep, len(ranked)); err != nil {
+		return err
+	}
+	return printErrors(cmd.ErrOrStderr(), tg.Inventory)
 }
 
 // scanRunningContainer finds container id in the Docker or podman engine
@@ -198,16 +198,17 @@ func scanRunningContainer(ctx context.Context, id string, opts scan.Options) (*v
 
 // printRanked writes the human table: one line per finding, the runtime
 // reason (the factor that moves the score most) beside it.
-func printRanked(w io.Writer, rep *scanReport, total int) {
+func printRanked(w io.Writer, rep *scanReport, total int) error {
 	runtime := "not running: no runtime facts"
 	if rep.Runtime != nil {
 		runtime = fmt.Sprintf("%d processes (%d unreadable items)", rep.Runtime.Processes, rep.Runtime.Errors)
 	}
-	fmt.Fprintf(w, "%s %s: %d packages, %d findings (%d shown), %d unevaluated; runtime: %s\n",
+	p := printer{w: w}
+	p.printf("%s %s: %d packages, %d findings (%d shown), %d unevaluated; runtime: %s\n",
 		rep.Target.Kind, rep.Target.Name, rep.Packages, total, len(rep.Findings), len(rep.Unevaluated), runtime)
-	if len(rep.Findings) > 0 {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "RANK\tSCORE\tSEVERITY\tID\tPACKAGE\tVERSION\tFIXED\tUSE\tWHY")
+	if len(rep.Findings) > 0 && p.err == nil {
+		t := newTable(w)
+		t.println("RANK\tSCORE\tSEVERITY\tID\tPACKAGE\tVERSION\tFIXED\tUSE\tWHY")
 		for i, r := range rep.Findings {
 			fixed := r.Finding.FixedVersion
 			if fixed == "" {
@@ -218,19 +219,20 @@ func printRanked(w io.Writer, rep *scanReport, total int) {
 				id = r.Finding.IDs[0]
 			}
 			why := strings.Join(r.Reasons[1:], "; ")
-			fmt.Fprintf(tw, "%d\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, r.Score, r.Finding.Severity, id,
+			t.printf("%d\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, r.Score, r.Finding.Severity, id,
 				r.Package.Name, r.Package.Version, fixed, r.Use, why)
 		}
-		tw.Flush()
+		p.err = t.flush()
 	}
 	if len(rep.Unevaluated) > 0 {
-		fmt.Fprintln(w, "UNEVALUATED (unknown, not clean):")
+		p.println("UNEVALUATED (unknown, not clean):")
 		for _, u := range rep.Unevaluated {
 			rec := ""
 			if u.Record != "" {
 				rec = " against " + u.Record
 			}
-			fmt.Fprintf(w, "  %s %s (%s)%s: %s\n", u.Package.Name, u.Package.Version, u.Package.Ecosystem, rec, u.Reason)
+			p.printf("  %s %s (%s)%s: %s\n", u.Package.Name, u.Package.Version, u.Package.Ecosystem, rec, u.Reason)
 		}
 	}
+	return p.err
 }

@@ -164,7 +164,7 @@ func TestScanContainer(t *testing.T) {
 		t.Fatalf("docker run: %v (run scripts/docker-up.sh)", err)
 	}
 	id := strings.TrimSpace(string(out))
-	t.Cleanup(func() { exec.Command("docker", "rm", "-f", id).Run() })
+	testutil.RunOnCleanup(t, "docker", "rm", "-f", id)
 	tree := t.TempDir()
 	writeTree(t, tree, map[string]string{
 		"etc/os-release":                        "ID=debian\nVERSION_ID=12\n",

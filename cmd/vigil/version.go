@@ -24,8 +24,9 @@ func newVersionCmd() *cobra.Command {
 					"version": version, "commit": commit, "go": runtime.Version(), "features": features,
 				})
 			}
-			fmt.Fprintf(out, "vigil %s (commit %s, %s %s/%s)\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			fmt.Fprintln(out, "kernel features:")
+			p := printer{w: out}
+			p.printf("vigil %s (commit %s, %s %s/%s)\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			p.println("kernel features:")
 			for _, f := range features {
 				state := "yes"
 				if !f.Available {
@@ -38,9 +39,9 @@ func newVersionCmd() *cobra.Command {
 				if f.Detail != "" {
 					line += "  " + f.Detail
 				}
-				fmt.Fprintln(out, line)
+				p.println(line)
 			}
-			return nil
+			return p.err
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")

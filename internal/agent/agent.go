@@ -1,11 +1,15 @@
-// Package agent assembles the event pipeline (sensor, decode, process
-// table, pipeline) into a running agent: what `vigil events` streams and
-// what the tests run rules on. Package service builds the whole agent of
-// `vigil run` (rules, outputs, enforcement, reloads, metrics) on it.
+// Package agent assembles the event pipeline into a running [Agent]: the
+// [sensor.Sensor] reads and decodes the kernel's records, the
+// [proc.Table] keeps the processes, and the [pipeline.Pipeline] runs the
+// [Config] handler on every event on every core. It is what `vigil
+// events` streams and what the tests run rules on. Package service builds
+// the whole agent of `vigil run` (rules, outputs, enforcement, reloads,
+// metrics) on it.
 package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -21,7 +25,7 @@ type Config struct {
 	Sensor sensor.Config
 	// Shards is the number of pipeline workers; 0 means one per CPU.
 	Shards int
-	// QueueLen bounds each shard's queue; 0 picks the engine's default.
+	// QueueLen bounds each shard's queue; 0 picks pipeline.DefaultQueueLen.
 	QueueLen int
 	// FullWait is how long the ring-buffer reader waits for room in a
 	// full shard queue before dropping the event (pipeline.Config.FullWait):
@@ -80,8 +84,7 @@ func Start(cfg Config) (*Agent, error) {
 	}
 	table.SetTrackFDs(cfg.TrackFDs)
 	if err := table.Seed(cfg.ProcRoot); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("seed process table from %s: %w", cfg.ProcRoot, err)
+		return nil, errors.Join(fmt.Errorf("seed process table from %s: %w", cfg.ProcRoot, err), s.Close())
 	}
 	handler := cfg.Handler
 	if handler == nil {
@@ -93,7 +96,10 @@ func Start(cfg Config) (*Agent, error) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &Agent{Sensor: s, Table: table, Pipeline: pipe, cfg: cfg, cancel: cancel}
-	pipe.Start(ctx)
+	if err := pipe.Start(ctx); err != nil { // a new pipeline: a bug if it fails
+		cancel()
+		return nil, errors.Join(err, s.Close())
+	}
 	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
@@ -129,19 +135,21 @@ func (a *Agent) sweep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			a.Table.Sweep(a.cfg.ProcRoot)
+			// A /proc that cannot be listed removes nothing (Sweep's
+			// contract), and the next tick tries again.
+			_, _ = a.Table.Sweep(a.cfg.ProcRoot)
 		}
 	}
 }
 
 // Stop detaches the sensor, lets the pipeline drain what it holds, and
-// returns the sensor's reading error, if any.
+// returns the sensor's reading error and what failed to close, if any.
 func (a *Agent) Stop() error {
-	a.Sensor.Close()
+	closeErr := a.Sensor.Close()
 	a.cancel()
 	a.wg.Wait()
 	a.Pipeline.Close()
-	return a.runErr
+	return errors.Join(a.runErr, closeErr)
 }
 
 // Stats gathers every stage's counters.

@@ -98,7 +98,11 @@ func startAgent(t *testing.T, c *capture) *Agent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.Stop() })
+	t.Cleanup(func() {
+		if err := a.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
 	return a
 }
 
@@ -156,13 +160,19 @@ func TestProcessOlderThanAgent(t *testing.T) {
 	if err := waiter.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer waiter.Wait()
+	defer func() {
+		if err := waiter.Wait(); err != nil {
+			t.Error(err)
+		}
+	}()
 	time.Sleep(100 * time.Millisecond)
 	c := &capture{want: func(ev *event.Event) bool {
 		return ev.Kind == event.KindExec && ev.Exec.Filename == "/bin/cat" && ev.PPID == uint32(waiter.Process.Pid)
 	}}
 	startAgent(t, c)
-	os.WriteFile(trigger, nil, 0o644)
+	if err := os.WriteFile(trigger, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	s := c.wait(t, 1)[0]
 	if len(s.ancestors) == 0 {
 		t.Fatal("no ancestors for cat")

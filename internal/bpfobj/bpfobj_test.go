@@ -208,7 +208,9 @@ func TestRingRunTwice(t *testing.T) {
 	if err := r.Run(context.Background(), func([]byte) {}, nil); err == nil || err.Error() != "Run called twice" {
 		t.Errorf("second Run: %v, want Run called twice", err)
 	}
-	r.Close()
+	if err := r.Close(); err != nil {
+		t.Error(err)
+	}
 	if err := <-done; err != nil {
 		t.Errorf("first Run: %v", err)
 	}
@@ -222,7 +224,9 @@ func TestRingPoll(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- r.Run(context.Background(), l.record, l.idle) }()
 	l.waitPrefix(t, "idle idle")
-	r.Close()
+	if err := r.Close(); err != nil {
+		t.Error(err)
+	}
 	if err := <-done; err != nil {
 		t.Errorf("Run: %v", err)
 	}
@@ -241,7 +245,7 @@ func TestLoadReportsVerifierLog(t *testing.T) {
 	}
 	err := Load(spec, &objs, "test")
 	if err == nil {
-		objs.Bad.Close()
+		_ = objs.Bad.Close() // failing anyway: the program should not exist
 		t.Fatal("the verifier accepted a program that returns nothing")
 	}
 	if msg := err.Error(); !strings.HasPrefix(msg, "kernel verifier rejected the test programs: ") || !strings.Contains(msg, "R0 !read_ok") {

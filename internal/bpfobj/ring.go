@@ -80,7 +80,8 @@ func (r *Ring) Run(ctx context.Context, record func([]byte), idle func()) error 
 	}
 	// Flush makes a blocked ReadInto return ErrFlushed once the ring is
 	// drained; it does not take the reader's lock.
-	stop := context.AfterFunc(ctx, func() { r.reader.Flush() })
+	// It fails only on a closed reader, and Close waits for Run first.
+	stop := context.AfterFunc(ctx, func() { _ = r.reader.Flush() })
 	defer stop()
 	var rec ringbuf.Record
 	for !r.closing.Load() {
@@ -118,7 +119,9 @@ func (r *Ring) flushEvery(d time.Duration) {
 		case <-r.done:
 			return
 		case <-t.C:
-			r.reader.Flush()
+			// Fails only on a closed reader, and Close stops this
+			// ticker first.
+			_ = r.reader.Flush()
 		}
 	}
 }
@@ -130,12 +133,20 @@ func (r *Ring) Close() error {
 	r.closeOnce.Do(func() {
 		r.closing.Store(true)
 		close(r.done)
+		closed := false
 		if r.running.Load() {
-			r.reader.Flush() // wakes ReadInto without taking its lock
+			// Flush wakes ReadInto without taking its lock. It fails only
+			// on a closed reader, which nothing but this does; should it
+			// fail anyway, closing the reader wakes ReadInto as well.
+			if err := r.reader.Flush(); err != nil {
+				r.closeErr, closed = r.reader.Close(), true
+			}
 			<-r.runDone
 		}
 		r.ticker.Wait()
-		r.closeErr = r.reader.Close()
+		if !closed {
+			r.closeErr = r.reader.Close()
+		}
 	})
 	return r.closeErr
 }

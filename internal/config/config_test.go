@@ -85,7 +85,9 @@ func TestValidate(t *testing.T) {
 
 func TestEnvOverridesFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vigil.yaml")
-	os.WriteFile(path, []byte(sample), 0o600)
+	if err := os.WriteFile(path, []byte(sample), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	c, err := Load(path, true, []string{
 		"VIGIL_METRICS_ADDR=:9100",
 		"VIGIL_OUTPUTS_KAFKA_BROKERS=a:1, b:2",
@@ -124,7 +126,9 @@ func TestLoadMissingFile(t *testing.T) {
 // the same configuration.
 func TestMarshalRoundTrip(t *testing.T) {
 	c := Default()
-	Parse(c, []byte(sample), "vigil.yaml")
+	if err := Parse(c, []byte(sample), "vigil.yaml"); err != nil {
+		t.Fatal(err)
+	}
 	out, err := c.Marshal()
 	if err != nil {
 		t.Fatal(err)

@@ -124,7 +124,8 @@ func (c *cgroupFS) walk() (paths map[uint64]string, truncated bool) {
 	if c.root == "" {
 		return paths, false
 	}
-	filepath.WalkDir(c.root, func(p string, d fs.DirEntry, err error) error {
+	// The walk skips what it cannot read, so WalkDir itself never fails.
+	_ = filepath.WalkDir(c.root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
 			return nil // cgroups come and go during a walk
 		}

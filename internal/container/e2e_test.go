@@ -1,7 +1,6 @@
 package container_test
 
 import (
-	"fmt"
 	"math/bits"
 	"os"
 	"slices"
@@ -169,6 +168,6 @@ func capEffOf(t *testing.T, pid string) uint64 {
 			return n
 		}
 	}
-	t.Fatal(fmt.Sprintf("no CapEff for pid %s", pid))
+	t.Fatalf("no CapEff for pid %s", pid)
 	return 0
 }

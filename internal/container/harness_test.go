@@ -35,7 +35,7 @@ func docker(t *testing.T, args ...string) string { return cli(t, "docker", args.
 
 // removeAtCleanup removes a container when the test ends, whatever its state.
 func removeAtCleanup(t testing.TB, bin, name string, extra ...string) {
-	t.Cleanup(func() { exec.Command(dockerBin(bin), append(extra, "rm", "-f", name)...).Run() })
+	testutil.RunOnCleanup(t, dockerBin(bin), append(extra, "rm", "-f", name)...)
 }
 
 // cgroupOf returns the cgroup v2 id of a running process: the inode of its
@@ -128,7 +128,9 @@ func startHarness(t testing.TB, cfg container.Config) *harness {
 	}
 	h.agent = a
 	t.Cleanup(func() {
-		a.Stop()
+		if err := a.Stop(); err != nil {
+			t.Error(err)
+		}
 		cancel()
 		<-done
 		h.res.Close()
@@ -213,7 +215,7 @@ func runContainer(t testing.TB, bin, name string, args ...string) (id, pid strin
 		extra = podmanGlobal
 	}
 	removeAtCleanup(t, bin, name, extra...)
-	exec.Command(dockerBin(bin), append(extra, "rm", "-f", name)...).Run()
+	_ = exec.Command(dockerBin(bin), append(extra, "rm", "-f", name)...).Run() // a leftover of an earlier run, usually none
 	id = cli(t, bin, append(append(extra, "run", "-d", "--name", name), args...)...)
 	pid = cli(t, bin, append(extra, "inspect", "-f", "{{.State.Pid}}", name)...)
 	return id, pid

@@ -21,10 +21,7 @@ func startPodmanService(t *testing.T) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
+	t.Cleanup(func() { testutil.KillAndWait(cmd) })
 	c := dockerapi.New(sock, container.RuntimePodman)
 	deadline := time.Now().Add(15 * time.Second)
 	for {

@@ -2,6 +2,7 @@ package container
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,9 +29,16 @@ func fakeContainerCgroup(t *testing.T, id string) uint64 {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		os.Remove(dir)
-		os.Remove(filepath.Dir(dir))
-		os.Remove(top)
+		if err := os.Remove(dir); err != nil {
+			t.Error(err)
+		}
+		// The parents hold every fake container of the test: the last
+		// cleanup removes them, the ones before find them busy.
+		for _, p := range []string{filepath.Dir(dir), top} {
+			if err := os.Remove(p); err != nil && !errors.Is(err, syscall.EBUSY) && !errors.Is(err, syscall.ENOTEMPTY) {
+				t.Error(err)
+			}
+		}
 	})
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -75,7 +83,9 @@ func TestLookupByWalk(t *testing.T) {
 	cg := fakeContainerCgroup(t, id2)
 	r := New(Config{})
 	r.fs.handles.Store(false)
-	r.Start(context.Background())
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	defer r.Close()
 	if _, st := r.Lookup(cg); st != StateUnknown {
 		t.Fatalf("without handles the first lookup is %s, want unknown", st)
@@ -148,7 +158,9 @@ func TestQueueFull(t *testing.T) {
 func TestDeadContainersEvicted(t *testing.T) {
 	r := New(Config{DeadGrace: 50 * time.Millisecond})
 	r.attach(7, "/docker/"+id1)
-	r.Start(context.Background())
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	defer r.Close()
 	r.onEvent(nil, RuntimeEvent{ID: id1, Action: ActionDie})
 	deadline := time.Now().Add(3 * time.Second)
@@ -169,8 +181,12 @@ func TestDeadContainersEvicted(t *testing.T) {
 func TestLookupPID(t *testing.T) {
 	proc := t.TempDir()
 	write := func(pid, content string) {
-		os.MkdirAll(filepath.Join(proc, pid), 0o755)
-		os.WriteFile(filepath.Join(proc, pid, "cgroup"), []byte(content), 0o644)
+		if err := os.MkdirAll(filepath.Join(proc, pid), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(proc, pid, "cgroup"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// A v1-only host: the only v2 trace is the root.
 	write("10", "12:pids:/docker/"+id1+"\n1:name=systemd:/docker/"+id1+"\n0::/\n")

@@ -92,11 +92,12 @@ type reader struct {
 	err  error
 }
 
-func (r *reader) fail(err error) error {
+// fail records the first error; the record's decoder returns r.err once
+// it has read every field.
+func (r *reader) fail(err error) {
 	if r.err == nil {
 		r.err = &Error{Kind: r.kind, Offset: r.off, Err: err}
 	}
-	return r.err
 }
 
 // fixed returns the next n bytes of the fixed body.

@@ -169,10 +169,14 @@ func TestDecodeErrors(t *testing.T) {
 func TestDecodeDoesNotAllocate(t *testing.T) {
 	rec := execRecord()
 	ev := event.New()
-	Decode(rec, ev)
+	if err := Decode(rec, ev); err != nil {
+		t.Fatal(err)
+	}
 	allocs := testing.AllocsPerRun(1000, func() {
 		ev.Reset()
-		Decode(rec, ev)
+		if err := Decode(rec, ev); err != nil {
+			t.Fatal(err)
+		}
 	})
 	if allocs != 0 {
 		t.Fatalf("Decode allocates %.1f times per event", allocs)

@@ -26,7 +26,9 @@ func benchDecodeApplyOpen(b *testing.B, fds bool) {
 	table := proc.New()
 	table.SetTrackFDs(fds)
 	ev := event.New()
-	Decode(execRecord(), ev)
+	if err := Decode(execRecord(), ev); err != nil {
+		b.Fatal(err)
+	}
 	table.Apply(ev)
 	rec := openRecord(100)
 	b.ReportAllocs()
@@ -42,17 +44,23 @@ func benchDecodeApplyOpen(b *testing.B, fds bool) {
 func BenchmarkDecodeApplyForkExit(b *testing.B) {
 	table := proc.New()
 	ev := event.New()
-	Decode(execRecord(), ev)
+	if err := Decode(execRecord(), ev); err != nil {
+		b.Fatal(err)
+	}
 	table.Apply(ev)
 	fork := newRecord(wireFork, -1, 100, "bash").u32(200).u32(200).u32(0).u32(0).done()
 	exit := newRecord(wireExit, -1, 200, "bash").u32(0).u32(0).done()
 	b.ReportAllocs()
 	for b.Loop() {
 		ev.Reset()
-		Decode(fork, ev)
+		if err := Decode(fork, ev); err != nil {
+			b.Fatal(err)
+		}
 		table.Apply(ev)
 		ev.Reset()
-		Decode(exit, ev)
+		if err := Decode(exit, ev); err != nil {
+			b.Fatal(err)
+		}
 		table.Apply(ev)
 	}
 }
@@ -64,7 +72,9 @@ func BenchmarkDecodeApplyExec(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		ev.Reset()
-		Decode(rec, ev)
+		if err := Decode(rec, ev); err != nil {
+			b.Fatal(err)
+		}
 		table.Apply(ev)
 	}
 }

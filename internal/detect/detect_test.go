@@ -17,7 +17,9 @@ import (
 func loadText(t testing.TB, src string) *RuleSet {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "r.yaml")
-	os.WriteFile(path, []byte(src), 0o644)
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	rs, err := Load(LoadOptions{Paths: []string{path}})
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +147,9 @@ func TestAlertJSONShape(t *testing.T) {
 	}
 	b, _ := json.Marshal(as[0])
 	var m map[string]any
-	json.Unmarshal(b, &m)
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
 	delete(m, "time")
 	got, _ := json.Marshal(m)
 	want := `{"context":{"identity":{"cgroup_id":77,"container_id":"host","uid":1000,"user":"alice"},` +

@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vigilsec/vigil/internal/testutil"
 )
 
 // Helper modes for the fd-table and syscall-family end-to-end tests. They
@@ -59,8 +61,12 @@ func helperFamilies() error {
 		return err
 	}
 	var ws unix.WaitStatus
-	unix.Wait4(pid, &ws, 0, nil)
-	unix.PtraceDetach(pid)
+	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil {
+		return err
+	}
+	if err := unix.PtraceDetach(pid); err != nil {
+		return err
+	}
 
 	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
 		return err
@@ -87,7 +93,6 @@ func helperFamilies() error {
 	} else {
 		return err
 	}
-	unix.Kill(pid, unix.SIGKILL)
-	child.Wait()
+	testutil.KillAndWait(child)
 	return nil
 }

@@ -37,7 +37,7 @@ func startDetector(t *testing.T, rules string) (*collector, *RuleSet, *agent.Age
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { quietStop(a) })
+	t.Cleanup(func() { quietStop(t, a) })
 	return col, rs, a
 }
 
@@ -46,10 +46,14 @@ func startDetector(t *testing.T, rules string) (*collector, *RuleSet, *agent.Age
 // may still be between two reads of it (a race in the sensor, reported
 // separately); these tests capture busy calls such as read and write, and
 // stopping under that load makes the race likely.
-func quietStop(a *agent.Agent) {
-	a.Sensor.SetSyscalls(nil)
+func quietStop(t testing.TB, a *agent.Agent) {
+	if err := a.Sensor.SetSyscalls(nil); err != nil {
+		t.Error(err)
+	}
 	time.Sleep(100 * time.Millisecond)
-	a.Stop()
+	if err := a.Stop(); err != nil {
+		t.Error(err)
+	}
 }
 
 const reverseShellRules = `
@@ -106,18 +110,26 @@ func TestReverseShellStdin(t *testing.T) {
 	if err := helper.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
+	if err := ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	conn, err := ln.Accept()
 	if err != nil {
 		t.Fatalf("accept: %v (helper: %s)", err, stderr.String())
 	}
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintln(conn, "ping")
+	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fmt.Fprintln(conn, "ping"); err != nil {
+		t.Fatal(err)
+	}
 	echo, err := bufio.NewReader(conn).ReadString('\n')
 	if err != nil || echo != "ping\n" {
 		t.Fatalf("the shell answered %q, %v", echo, err)
 	}
-	conn.Close()
+	if err := conn.Close(); err != nil { // EOF on the shell's stdin ends it
+		t.Fatal(err)
+	}
 	if err := helper.Wait(); err != nil {
 		t.Fatalf("helper: %v: %s", err, stderr.String())
 	}

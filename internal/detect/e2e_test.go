@@ -188,14 +188,16 @@ func TestRulesOnRealEvents(t *testing.T) {
 			if err != nil {
 				return
 			}
-			c.Close()
+			_ = c.Close() // accepted only for the connect to succeed
 		}
 	}()
 	port := ln.Addr().(*net.TCPAddr).Port
 	src := strings.NewReplacer("UPPER", strings.ToUpper(marker), "MARKER", marker, "DIR", dir,
 		"PORT", strconv.Itoa(port), "TESTPID", strconv.Itoa(os.Getpid()), "NEVER", "never").Replace(e2eRules)
 	ruleFile := filepath.Join(dir, "e2e_rules.yaml")
-	os.WriteFile(ruleFile, []byte(src), 0o644)
+	if err := os.WriteFile(ruleFile, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	rs, err := Load(LoadOptions{Paths: []string{ruleFile}, Strict: true})
 	if err != nil {
@@ -216,7 +218,11 @@ func TestRulesOnRealEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Stop()
+	defer func() {
+		if err := a.Stop(); err != nil {
+			t.Error(err)
+		}
+	}()
 
 	bin := testutil.CopyExecutable(t, "/bin/true", filepath.Join(dir, marker))
 	// "; true" keeps the shell from exec'ing the last command in place, so

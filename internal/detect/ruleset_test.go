@@ -31,10 +31,14 @@ func loadConfig(c *config.Config) (*RuleSet, error) {
 func TestSummarizeAndLog(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")
-	os.WriteFile(a, []byte(ruleYAML("on", "evt.type = openat")+
+	if err := os.WriteFile(a, []byte(ruleYAML("on", "evt.type = openat")+
 		"- rule: off\n  desc: d\n  condition: evt.type = openat\n  output: o\n  priority: notice\n  enabled: false\n\n"+
-		ruleYAML("unknown field", "evt.type = openat and proc.nope = 1")), 0o644)
-	os.WriteFile(b, []byte("- rule: audit\n  desc: d\n  condition: ka.verb = create\n  output: o\n  priority: notice\n  source: k8s_audit\n"), 0o644)
+		ruleYAML("unknown field", "evt.type = openat and proc.nope = 1")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, []byte("- rule: audit\n  desc: d\n  condition: ka.verb = create\n  output: o\n  priority: notice\n  source: k8s_audit\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	c := config.Default()
 	c.Rules = []string{a, b}
 	rs, err := loadConfig(c)
@@ -72,7 +76,9 @@ func dropTime(_ []string, a slog.Attr) slog.Attr {
 
 func TestRunnableRefusesNoneEnabled(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.yaml")
-	os.WriteFile(path, []byte("- rule: off\n  desc: d\n  condition: evt.type = openat\n  output: o\n  priority: notice\n  enabled: false\n"), 0o644)
+	if err := os.WriteFile(path, []byte("- rule: off\n  desc: d\n  condition: evt.type = openat\n  output: o\n  priority: notice\n  enabled: false\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	c := config.Default()
 	c.Rules = []string{path}
 	if _, err := loadConfig(c); err == nil || err.Error() != "no enabled rules to run" {

@@ -36,7 +36,7 @@ func newTypeIndex(p *Program) *typeIndex {
 	return ti
 }
 
-// of returns the id of the event's evt.type, as output.TypeName names it.
+// of returns the id of the event's evt.type, as event.Event.TypeName names it.
 func (ti *typeIndex) of(ev *event.Event) compile.EventType {
 	switch ev.Kind {
 	case event.KindFork:

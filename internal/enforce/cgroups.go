@@ -98,8 +98,13 @@ func (cc *containerCgroups) flush() {
 func (cc *containerCgroups) scan() {
 	seen := map[uint64]string{}
 	dirs := map[uint64]string{}
-	filepath.WalkDir(cc.root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
+	err := filepath.WalkDir(cc.root, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil && p == cc.root:
+			return err
+		case err != nil:
+			return nil // cgroups come and go during a walk
+		case !d.IsDir():
 			return nil
 		}
 		rel := strings.TrimPrefix(p, cc.root)
@@ -113,6 +118,11 @@ func (cc *containerCgroups) scan() {
 		}
 		return nil
 	})
+	if err != nil {
+		// An unreadable root is no answer: forgetting every container
+		// on it would end their enforcement until the next scan.
+		return
+	}
 	defer cc.flush()
 	cc.mu.Lock()
 	defer cc.mu.Unlock()

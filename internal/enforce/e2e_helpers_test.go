@@ -66,7 +66,11 @@ func startRig(t *testing.T, rules string, cfg Config) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.Stop() })
+	t.Cleanup(func() {
+		if err := a.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
 	return &rig{enf: enf, log: log, det: det, containers: containers}
 }
 
@@ -159,7 +163,7 @@ func startContainer(t *testing.T) string {
 		t.Fatalf("docker run: %v", err)
 	}
 	id := strings.TrimSpace(string(out))
-	t.Cleanup(func() { exec.Command("docker", "rm", "-f", id).Run() })
+	testutil.RunOnCleanup(t, "docker", "rm", "-f", id)
 	return id
 }
 

@@ -2,6 +2,7 @@ package enforce
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -189,14 +190,18 @@ func (e *Enforcer) Close() {
 		if e.cgroups != nil {
 			e.cgroups.stop() // no more container updates into the guards
 		}
+		var errs []error
 		if e.fan != nil {
-			e.fan.Close()
+			errs = append(errs, e.fan.Close())
 		}
 		if e.kexec != nil {
-			e.kexec.Close()
+			errs = append(errs, e.kexec.Close())
 		}
 		if e.sock != nil {
-			e.sock.Close()
+			errs = append(errs, e.sock.Close())
+		}
+		if err := errors.Join(errs...); err != nil {
+			e.logf("enforce: close the kernel mechanisms: %v", err)
 		}
 		e.flushHeld(true)
 		close(e.containerQ)
@@ -259,7 +264,7 @@ func (e *Enforcer) OnMatch(c *fields.Context, r *detect.Rule, a *alert.Alert) bo
 // failed reports an operation that did not happen: a negative result,
 // except a non-blocking connect that the kernel started.
 func failed(ev *event.Event) bool {
-	return ev.Ret < 0 && !(ev.Kind == event.KindSocket && ev.Ret == -int64(unix.EINPROGRESS))
+	return ev.Ret < 0 && (ev.Kind != event.KindSocket || ev.Ret != -int64(unix.EINPROGRESS))
 }
 
 // killProcess kills the event's process after detection and reports

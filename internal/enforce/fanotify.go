@@ -72,7 +72,9 @@ func (e *Enforcer) startFanotify(ctx context.Context) error {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		g.Run(ctx)
+		if err := g.Run(ctx); err != nil {
+			e.logf("enforce: fanotify decisions stopped: %v", err)
+		}
 	}()
 	return nil
 }

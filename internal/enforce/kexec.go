@@ -2,6 +2,7 @@ package enforce
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -28,14 +29,22 @@ func (e *Enforcer) startKernelExec(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("in-kernel exec guard: %w", err)
 	}
+	// An unprotected Vigil could be killed by its own rules: no guard
+	// rather than that.
 	for _, pid := range e.cfg.Protected {
-		g.Protect(pid)
+		if err := g.Protect(pid); err != nil {
+			return errors.Join(fmt.Errorf("in-kernel exec guard: %w", err), g.Close())
+		}
 	}
 	e.kexec, e.kexecKill = g, needKill
 	if needKill {
 		e.cgroups.subscribe(func(cg uint64, _ string, added bool) {
-			g.SetContainer(cg, added)
-			e.applyKill()
+			if err := g.SetContainer(cg, added); err != nil {
+				e.logf("enforce: in-kernel exec guard: %v", err)
+			}
+			if err := e.applyKill(); err != nil {
+				e.logf("enforce: in-kernel exec guard: container %d: %v", cg, err)
+			}
 		})
 		if err := e.applyKill(); err != nil {
 			return err
@@ -43,7 +52,9 @@ func (e *Enforcer) startKernelExec(ctx context.Context) error {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
-			g.Run(ctx, e.onKillRecord)
+			if err := g.Run(ctx, e.onKillRecord); err != nil {
+				e.logf("enforce: in-kernel exec guard stopped reading kill records: %v", err)
+			}
 		}()
 	}
 	return nil

@@ -57,7 +57,12 @@ func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
 // status --agent`.
 func (m *Manager) StatusHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		b, err := json.Marshal(m.Status())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(m.Status())
+		w.Write(append(b, '\n')) // a failed write: the client went away
 	})
 }

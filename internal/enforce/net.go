@@ -2,6 +2,7 @@ package enforce
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -141,25 +142,34 @@ func (e *Enforcer) startNet(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("connect blocking (cgroup sock_addr programs): %w", err)
 	}
+	// An unprotected Vigil could lose its own connections (outputs,
+	// runtime APIs) to its rules: no guard rather than that.
 	for _, pid := range e.cfg.Protected {
-		g.Protect(pid)
+		if err := g.Protect(pid); err != nil {
+			return errors.Join(fmt.Errorf("connect blocking: %w", err), g.Close())
+		}
 	}
 	e.sock = g
 	e.cgroups.subscribe(func(cg uint64, id string, added bool) {
-		g.SetContainer(cg, added)
+		if err := g.SetContainer(cg, added); err != nil {
+			e.logf("enforce: connect blocking: %v", err)
+		}
 		if e.hasContainerScoped(MechCgroupSock) {
-			e.applyNet()
+			if err := e.applyNet(); err != nil {
+				e.logf("enforce: connect blocking: container %s: %v", id, err)
+			}
 		}
 	})
 	if err := e.applyNet(); err != nil {
-		g.Close()
 		e.sock = nil
-		return err
+		return errors.Join(err, g.Close())
 	}
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		g.Run(ctx, e.onNetDecision)
+		if err := g.Run(ctx, e.onNetDecision); err != nil {
+			e.logf("enforce: connect blocking stopped reading decisions: %v", err)
+		}
 	}()
 	return nil
 }

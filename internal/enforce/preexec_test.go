@@ -12,6 +12,7 @@ import (
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/proc"
+	"github.com/vigilsec/vigil/internal/testutil"
 )
 
 const preExecRules = `
@@ -67,7 +68,7 @@ func TestDecideExec(t *testing.T) {
 	if err := sleeper.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { sleeper.Process.Kill(); sleeper.Wait() })
+	t.Cleanup(func() { testutil.KillAndWait(sleeper) })
 	e, log, table := newTestEnforcer(t, preExecRules)
 	pid := uint32(sleeper.Process.Pid)
 	if err := table.Seed("/proc"); err != nil { // pick up the sleeper

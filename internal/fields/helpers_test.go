@@ -21,7 +21,7 @@ var registry = New()
 // render renders an output template for c, as an alert would.
 func render(t testing.TB, c *Context, tpl string) string {
 	t.Helper()
-	out, bad, err := compile.CompileOutput[*Context](lang.NewSource("t", tpl, 1, 1), registry)
+	out, bad, err := compile.OutputTemplate[*Context](lang.NewSource("t", tpl, 1, 1), registry)
 	if err != nil || len(bad) > 0 {
 		t.Fatalf("%s: %v %v", tpl, err, bad)
 	}
@@ -41,7 +41,7 @@ func condition(t testing.TB, cond string) func(*Context) bool {
 	if err != nil {
 		t.Fatalf("%s: %v", cond, err)
 	}
-	f, err := compile.CompileCondition[*Context](e, registry)
+	f, err := compile.Condition[*Context](e, registry)
 	if err != nil {
 		t.Fatalf("%s: %v", cond, err)
 	}
@@ -102,8 +102,12 @@ func env(t testing.TB, tab *proc.Table) *Env {
 	dir := t.TempDir()
 	passwd := filepath.Join(dir, "passwd")
 	group := filepath.Join(dir, "group")
-	os.WriteFile(passwd, []byte("root:x:0:0:root:/root:/bin/bash\n# comment\nbroken line\nalice:x:1000:1000::/home/alice:/bin/sh\n"), 0o644)
-	os.WriteFile(group, []byte("root:x:0:\nstaff:x:1000:alice\n"), 0o644)
+	if err := os.WriteFile(passwd, []byte("root:x:0:0:root:/root:/bin/bash\n# comment\nbroken line\nalice:x:1000:1000::/home/alice:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(group, []byte("root:x:0:\nstaff:x:1000:alice\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return &Env{Table: tab, Users: NewUsers(passwd, group), Hostname: "node-1"}
 }
 

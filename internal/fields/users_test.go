@@ -10,7 +10,9 @@ import (
 func TestUsersReloadOnMiss(t *testing.T) {
 	dir := t.TempDir()
 	passwd := filepath.Join(dir, "passwd")
-	os.WriteFile(passwd, []byte("root:x:0:0::/root:/bin/sh\nalias:x:0:0::/:/bin/sh\n"), 0o644)
+	if err := os.WriteFile(passwd, []byte("root:x:0:0::/root:/bin/sh\nalias:x:0:0::/:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	u := NewUsers(passwd, filepath.Join(dir, "no-such-group"))
 	if name, ok := u.User(0); !ok || name != "root" {
 		t.Errorf("uid 0 = %q %v; the first name for an id wins", name, ok)
@@ -21,9 +23,13 @@ func TestUsersReloadOnMiss(t *testing.T) {
 
 	// A user added later is found once the recheck interval allows a
 	// re-read; misses in between do not touch the file.
-	os.WriteFile(passwd, []byte("root:x:0:0::/root:/bin/sh\nbob:x:1001:1001::/:/bin/sh\n"), 0o644)
+	if err := os.WriteFile(passwd, []byte("root:x:0:0::/root:/bin/sh\nbob:x:1001:1001::/:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	future := time.Now().Add(time.Hour)
-	os.Chtimes(passwd, future, future)
+	if err := os.Chtimes(passwd, future, future); err != nil {
+		t.Fatal(err)
+	}
 	if _, ok := u.User(1001); ok {
 		// The first miss after start may re-read; a second must not be needed.
 		t.Log("found on the first miss")

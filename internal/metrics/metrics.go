@@ -3,14 +3,17 @@
 // [prometheus.Collector] that reads them at scrape time, so the event path
 // pays nothing for metrics and a new component brings its own. This
 // package registers those collectors beside the Go runtime's and the
-// process's own, and serves them with the health endpoints.
+// process's own ([Handler]), and serves them with the health endpoints
+// ([Serve]). It imports none of the components it serves.
 package metrics
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,8 +42,12 @@ func Handler(cs []prometheus.Collector, handlers map[string]http.Handler) http.H
 
 // Server serves Handler on an address until Close.
 type Server struct {
-	srv *http.Server
-	ln  net.Listener
+	srv    *http.Server
+	ln     net.Listener
+	served chan error // what Serve returned
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Serve starts serving Handler(cs, handlers) on addr ("host:port"; port 0
@@ -50,20 +57,30 @@ func Serve(addr string, cs []prometheus.Collector, handlers map[string]http.Hand
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{srv: &http.Server{Handler: Handler(cs, handlers), ReadHeaderTimeout: 5 * time.Second}, ln: ln}
-	go s.srv.Serve(ln)
+	s := &Server{srv: &http.Server{Handler: Handler(cs, handlers), ReadHeaderTimeout: 5 * time.Second}, ln: ln,
+		served: make(chan error, 1)}
+	go func() { s.served <- s.srv.Serve(ln) }()
 	return s, nil
 }
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Close stops the server, waiting briefly for scrapes in flight.
+// Close stops the server, waiting briefly for scrapes in flight. It also
+// returns the error that stopped the server before, if one did (a failed
+// accept ends serving, and nothing else would report it). Later calls
+// return the same.
 func (s *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := s.srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.closeErr = err
+		}
+		// Serve has returned once Shutdown closed the listener.
+		if err := <-s.served; !errors.Is(err, http.ErrServerClosed) {
+			s.closeErr = errors.Join(s.closeErr, fmt.Errorf("metrics server stopped: %w", err))
+		}
+	})
+	return s.closeErr
 }

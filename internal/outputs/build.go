@@ -75,8 +75,7 @@ func Build(o config.Outputs, stdout io.Writer) (*Dispatcher, error) {
 	if err != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		d.Close(ctx)
-		return nil, err
+		return nil, errors.Join(err, d.Close(ctx))
 	}
 	return d, nil
 }

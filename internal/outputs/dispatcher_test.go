@@ -38,7 +38,9 @@ func TestDeadOutputDoesNotDelayOthers(t *testing.T) {
 		waitFor(t, "the file output", func() bool { return queues[0].Stats().Sent == n })
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
-		d.Close(ctx)
+		if err := d.Close(ctx); err != nil {
+			t.Error(err)
+		}
 		return readOutputs(t, path), d.Stats()
 	}
 	alone, aloneStats := run(false)
@@ -67,6 +69,8 @@ func closedPort(t *testing.T) string {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return addr
 }

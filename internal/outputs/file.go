@@ -2,7 +2,9 @@ package outputs
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/vigilsec/vigil/internal/alert"
@@ -49,8 +51,7 @@ func (s *FileSink) open() error {
 	}
 	st, err := f.Stat()
 	if err != nil {
-		f.Close()
-		return fmt.Errorf("file output: %w", err)
+		return errors.Join(fmt.Errorf("file output: %w", err), f.Close())
 	}
 	s.f, s.size = f, st.Size()
 	return nil
@@ -78,19 +79,32 @@ func (s *FileSink) Send(_ context.Context, a *alert.Alert) error {
 }
 
 // rotate shifts path.i to path.i+1, dropping the oldest, and starts a new
-// file at path.
+// file at path. A file that cannot be shifted stops the rotation before
+// the next shift would overwrite it. A failed close of the full file is
+// reported once the new one is open: the alert is then retried there.
 func (s *FileSink) rotate() error {
-	s.f.Close()
+	closeErr := s.f.Close()
 	s.f = nil
 	p := s.cfg.Path
-	os.Remove(fmt.Sprintf("%s.%d", p, s.cfg.MaxFiles))
+	if err := os.Remove(fmt.Sprintf("%s.%d", p, s.cfg.MaxFiles)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("file output: rotate: %w", err)
+	}
 	for i := s.cfg.MaxFiles - 1; i >= 1; i-- {
-		os.Rename(fmt.Sprintf("%s.%d", p, i), fmt.Sprintf("%s.%d", p, i+1))
+		err := os.Rename(fmt.Sprintf("%s.%d", p, i), fmt.Sprintf("%s.%d", p, i+1))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("file output: rotate: %w", err)
+		}
 	}
 	if err := os.Rename(p, p+".1"); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("file output: rotate: %w", err)
 	}
-	return s.open()
+	if err := s.open(); err != nil {
+		return err
+	}
+	if closeErr != nil {
+		return fmt.Errorf("file output: close %s before rotating it: %w", p, closeErr)
+	}
+	return nil
 }
 
 // Close closes the file.

@@ -108,7 +108,7 @@ func (s *HTTPSink) Send(ctx context.Context, a *alert.Alert) error {
 	}
 	// Drain a little so the connection can be reused, never a whole
 	// unbounded body.
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("http output: %s", resp.Status)

@@ -137,23 +137,24 @@ func (m *Manager) Prepare(cfg *config.Config) (*Pending, error) {
 	return &Pending{m: m, s: s, cfg: *cfg}, nil
 }
 
-// Discard stops what Prepare started.
-func (p *Pending) Discard() {
+// Discard stops what Prepare started and returns what failed to close.
+func (p *Pending) Discard() error {
 	if p == nil {
-		return
+		return nil
 	}
 	p.m.mu.Lock()
 	defer p.m.mu.Unlock()
-	closeStage(p.s, !p.s.sharedDisp, p.m.drain)
+	return closeStage(p.s, !p.s.sharedDisp, p.m.drain)
 }
 
 // Commit makes the prepared path current and retires the old one: it
 // waits for Emit calls inside it to return, lets its limiter report what
 // it suppressed, and drains its outputs for up to the drain deadline. New
-// alerts go to the new path meanwhile.
-func (p *Pending) Commit() {
+// alerts go to the new path meanwhile. It returns what failed in closing
+// the old outputs; the new path is current either way.
+func (p *Pending) Commit() error {
 	if p == nil {
-		return
+		return nil
 	}
 	m := p.m
 	m.mu.Lock()
@@ -167,21 +168,23 @@ func (p *Pending) Commit() {
 		time.Sleep(50 * time.Microsecond) // an Emit is a few non-blocking enqueues
 	}
 	// When the new stage kept the dispatcher, only the limiter goes.
-	closeStage(old, !p.s.sharedDisp, m.drain)
+	err := closeStage(old, !p.s.sharedDisp, m.drain)
 	m.retire(old, !p.s.sharedDisp)
+	return err
 }
 
 // closeStage stops the limiter (its last summaries go to the outputs)
 // and, with closeDisp, drains and closes the dispatcher.
-func closeStage(s *stage, closeDisp bool, drain time.Duration) {
+func closeStage(s *stage, closeDisp bool, drain time.Duration) error {
 	if s.limiter != nil {
 		s.limiter.Stop()
 	}
-	if closeDisp {
-		ctx, cancel := context.WithTimeout(context.Background(), drain)
-		defer cancel()
-		s.disp.Close(ctx)
+	if !closeDisp {
+		return nil
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	return s.disp.Close(ctx)
 }
 
 // retire moves a closed stage's counters into the totals; withOutputs is

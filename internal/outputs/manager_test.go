@@ -67,7 +67,9 @@ func TestManagerSwapLosesNothing(t *testing.T) {
 		if err != nil || p == nil {
 			t.Fatalf("prepare: %v %v", p, err)
 		}
-		p.Commit()
+		if err := p.Commit(); err != nil {
+			t.Fatal(err)
+		}
 		select {
 		case <-done:
 			running = false
@@ -114,7 +116,9 @@ func TestManagerRateLimitOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Commit()
+	if err := p.Commit(); err != nil {
+		t.Fatal(err)
+	}
 	if al.cur.Load().disp != before {
 		t.Error("the outputs were rebuilt for a rate limit change")
 	}
@@ -124,7 +128,9 @@ func TestManagerRateLimitOnly(t *testing.T) {
 	if got := al.Suppressed(); got != 5 {
 		t.Errorf("suppressed %d, want 3 + 2", got)
 	}
-	al.Close()
+	if err := al.Close(); err != nil {
+		t.Error(err)
+	}
 	// 2 + 3 passed, plus one summary from each limiter.
 	if n := countLines(t, path); n != 7 {
 		t.Errorf("%d lines written", n)
@@ -146,7 +152,9 @@ func TestManagerPrepareFailureKeepsRunning(t *testing.T) {
 		t.Fatal("an unwritable file output was prepared")
 	}
 	al.Emit(&alert.Alert{Rule: "r", Tags: []string{}})
-	al.Close()
+	if err := al.Close(); err != nil {
+		t.Error(err)
+	}
 	if n := countLines(t, path); n != 1 {
 		t.Errorf("%d lines", n)
 	}

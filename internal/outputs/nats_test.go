@@ -113,7 +113,9 @@ func TestNATSCore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc.Flush()
+	if err := nc.Flush(); err != nil { // the subscription is in place before the send
+		t.Fatal(err)
+	}
 	s, _ := NewNATSSink(NATSConfig{URL: srv.ClientURL()})
 	q := NewQueue("nats", s, QueueConfig{})
 	q.Enqueue(testAlert(0))

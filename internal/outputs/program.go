@@ -49,7 +49,13 @@ func (s *ProgramSink) start() error {
 		return fmt.Errorf("program output: %w", err)
 	}
 	exited := make(chan struct{})
-	go func() { cmd.Wait(); s.exits.Add(1); close(exited) }()
+	go func() {
+		// An exit, however it went, is counted; the next Send restarts
+		// the program.
+		_ = cmd.Wait()
+		s.exits.Add(1)
+		close(exited)
+	}()
 	s.cmd, s.stdin, s.exited = cmd, stdin, exited
 	s.starts.Add(1)
 	return nil
@@ -100,9 +106,11 @@ func (s *ProgramSink) stop() {
 	if s.cmd == nil {
 		return
 	}
-	s.stdin.Close()
+	// Errors here are a pipe or a process already gone, which is the
+	// state this leaves anyway.
+	_ = s.stdin.Close()
 	if !s.dead() {
-		s.cmd.Process.Kill()
+		_ = s.cmd.Process.Kill()
 	}
 	<-s.exited
 	s.cmd = nil
@@ -114,13 +122,13 @@ func (s *ProgramSink) Close() error {
 	if s.cmd == nil {
 		return nil
 	}
-	s.stdin.Close()
+	_ = s.stdin.Close() // fails only on a pipe already closed: the program is ending either way
 	t := time.NewTimer(5 * time.Second)
 	defer t.Stop()
 	select {
 	case <-s.exited:
 	case <-t.C:
-		s.cmd.Process.Kill()
+		_ = s.cmd.Process.Kill() // fails only once it has exited, which <-s.exited waits for
 		<-s.exited
 	}
 	s.cmd = nil

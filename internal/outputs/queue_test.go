@@ -105,7 +105,9 @@ func TestQueueCloseDeadline(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	q.Close(ctx)
+	if err := q.Close(ctx); err != nil {
+		t.Error(err)
+	}
 	if st := q.Stats(); st.Failed != 3 || st.Sent != 0 {
 		t.Errorf("stats %+v", st)
 	}
@@ -116,7 +118,9 @@ func TestWriterSinkFormats(t *testing.T) {
 	d := NewDispatcher(NewQueue("stdout", NewWriterSink(&js, FormatJSON), QueueConfig{}),
 		NewQueue("text", NewWriterSink(&txt, FormatText), QueueConfig{}))
 	d.Emit(testAlert(7))
-	d.Close(context.Background())
+	if err := d.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.HasPrefix(js.String(), `{"time":"2024-05-01T10:00:00.123456789Z","rule":"Test rule","priority":"Warning",`) ||
 		!strings.HasSuffix(js.String(), "}\n") || strings.Count(js.String(), "\n") != 1 {
 		t.Errorf("json %q", js.String())

@@ -72,9 +72,12 @@ func (s *SyslogSink) Send(_ context.Context, a *alert.Alert) error {
 		s.buf = append(strconv.AppendInt(s.buf, int64(len(msg)), 10), ' ')
 	}
 	s.buf = append(s.buf, msg...)
-	s.conn.SetWriteDeadline(time.Now().Add(s.cfg.Timeout))
-	if _, err := s.conn.Write(s.buf); err != nil {
-		s.conn.Close()
+	err := s.conn.SetWriteDeadline(time.Now().Add(s.cfg.Timeout))
+	if err == nil {
+		_, err = s.conn.Write(s.buf)
+	}
+	if err != nil {
+		_ = s.conn.Close() // broken already: the next Send dials again
 		s.conn = nil
 		return fmt.Errorf("syslog output: %w", err)
 	}

@@ -1,6 +1,7 @@
 // Package pipeline runs Vigil's sharded event pipeline: decoded events are
 // spread over one worker per shard, each of which updates the process table
-// and hands the event to the [Handler] (the rule evaluator, in the agent).
+// ([proc.Table]) and hands the event to the [Handler] (the rule evaluator,
+// in the agent).
 //
 // Events are sharded by the process they are about, so everything that
 // happens to one process (its fork, its execs, its files, its exit) is

@@ -151,7 +151,7 @@ func (s *seeder) eachLine(path string, fn func([]byte)) {
 		}
 		return
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: closing loses nothing
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 512), maxSeedLink+256)
 	header := true

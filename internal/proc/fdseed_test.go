@@ -125,7 +125,9 @@ func TestSeedRealFDs(t *testing.T) {
 	}
 	defer sockFile.Close()
 	path := filepath.Join(t.TempDir(), "held-open")
-	os.WriteFile(path, []byte("x"), 0o644)
+	if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	file, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -141,10 +143,7 @@ func TestSeedRealFDs(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
+	t.Cleanup(func() { testutil.KillAndWait(cmd) })
 	var st syscall.Stat_t
 	if err := syscall.Fstat(int(stdin.(*os.File).Fd()), &st); err != nil {
 		t.Fatal(err)

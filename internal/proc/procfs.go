@@ -53,7 +53,7 @@ func listPIDs(procRoot string) ([]uint32, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer d.Close()
+	defer d.Close() //nolint:errcheck // read-only: closing loses nothing
 	names, err := d.Readdirnames(-1)
 	if err != nil {
 		return nil, err

@@ -67,12 +67,7 @@ func TestLoaderEnvLimits(t *testing.T) {
 // variables. The same program started plainly carries neither.
 func TestSeedSecureProcess(t *testing.T) {
 	testutil.Require(t, os.Geteuid() == 0, "root (to set a file capability and read another user's environ)")
-	dir, err := os.MkdirTemp("", "vigil-seedenv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o755)
+	dir := testutil.PublicTempDir(t, "vigil-seedenv")
 	capped := testutil.CopyExecutable(t, "/bin/sleep", filepath.Join(dir, "capped-sleep"))
 	testutil.GrantFileCapability(t, capped, unix.CAP_NET_RAW)
 	env := []string{"LD_PRELOAD=/nonexistent/seed.so", "API_TOKEN=do-not-copy", "GLIBC_TUNABLES=glibc.malloc.mxfast=1"}
@@ -83,7 +78,7 @@ func TestSeedSecureProcess(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		t.Cleanup(func() { testutil.KillAndWait(cmd) })
 		return cmd.Process.Pid
 	}
 	secure := start(capped, 65534)

@@ -6,8 +6,10 @@
 //
 // Each part owns its new state: [detect.Load] compiles the rules,
 // [outputs.Manager] and [enforce.Manager] prepare theirs and commit or
-// discard it. The Reloader only orders the steps around the kernel's
-// syscall filter.
+// discard it, and [detect.Detector.SetProgram] swaps the rules in. The
+// [Reloader] only orders the steps: prepare all, widen the kernel's
+// syscall filter ([Kernel]) to both rule sets, commit all, narrow it. It
+// runs on SIGHUP and on changes to the watched files ([Reloader.Run]).
 package reload
 
 import (
@@ -160,10 +162,15 @@ func (r *Reloader) reload(log *slog.Logger) error {
 	// narrow it after: neither set misses an event it needs meanwhile.
 	old := r.cfg.Kernel.Syscalls()
 	if err := r.cfg.Kernel.SetSyscalls(union(old, want)); err != nil {
-		pending.Discard()
+		err = fmt.Errorf("kernel syscall filter: %w", err)
+		if derr := pending.Discard(); derr != nil {
+			err = errors.Join(err, fmt.Errorf("outputs: close the new ones: %w", derr))
+		}
 		discardEnforce()
-		r.cfg.Kernel.SetSyscalls(old)
-		return fmt.Errorf("kernel syscall filter: %w", err)
+		if rerr := r.cfg.Kernel.SetSyscalls(old); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("kernel syscall filter: restore the running set: %w", rerr))
+		}
+		return err
 	}
 	if rs.NeedsFDTable && !r.trackFDs {
 		// Fds opened before now are unknown to the table; see docs/config.md.
@@ -174,7 +181,7 @@ func (r *Reloader) reload(log *slog.Logger) error {
 	r.cfg.Detector.SetProgram(rs.Program)
 	commitEnforce()
 	narrowErr := r.cfg.Kernel.SetSyscalls(want)
-	pending.Commit()
+	retireErr := pending.Commit()
 
 	for _, key := range config.Changed(r.started, cfg) {
 		if config.NeedsRestart(key) {
@@ -188,6 +195,10 @@ func (r *Reloader) reload(log *slog.Logger) error {
 		// The filter captures more than needed; the rules still see all
 		// they need.
 		log.Warn("reload: could not narrow the kernel syscall filter", "error", narrowErr.Error())
+	}
+	if retireErr != nil {
+		// The new outputs run; the old ones' last alerts may be lost.
+		log.Warn("reload: the replaced outputs closed with errors", "error", retireErr.Error())
 	}
 	log.Info("reload succeeded", "rules", rs.Enabled(), "syscalls", strings.Join(want, ","),
 		"outputs_rebuilt", pending != nil)

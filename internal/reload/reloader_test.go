@@ -90,14 +90,18 @@ func (g *rig) ruleNames() []string {
 func TestReloadSwitchesRulesAndFilter(t *testing.T) {
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules.yaml")
-	os.WriteFile(rules, []byte(ruleYAML("open", "evt.type = openat and fd.name = /x")), 0o644)
+	if err := os.WriteFile(rules, []byte(ruleYAML("open", "evt.type = openat and fd.name = /x")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	load := func() (*config.Config, error) {
 		c := fileConfig(filepath.Join(dir, "alerts.json"))
 		c.Rules = []string{rules}
 		return c, nil
 	}
 	g := newRig(t, "", load)
-	os.WriteFile(rules, []byte(ruleYAML("mkdir", "evt.type = mkdirat")+ruleYAML("stdout", "evt.type = openat and proc.stdout.name = /dev/null")), 0o644)
+	if err := os.WriteFile(rules, []byte(ruleYAML("mkdir", "evt.type = mkdirat")+ruleYAML("stdout", "evt.type = openat and proc.stdout.name = /dev/null")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := g.r.Reload("test"); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +117,9 @@ func TestReloadSwitchesRulesAndFilter(t *testing.T) {
 		t.Errorf("fd tracking start not logged:\n%s", g.log)
 	}
 
-	os.WriteFile(rules, []byte(ruleYAML("bad", "evt.type = openat and and proc.name = x")), 0o644)
+	if err := os.WriteFile(rules, []byte(ruleYAML("bad", "evt.type = openat and and proc.name = x")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	err := g.r.Reload("test")
 	if err == nil || err.Error() != rules+`:3:36: error: rule "bad": expected a condition, found 'and'` {
 		t.Fatalf("error %v", err)
@@ -134,7 +140,9 @@ func TestReloadSwitchesRulesAndFilter(t *testing.T) {
 func TestReloadRestartKeys(t *testing.T) {
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules.yaml")
-	os.WriteFile(rules, []byte(ruleYAML("open", "evt.type = openat")), 0o644)
+	if err := os.WriteFile(rules, []byte(ruleYAML("open", "evt.type = openat")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	shards := 2
 	load := func() (*config.Config, error) {
 		c := fileConfig(filepath.Join(dir, "alerts.json"))
@@ -177,12 +185,22 @@ func waitStats(t *testing.T, r *Reloader, what string, ok func(Stats) bool) {
 func TestWatchConfigMapSwap(t *testing.T) {
 	dir := t.TempDir()
 	mount := filepath.Join(dir, "rules.d")
-	os.MkdirAll(filepath.Join(mount, "..2024_1"), 0o755)
-	os.WriteFile(filepath.Join(mount, "..2024_1", "rules.yaml"), []byte(ruleYAML("v1", "evt.type = openat")), 0o644)
-	os.Symlink("..2024_1", filepath.Join(mount, "..data"))
-	os.Symlink("..data/rules.yaml", filepath.Join(mount, "rules.yaml"))
+	if err := os.MkdirAll(filepath.Join(mount, "..2024_1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mount, "..2024_1", "rules.yaml"), []byte(ruleYAML("v1", "evt.type = openat")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("..2024_1", filepath.Join(mount, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("..data/rules.yaml", filepath.Join(mount, "rules.yaml")); err != nil {
+		t.Fatal(err)
+	}
 	cfgPath := filepath.Join(dir, "vigil.yaml")
-	os.WriteFile(cfgPath, []byte("shards: 1\n"), 0o644)
+	if err := os.WriteFile(cfgPath, []byte("shards: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	load := func() (*config.Config, error) {
 		c, err := config.Load(cfgPath, true, nil)
 		if err != nil {
@@ -200,11 +218,18 @@ func TestWatchConfigMapSwap(t *testing.T) {
 	<-g.r.watching
 	swap := func(version string, rules string) {
 		d := filepath.Join(mount, "..2024_"+version)
-		os.MkdirAll(d, 0o755)
-		os.WriteFile(filepath.Join(d, "rules.yaml"), []byte(rules), 0o644)
 		tmp := filepath.Join(mount, "..data_tmp")
-		os.Symlink("..2024_"+version, tmp)
-		if err := os.Rename(tmp, filepath.Join(mount, "..data")); err != nil {
+		err := os.MkdirAll(d, 0o755)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(d, "rules.yaml"), []byte(rules), 0o644)
+		}
+		if err == nil {
+			err = os.Symlink("..2024_"+version, tmp)
+		}
+		if err == nil {
+			err = os.Rename(tmp, filepath.Join(mount, "..data"))
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -218,8 +243,12 @@ func TestWatchConfigMapSwap(t *testing.T) {
 	before := g.r.Stats().Successes
 	for i := range 20 {
 		tmp := cfgPath + ".tmp"
-		os.WriteFile(tmp, []byte("shards: 1\nrate_limit:\n  burst: "+string(rune('1'+i%9))+"\n"), 0o644)
-		os.Rename(tmp, cfgPath)
+		if err := os.WriteFile(tmp, []byte("shards: 1\nrate_limit:\n  burst: "+string(rune('1'+i%9))+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, cfgPath); err != nil {
+			t.Fatal(err)
+		}
 	}
 	waitStats(t, g.r, "the configuration reload", func(s Stats) bool { return s.Successes > before })
 	if n := g.r.Stats().Successes - before; n >= 20 {
@@ -233,7 +262,9 @@ func TestWatchConfigMapSwap(t *testing.T) {
 func TestReloadKeepsFDCallsOnceTracking(t *testing.T) {
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules.yaml")
-	os.WriteFile(rules, []byte(ruleYAML("stdout", "evt.type = openat and proc.stdout.name = /dev/null")), 0o644)
+	if err := os.WriteFile(rules, []byte(ruleYAML("stdout", "evt.type = openat and proc.stdout.name = /dev/null")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	load := func() (*config.Config, error) {
 		c := fileConfig(filepath.Join(dir, "alerts.json"))
 		c.Rules = []string{rules}
@@ -241,7 +272,9 @@ func TestReloadKeepsFDCallsOnceTracking(t *testing.T) {
 	}
 	g := newRig(t, "", load)
 	g.r.trackFDs = true // as the agent starts for rules that need fd tables
-	os.WriteFile(rules, []byte(ruleYAML("mkdir", "evt.type = mkdirat")), 0o644)
+	if err := os.WriteFile(rules, []byte(ruleYAML("mkdir", "evt.type = mkdirat")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := g.r.Reload("test"); err != nil {
 		t.Fatal(err)
 	}

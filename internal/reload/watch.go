@@ -24,7 +24,7 @@ func (r *Reloader) Run(ctx context.Context, hup <-chan os.Signal, watch bool, de
 		if w, err = newWatcher(); err != nil {
 			r.cfg.Log.Warn("cannot watch rule and configuration files; reload with SIGHUP", "error", err.Error())
 		} else {
-			defer w.close()
+			defer w.close(r.cfg.Log)
 			w.sync(r.watchTargets(), r.cfg.Log)
 		}
 	}
@@ -43,7 +43,7 @@ func (r *Reloader) Run(ctx context.Context, hup <-chan os.Signal, watch bool, de
 			timer.Stop()
 			return
 		case <-hup:
-			r.Reload("SIGHUP")
+			_ = r.Reload("SIGHUP") // Reload logs and counts its failures
 		case ev := <-events:
 			if w.relevant(ev) {
 				if len(changed) < maxNamesLogged {
@@ -57,7 +57,7 @@ func (r *Reloader) Run(ctx context.Context, hup <-chan os.Signal, watch bool, de
 			continue
 		case <-timer.C:
 			slices.Sort(changed)
-			r.Reload("file change: " + strings.Join(slices.Compact(changed), ","))
+			_ = r.Reload("file change: " + strings.Join(slices.Compact(changed), ",")) // as SIGHUP
 			changed = changed[:0]
 		}
 		if w != nil {
@@ -139,7 +139,10 @@ func newWatcher() (*watcher, error) {
 func (w *watcher) sync(targets map[string]*dirTarget, log interface{ Debug(string, ...any) }) {
 	for dir := range w.targets {
 		if targets[dir] == nil {
-			w.fs.Remove(dir)
+			// A directory deleted since has lost its watch already.
+			if err := w.fs.Remove(dir); err != nil {
+				log.Debug("not unwatching directory", "dir", dir, "error", err.Error())
+			}
 		}
 	}
 	watched := map[string]*dirTarget{}
@@ -169,4 +172,8 @@ func (w *watcher) relevant(ev fsnotify.Event) bool {
 	return t.names[name] || t.rules && (ext == ".yaml" || ext == ".yml") || strings.HasPrefix(name, "..")
 }
 
-func (w *watcher) close() { w.fs.Close() }
+func (w *watcher) close(log interface{ Warn(string, ...any) }) {
+	if err := w.fs.Close(); err != nil {
+		log.Warn("closing the file watch", "error", err.Error())
+	}
+}

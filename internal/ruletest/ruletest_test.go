@@ -168,7 +168,7 @@ func FuzzFixture(f *testing.F) {
 // rule and extends a list, and the fixture runner sees the amended rules.
 func TestTuneDefaults(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tuning.yaml")
-	os.WriteFile(path, []byte(`
+	if err := os.WriteFile(path, []byte(`
 - rule: Write below /etc
   enabled: false
   override:
@@ -178,7 +178,9 @@ func TestTuneDefaults(t *testing.T) {
   items: [my-backup-agent]
   override:
     items: append
-`), 0o644)
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	rs, err := detect.Load(detect.LoadOptions{Paths: []string{path}, Defaults: true})
 	if err != nil || len(rs.Diagnostics) > 0 {
 		t.Fatal(err, rs.Diagnostics)

@@ -10,11 +10,15 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vigilsec/vigil/internal/testutil"
 )
 
 // Helpers for the syscall-family tests. Each runs in a child process and
-// makes real syscalls whose results the tests predict exactly; errors are
-// deliberately ignored where a failing call is what the test expects.
+// makes real syscalls whose results the tests predict exactly and check
+// as the sensor recorded them; so the helpers drop those results (`_ =`),
+// failures included where a failing call is what the test expects. Setup
+// steps are checked.
 
 // sys makes a raw syscall: x/sys/unix implements many calls through their
 // *at variants, and these tests need the exact syscall named.
@@ -29,7 +33,7 @@ func sys(nr uintptr, args ...any) {
 			a[i] = uintptr(v)
 		}
 	}
-	unix.Syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5])
+	_, _, _ = unix.Syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5])
 }
 
 func helperFiles(dir string) error {
@@ -76,34 +80,34 @@ func helperFDs() error {
 	}
 	d, _ := unix.Dup(p[0])
 	sys(unix.SYS_DUP2, p[1], 40)
-	unix.Dup3(p[1], 41, unix.O_CLOEXEC)
-	unix.FcntlInt(uintptr(p[0]), unix.F_DUPFD_CLOEXEC, 50)
+	_ = unix.Dup3(p[1], 41, unix.O_CLOEXEC)
+	_, _ = unix.FcntlInt(uintptr(p[0]), unix.F_DUPFD_CLOEXEC, 50)
 	unix.Close(d)
 	unix.Close(999) // EBADF
 	fds, _ := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	unix.Shutdown(fds[0], unix.SHUT_WR)
+	_ = unix.Shutdown(fds[0], unix.SHUT_WR)
 	return nil
 }
 
 func helperNetIO() error {
 	srv, _ := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
-	unix.Bind(srv, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+	_ = unix.Bind(srv, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
 	addr, _ := unix.Getsockname(srv)
 	cli, _ := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	unix.Sendto(cli, []byte("ping"), 0, addr)
+	_ = unix.Sendto(cli, []byte("ping"), 0, addr)
 	buf := make([]byte, 16)
-	unix.Recvfrom(srv, buf, 0)
-	unix.SendmsgN(cli, []byte("pong"), nil, addr, 0)
-	unix.Recvmsg(srv, buf, nil, 0)
+	_, _, _ = unix.Recvfrom(srv, buf, 0)
+	_, _ = unix.SendmsgN(cli, []byte("pong"), nil, addr, 0)
+	_, _, _, _, _ = unix.Recvmsg(srv, buf, nil, 0)
 	return nil
 }
 
 func helperProcs() error {
-	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("vigil-renamed\x00")[0])), 0, 0, 0)
+	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("vigil-renamed\x00")[0])), 0, 0, 0)
 	fd, _ := unix.MemfdCreate("vigil-memfd", unix.MFD_CLOEXEC)
 	unix.Close(fd)
-	unix.Kill(os.Getpid(), 0)
-	unix.Tgkill(os.Getpid(), unix.Gettid(), 0)
+	_ = unix.Kill(os.Getpid(), 0)
+	_ = unix.Tgkill(os.Getpid(), unix.Gettid(), 0)
 	// ptrace: attach to a child we own, then let it go.
 	child := exec.Command("/bin/sleep", "30")
 	if err := child.Start(); err != nil {
@@ -112,12 +116,11 @@ func helperProcs() error {
 	pid := child.Process.Pid
 	fmt.Println(pid)
 	runtime.LockOSThread() // ptrace requests must come from the tracing thread
-	unix.PtraceAttach(pid)
+	_ = unix.PtraceAttach(pid)
 	var ws unix.WaitStatus
-	unix.Wait4(pid, &ws, 0, nil)
-	unix.PtraceDetach(pid)
-	child.Process.Kill()
-	child.Wait()
+	_, _ = unix.Wait4(pid, &ws, 0, nil)
+	_ = unix.PtraceDetach(pid)
+	testutil.KillAndWait(child)
 	return nil
 }
 
@@ -141,13 +144,15 @@ func helperSetuid() error {
 
 func helperKernel(dir string) error {
 	path := filepath.Join(dir, "not-a-module.ko")
-	os.WriteFile(path, []byte("not an ELF module"), 0o644)
+	if err := os.WriteFile(path, []byte("not an ELF module"), 0o644); err != nil {
+		return err
+	}
 	fd, err := unix.Open(path, unix.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}
-	unix.FinitModule(fd, "vigil_param=1", 0)
-	unix.DeleteModule("vigil_no_such_module", unix.O_NONBLOCK)
+	_ = unix.FinitModule(fd, "vigil_param=1", 0)                   // not an ELF module: fails
+	_ = unix.DeleteModule("vigil_no_such_module", unix.O_NONBLOCK) // ENOENT
 	return nil
 }
 
@@ -155,13 +160,15 @@ func helperNamespaces(dir string) error {
 	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
 		return err
 	}
-	unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
+	_ = unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
 	target := filepath.Join(dir, "mnt")
-	os.Mkdir(target, 0o755)
-	unix.Mount("vigil-tmpfs", target, "tmpfs", unix.MS_NOSUID, "size=1m")
-	unix.Unmount(target, unix.MNT_DETACH)
+	if err := os.Mkdir(target, 0o755); err != nil {
+		return err
+	}
+	_ = unix.Mount("vigil-tmpfs", target, "tmpfs", unix.MS_NOSUID, "size=1m")
+	_ = unix.Unmount(target, unix.MNT_DETACH)
 	fd, _ := unix.Open("/proc/self/ns/uts", unix.O_RDONLY, 0)
-	unix.Setns(fd, unix.CLONE_NEWUTS)
-	unix.PivotRoot(dir, target) // EINVAL: dir is not a mount point
+	_ = unix.Setns(fd, unix.CLONE_NEWUTS)
+	_ = unix.PivotRoot(dir, target) // EINVAL: dir is not a mount point
 	return syscall.Chroot(dir)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/syscalls"
+	"github.com/vigilsec/vigil/internal/testutil"
 )
 
 // sysEvents waits for n generic events of the named syscall from pid, in
@@ -158,7 +159,9 @@ func TestProcessSyscalls(t *testing.T) {
 	sensorFor(t)
 	pid, out := runHelper(t, "procs")
 	var child uint64
-	fmt.Sscan(out, &child)
+	if _, err := fmt.Sscan(out, &child); err != nil {
+		t.Fatalf("helper printed %q: %v", out, err)
+	}
 	prctl := waitFor(t, 1, func(e *event.Event) bool {
 		return e.PID == uint32(pid) && e.Kind == event.KindSyscall && e.Syscall == unix.SYS_PRCTL && e.Sys.Args[0] == unix.PR_SET_NAME
 	})[0]
@@ -182,11 +185,7 @@ func TestProcessSyscalls(t *testing.T) {
 func TestSetuidByUnprivilegedUser(t *testing.T) {
 	sensorFor(t)
 	// The unprivileged user must be able to reach the test binary.
-	dir, err := os.MkdirTemp("", "vigil-setuid")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
+	dir := testutil.PublicTempDir(t, "vigil-setuid")
 	bin := filepath.Join(dir, "helper")
 	self, err := os.ReadFile(os.Args[0])
 	if err != nil {
@@ -195,7 +194,6 @@ func TestSetuidByUnprivilegedUser(t *testing.T) {
 	if err := os.WriteFile(bin, self, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	os.Chmod(dir, 0o755)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), helperEnv+"=setuid")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}

@@ -1,6 +1,7 @@
 package sensor
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"sync"
@@ -36,15 +37,20 @@ func sensorFor(t *testing.T) *Sensor {
 		}
 		shared.sensor = s
 		self := uint32(os.Getpid())
-		go s.Run(func(ev *event.Event) {
-			if ev.PPID == self {
-				c := ev.Clone()
-				shared.mu.Lock()
-				shared.events = append(shared.events, c)
-				shared.mu.Unlock()
+		go func() {
+			err := s.Run(func(ev *event.Event) {
+				if ev.PPID == self {
+					c := ev.Clone()
+					shared.mu.Lock()
+					shared.events = append(shared.events, c)
+					shared.mu.Unlock()
+				}
+				ev.Release()
+			}, nil)
+			if err != nil { // the tests then wait for events in vain: say why
+				fmt.Fprintln(os.Stderr, "sensor stopped reading:", err)
 			}
-			ev.Release()
-		}, nil)
+		}()
 	})
 	if shared.err != nil {
 		t.Fatalf("open sensor: %v", shared.err)
@@ -99,7 +105,10 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	if shared.sensor != nil {
-		shared.sensor.Close()
+		if err := shared.sensor.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "close the sensor:", err)
+			code = max(code, 1)
+		}
 	}
 	os.Exit(code)
 }

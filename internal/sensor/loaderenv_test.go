@@ -24,10 +24,7 @@ func runAs(t *testing.T, uid uint32, env []string, prog string, args ...string) 
 	cmd := exec.Command(prog, args...)
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid}}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
+	testutil.RunToExit(t, cmd)
 	return uint32(cmd.Process.Pid)
 }
 
@@ -99,12 +96,7 @@ func TestSecureExecLoaderEnvLimits(t *testing.T) {
 // capability: gaining it is a secure exec without any set-user-ID bit.
 func TestFileCapabilityExecIsSecure(t *testing.T) {
 	sensorFor(t)
-	dir, err := os.MkdirTemp("", "vigil-fcaps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o755)
+	dir := testutil.PublicTempDir(t, "vigil-fcaps")
 	bin := testutil.CopyExecutable(t, "/bin/true", filepath.Join(dir, "capped"))
 	testutil.GrantFileCapability(t, bin, unix.CAP_NET_RAW)
 	ev := execOf(t, runAs(t, nobody, []string{"LD_PRELOAD=/cap.so", "HOME=/"}, bin))

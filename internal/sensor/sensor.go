@@ -5,6 +5,7 @@ package sensor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -93,6 +94,7 @@ type Sensor struct {
 	// finalDrops holds the kernel's drop counters as read just before the
 	// maps were closed, so Stats stays complete after Close.
 	finalDrops map[string]uint64
+	closeErr   error // what Close returns
 }
 
 // Open loads and attaches the programs. It needs root (CAP_BPF and
@@ -120,8 +122,7 @@ func Open(cfg Config) (*Sensor, error) {
 	}
 	s.filter = &filter{m: s.objs.SyscallFilter}
 	if err := s.filter.set(cfg.Syscalls); err != nil {
-		s.Close()
-		return nil, err
+		return nil, errors.Join(err, s.Close())
 	}
 	attach := []struct {
 		name string
@@ -135,16 +136,14 @@ func Open(cfg Config) (*Sensor, error) {
 	}
 	for _, a := range attach {
 		if err := s.links.AttachRawTracepoint(a.name, a.prog); err != nil {
-			s.Close()
-			return nil, err
+			return nil, errors.Join(err, s.Close())
 		}
 	}
 	// The kernel wakes the reader only for large batches (WakeupBytes);
 	// the ring's ticker collects small ones.
 	s.ring, err = bpfobj.NewRing(s.objs.Events, cfg.PollInterval)
 	if err != nil {
-		s.Close()
-		return nil, err
+		return nil, errors.Join(err, s.Close())
 	}
 	return s, nil
 }
@@ -212,19 +211,20 @@ func (s *Sensor) readDrops() map[string]uint64 {
 }
 
 // Close stops Run (waiting for it to return), detaches the programs and
-// releases every kernel object. It is safe to call more than once, but not
-// from inside Run's sink.
+// releases every kernel object, and returns what failed to close (each
+// call, the same). It is safe to call more than once, but not from inside
+// Run's sink.
 func (s *Sensor) Close() error {
 	s.closeOnce.Do(func() {
 		if s.objs.Drops != nil {
 			s.finalDrops = s.readDrops()
 		}
 		close(s.done)
+		var ringErr error
 		if s.ring != nil {
-			s.ring.Close()
+			ringErr = s.ring.Close()
 		}
-		s.links.Close()
-		s.objs.Close()
+		s.closeErr = errors.Join(ringErr, s.links.Close(), s.objs.Close())
 	})
-	return nil
+	return s.closeErr
 }

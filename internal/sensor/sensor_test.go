@@ -70,9 +70,9 @@ func firstDiff(a, b []string) string {
 func TestExitCodeAndSignal(t *testing.T) {
 	sensorFor(t)
 	failing := exec.Command("/bin/sh", "-c", "exit 7")
-	failing.Run()
+	testutil.RunToExit(t, failing)
 	killed := exec.Command("/bin/sh", "-c", "kill -9 $$")
-	killed.Run()
+	testutil.RunToExit(t, killed)
 	for _, c := range []struct {
 		pid          int
 		code, signal uint32
@@ -91,7 +91,7 @@ func TestFailedExec(t *testing.T) {
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), helperEnv+"=execfail")
 	cmd.Args = append(cmd.Args, missing)
-	cmd.Run()
+	testutil.RunToExit(t, cmd)
 	pid := uint32(cmd.Process.Pid)
 	ev := waitFor(t, 1, func(e *event.Event) bool {
 		return e.Kind == event.KindExec && e.PID == pid && e.Ret < 0
@@ -106,7 +106,9 @@ func TestOpenResolvesDirfd(t *testing.T) {
 	dir := t.TempDir()
 	pid, out := runHelper(t, "openat", dir)
 	var fd, fd2, fd3 int64
-	fmt.Sscan(out, &fd, &fd2, &fd3)
+	if _, err := fmt.Sscan(out, &fd, &fd2, &fd3); err != nil {
+		t.Fatalf("helper printed %q: %v", out, err)
+	}
 	p := uint32(pid)
 	opens := waitFor(t, 4, func(e *event.Event) bool {
 		return e.Kind == event.KindOpen && e.PID == p && strings.HasPrefix(e.Open.Path, dir+"/")
@@ -148,7 +150,9 @@ func TestSocketTuples(t *testing.T) {
 	for i, line := range lines {
 		var family, typ int
 		var local, remote string
-		fmt.Sscan(line, &family, &typ, &local, &remote)
+		if _, err := fmt.Sscan(line, &family, &typ, &local, &remote); err != nil {
+			t.Fatalf("helper printed %q: %v", line, err)
+		}
 		t.Run(fmt.Sprintf("%d-%d", family, typ), func(t *testing.T) {
 			connect := waitFor(t, 1, func(e *event.Event) bool {
 				return e.Kind == event.KindSocket && e.PID == p && e.Socket.Op == event.OpConnect &&
@@ -219,7 +223,9 @@ func TestMemfdExec(t *testing.T) {
 	}
 	// The control: an ordinary exec is not flagged.
 	cmd := exec.Command("/bin/true")
-	cmd.Run()
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
 	q := uint32(cmd.Process.Pid)
 	plain := waitFor(t, 1, func(e *event.Event) bool { return e.Kind == event.KindExec && e.PID == q })[0]
 	if plain.Exec.Flags&(event.ExecFromMemfd|event.ExecUpperLayer) != 0 {
@@ -237,7 +243,9 @@ func TestAgentFiltersItself(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.Close()
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// ...while a child's open of the same file is.
 	cmd := exec.Command("/bin/cat", marker)

@@ -2,12 +2,14 @@
 package testutil
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -47,8 +49,10 @@ func RequireDocker(t testing.TB) {
 	Require(t, os.Geteuid() == 0, "root (the container tests run docker and read every /proc entry)")
 	conn, err := net.DialTimeout("unix", DockerSocket, 2*time.Second)
 	if err == nil {
-		conn.SetDeadline(time.Now().Add(2 * time.Second))
-		_, err = conn.Write([]byte("GET /_ping HTTP/1.0\r\n\r\n"))
+		err = conn.SetDeadline(time.Now().Add(2 * time.Second))
+		if err == nil {
+			_, err = conn.Write([]byte("GET /_ping HTTP/1.0\r\n\r\n"))
+		}
 		if err == nil {
 			var b [16]byte
 			_, err = io.ReadAtLeast(conn, b[:], 12) // "HTTP/1.0 200"
@@ -56,7 +60,7 @@ func RequireDocker(t testing.TB) {
 				err = errors.New("ping answered " + string(b[:12]))
 			}
 		}
-		conn.Close()
+		_ = conn.Close() // the answer is read; the ping is over either way
 	}
 	Require(t, err == nil, "a Docker engine answering on "+DockerSocket+" (run scripts/docker-up.sh)")
 }
@@ -80,7 +84,7 @@ func CopyExecutable(t testing.TB, src, dst string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer in.Close()
+	defer in.Close() //nolint:errcheck // read only: closing loses nothing
 	path := dst
 	if filepath.Base(dst) == dst {
 		path = filepath.Join(t.TempDir(), dst)
@@ -96,4 +100,57 @@ func CopyExecutable(t testing.TB, src, dst string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// KillAndWait kills the child and reaps it, for a test's cleanup. Both
+// errors are expected and dropped: Kill fails when the child has already
+// exited, and Wait reports the kill itself ("signal: killed").
+func KillAndWait(cmd *exec.Cmd) {
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+}
+
+// RunOnCleanup runs the command name with args when the test ends, to
+// remove what the test made outside its temporary directory (containers,
+// images, network namespaces). A failure is logged rather than failed:
+// the verdict is already made, and the thing may be gone by itself.
+func RunOnCleanup(t testing.TB, name string, args ...string) {
+	t.Helper()
+	t.Cleanup(func() {
+		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+			t.Logf("cleanup: %s %s: %v: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
+		}
+	})
+}
+
+// PublicTempDir returns a new temporary directory that every user can
+// reach (mode 0755, in the system's temporary directory: t.TempDir's
+// parent is private to the test's user), removed when the test ends. Tests
+// that run a program as another user put it there.
+func PublicTempDir(t testing.TB, pattern string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// RunToExit runs cmd to its end when its exit status is not the point (it
+// fails on purpose, or only its exec matters): the test fails only when
+// the program could not be started or waited for.
+func RunToExit(t testing.TB, cmd *exec.Cmd) {
+	t.Helper()
+	var exit *exec.ExitError
+	if err := cmd.Run(); err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	}
 }

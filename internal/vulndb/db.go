@@ -16,6 +16,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // DefaultPath is where the agent and the CLI keep the database.
@@ -48,14 +49,13 @@ func Open(path string) (*DB, error) {
 	}
 	b, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("vulndb: %s is locked by another process", path)
 		}
 		return nil, fmt.Errorf("vulndb: open %s: %w", path, err)
 	}
 	if err := createBuckets(b); err != nil {
-		b.Close()
-		return nil, fmt.Errorf("vulndb: %s: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("vulndb: %s: %w", path, err), b.Close())
 	}
 	return &DB{bolt: b, path: path, cache: newCandidateCache(candidateCacheSize)}, nil
 }
@@ -65,12 +65,15 @@ func Open(path string) (*DB, error) {
 func createBuckets(b *bolt.DB) error {
 	names := [][]byte{bucketRecords, bucketMeta, bucketIndex, bucketEcosystems}
 	missing := false
-	b.View(func(tx *bolt.Tx) error {
+	err := b.View(func(tx *bolt.Tx) error {
 		for _, name := range names {
 			missing = missing || tx.Bucket(name) == nil
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
 	if !missing {
 		return nil
 	}

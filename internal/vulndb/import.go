@@ -115,7 +115,7 @@ func (im *importer) file(ctx context.Context, path string, explicit bool) error 
 			im.problem(Problem{Source: path, Err: err.Error()})
 			return nil
 		}
-		defer f.Close()
+		defer f.Close() //nolint:errcheck // read-only: closing loses nothing
 		return im.json(path, f)
 	}
 	return nil
@@ -127,7 +127,7 @@ func (im *importer) zip(ctx context.Context, path string) error {
 		im.problem(Problem{Source: path, Err: "not a readable zip: " + err.Error()})
 		return nil
 	}
-	defer zr.Close()
+	defer zr.Close() //nolint:errcheck // read-only: closing loses nothing
 	for _, f := range zr.File {
 		if err := ctx.Err(); err != nil {
 			return err

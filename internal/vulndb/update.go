@@ -67,15 +67,20 @@ func (db *DB) Update(ctx context.Context, opts UpdateOptions) ([]UpdateResult, e
 	return results, nil
 }
 
-func (db *DB) updateOne(ctx context.Context, opts UpdateOptions, eco string) (UpdateResult, error) {
+func (db *DB) updateOne(ctx context.Context, opts UpdateOptions, eco string) (_ UpdateResult, err error) {
 	res := UpdateResult{Ecosystem: eco}
 	u := strings.TrimRight(opts.Source, "/") + "/" + url.PathEscape(eco) + "/all.zip"
 	tmp, err := os.CreateTemp(opts.TempDir, "vigil-osv-*.zip")
 	if err != nil {
 		return res, fmt.Errorf("vulndb: update %s: %w", eco, err)
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
+	defer func() {
+		// Closed and checked below once written; this close is for the
+		// early returns, where the download failed already. The dump is
+		// large and must not be left behind.
+		_ = tmp.Close()
+		err = errors.Join(err, os.Remove(tmp.Name()))
+	}()
 
 	res.Bytes, err = download(ctx, opts.Client, u, tmp)
 	if err != nil {

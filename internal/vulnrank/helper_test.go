@@ -34,7 +34,7 @@ func runHelper(path, listen string) int {
 		fmt.Println("error", err)
 		return 1
 	}
-	defer syscall.Munmap(mem)
+	defer syscall.Munmap(mem) //nolint:errcheck // the helper exits next, and the mapping with it
 	addr := "-"
 	if listen != "" {
 		ln, err := net.Listen("tcp", listen)
@@ -46,7 +46,7 @@ func runHelper(path, listen string) int {
 		addr = ln.Addr().String()
 	}
 	fmt.Println("ready", addr)
-	io.Copy(io.Discard, os.Stdin)
+	_, _ = io.Copy(io.Discard, os.Stdin) // to EOF, or an error: either way the test is done with it
 	return 0
 }
 
@@ -81,8 +81,10 @@ func startHelper(t *testing.T, mapFile, listen string, prefix ...string) *helper
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Wait()
+		_ = stdin.Close() // EOF ends the helper
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("helper %v: %v", args, err)
+		}
 	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "ready ") {

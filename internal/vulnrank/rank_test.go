@@ -99,7 +99,7 @@ func netns(t *testing.T, addr string) string {
 		}
 	}
 	run("netns", "add", name)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	testutil.RunOnCleanup(t, "ip", "netns", "del", name)
 	// Both ends of a veth pair inside the namespace: the kernel here has
 	// no dummy driver, and nothing is added to the host's network.
 	run("-n", name, "link", "add", "vr0", "type", "veth", "peer", "name", "vr1")

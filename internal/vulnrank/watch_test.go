@@ -26,14 +26,16 @@ func TestWatcherAlertsOnce(t *testing.T) {
 		t.Fatalf("docker run: %v (run scripts/docker-up.sh)", err)
 	}
 	id := strings.TrimSpace(string(out))
-	t.Cleanup(func() { exec.Command("docker", "rm", "-f", id).Run() })
+	testutil.RunOnCleanup(t, "docker", "rm", "-f", id)
 	tree := t.TempDir()
 	for name, body := range map[string]string{
 		"etc/os-release":                        "ID=debian\nVERSION_ID=12\n",
 		"var/lib/dpkg/status":                   "Package: busybox-static\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1:1.2.0-1\n",
 		"var/lib/dpkg/info/busybox-static.list": "/bin/busybox\n",
 	} {
-		os.MkdirAll(filepath.Join(tree, filepath.Dir(name)), 0o755)
+		if err := os.MkdirAll(filepath.Join(tree, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(tree, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +54,9 @@ func TestWatcherAlertsOnce(t *testing.T) {
 	dbDir := t.TempDir()
 	rec := fmt.Sprintf(`{"id":"VR-CRIT-1","modified":"2026-01-01T00:00:00Z","severity":[{"type":"CVSS_V3","score":%q}],
 		"affected":[{"package":{"ecosystem":"Debian:12","name":"busybox-static"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}`, critVector)
-	os.WriteFile(filepath.Join(dbDir, "rec.json"), []byte(rec), 0o644)
+	if err := os.WriteFile(filepath.Join(dbDir, "rec.json"), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	db, err := vulndb.Open(filepath.Join(dbDir, "v.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,7 +47,10 @@ func buildVigil(t *testing.T) string {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if build.dir != "" {
-		os.RemoveAll(build.dir)
+		if err := os.RemoveAll(build.dir); err != nil {
+			fmt.Fprintln(os.Stderr, "remove the build:", err)
+			code = max(code, 1)
+		}
 	}
 	os.Exit(code)
 }
@@ -61,9 +65,13 @@ func startEvents(t *testing.T, bin string, args ...string) <-chan eventjson.Even
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
+	t.Cleanup(func() { // vigil events stops cleanly on SIGINT
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Error(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("vigil events: %v", err)
+		}
 	})
 	ready := make(chan struct{})
 	go func() {
@@ -180,7 +188,7 @@ func TestEventsShowLoaderVariablesOfSecureExec(t *testing.T) {
 	cmd := exec.Command("/usr/bin/su", "--help")
 	cmd.Env = []string{"LD_PRELOAD=/nonexistent/e2e.so", "API_TOKEN=do-not-copy"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	cmd.Run()
+	testutil.RunToExit(t, cmd) // only the exec matters
 	pid := uint32(cmd.Process.Pid)
 	ev := next(t, events, func(e eventjson.Event) bool { return e.Kind == "exec" && e.PID == pid })
 	if ev.Exec == nil || !ev.Exec.Secure || strings.Join(ev.Exec.LoaderEnv, ",") != "LD_PRELOAD=/nonexistent/e2e.so" ||

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"bufio"
 	"fmt"
 	"log/slog"
 	"os"
@@ -45,14 +44,12 @@ func preflight(log *slog.Logger) error {
 // hasCaps reports whether the process holds every capability in its
 // effective set.
 func hasCaps(caps ...uint) bool {
-	f, err := os.Open("/proc/self/status")
+	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return false
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if hex, ok := strings.CutPrefix(sc.Text(), "CapEff:"); ok {
+	for line := range strings.Lines(string(status)) {
+		if hex, ok := strings.CutPrefix(line, "CapEff:"); ok {
 			eff, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
 			if err != nil {
 				return false

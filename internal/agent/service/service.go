@@ -1,13 +1,17 @@
 // Package service assembles the agent `vigil run` runs: the event
-// pipeline of package agent (sensor, process table, pipeline) with
-// everything around it, container identity, the rules, the outputs,
-// enforcement, reloads, the kernel drop alert, the vulnerability watch and
-// the metrics server. It is the one place that wires them; the command
-// line only reads its flags, starts an Agent, waits and prints.
+// pipeline of [agent.Agent] (sensor, process table, pipeline) with
+// everything around it, container identity ([container.Resolver]), the
+// rules ([detect.Detector]), the outputs ([outputs.Manager]), enforcement
+// ([enforce.Manager]), reloads ([reload.Reloader]), the kernel drop
+// alert, the vulnerability watch and the metrics server
+// ([metrics.Server]). It is the one place that wires them; the command
+// line only reads its flags, calls [Start], waits and calls
+// [Agent.Stop].
 package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -147,7 +151,7 @@ func Start(sc Config) (*Agent, error) {
 		},
 	})
 	if err != nil {
-		a.outputs.Close()
+		err = errors.Join(err, a.outputs.Close())
 		a.enforcement.Close()
 		a.containers.Close()
 		a.stopPods()
@@ -159,14 +163,13 @@ func Start(sc Config) (*Agent, error) {
 	a.stopVulnWatch = startVulnWatch(cfg.VulnWatch, sources, a.outputs.Emit, host, log)
 	if addr := cfg.MetricsAddr; addr != "" {
 		if err := a.serveMetrics(addr, latency, reloader); err != nil {
-			a.pipeline.Stop()
-			a.outputs.Close()
+			err = errors.Join(fmt.Errorf("metrics_addr: %w", err), a.pipeline.Stop(), a.outputs.Close())
 			a.stopVulnWatch()
 			a.stopDropAlert()
 			a.enforcement.Close()
 			a.containers.Close()
 			a.stopPods()
-			return nil, fmt.Errorf("metrics_addr: %w", err)
+			return nil, err
 		}
 		log.Info("metrics on http://"+a.metrics.Addr()+"/metrics", "addr", a.metrics.Addr())
 	}
@@ -186,8 +189,8 @@ func Start(sc Config) (*Agent, error) {
 // the container kills still queued, before the outputs deliver what they
 // hold and close; the metrics server, the vulnerability watch and the
 // container resolver go last. It returns the counters as they were once
-// the outputs closed, and the sensor's reading error or else the outputs'
-// error. Call it once.
+// the outputs closed, and the errors of the sensor's reading, of the
+// outputs and of the metrics server, joined. Call it once.
 func (a *Agent) Stop() (Stats, error) {
 	a.stopReloads()
 	<-a.reloads
@@ -197,16 +200,14 @@ func (a *Agent) Stop() (Stats, error) {
 	writeErr := a.outputs.Close()
 	st := Stats{Detector: a.det.Stats(), Delivery: a.outputs.EmitterStats(), Outputs: a.outputs.Stats(),
 		Suppressed: a.outputs.Suppressed(), Agent: a.pipeline.Stats()}
+	var metricsErr error
 	if a.metrics != nil {
-		a.metrics.Close()
+		metricsErr = a.metrics.Close()
 	}
 	a.stopVulnWatch()
 	a.containers.Close()
 	a.stopPods()
-	if runErr != nil {
-		return st, runErr
-	}
-	return st, writeErr
+	return st, errors.Join(runErr, writeErr, metricsErr)
 }
 
 // serveMetrics serves every part's collector on addr, and the enforcer's

@@ -37,7 +37,9 @@ func startVulnWatch(c config.VulnWatch, sources []container.Source, emit func(*a
 		w := &vulnrank.Watcher{Source: src, DB: db, Alert: func(a vulnrank.Alert) { emit(vulnAlert(a, host)) }}
 		go func() {
 			defer func() { done <- struct{}{} }()
-			w.Run(ctx, time.Duration(c.Interval))
+			// Run ends only with ctx; a pass that fails is counted
+			// in the watcher's errors and the next one tries again.
+			_ = w.Run(ctx, time.Duration(c.Interval))
 		}()
 	}
 	log.Info("vulnerability watch on", "db", c.DB, "interval", time.Duration(c.Interval).String(), "runtimes", len(sources))
@@ -46,7 +48,9 @@ func startVulnWatch(c config.VulnWatch, sources []container.Source, emit func(*a
 		for range sources {
 			<-done
 		}
-		db.Close()
+		if err := db.Close(); err != nil {
+			log.Error("vulnerability watch: close the database", "db", c.DB, "error", err.Error())
+		}
 	}
 }
 

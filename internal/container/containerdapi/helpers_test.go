@@ -30,7 +30,7 @@ func requireContainerd(t *testing.T) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_, err = c.Version(ctx)
 		cancel()
-		c.Close()
+		_ = c.Close() // only probed
 		if err == nil {
 			return sock
 		}
@@ -55,8 +55,8 @@ func dockerCLI(t *testing.T, args ...string) string {
 }
 
 func removeContainer(t *testing.T, name string) {
-	exec.Command("/usr/bin/docker", "rm", "-f", name).Run()
-	t.Cleanup(func() { exec.Command("/usr/bin/docker", "rm", "-f", name).Run() })
+	_ = exec.Command("/usr/bin/docker", "rm", "-f", name).Run() // a leftover of an earlier run, usually none
+	testutil.RunOnCleanup(t, "/usr/bin/docker", "rm", "-f", name)
 }
 
 // watch starts c.Watch and returns its events once the stream is open.

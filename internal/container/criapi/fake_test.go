@@ -49,7 +49,13 @@ func (f *fakeRuntime) serve(t *testing.T) string {
 	}
 	srv := grpc.NewServer()
 	runtimeapi.RegisterRuntimeServiceServer(srv, f)
-	go srv.Serve(l)
+	go func() {
+		// Serve returns nil once Stop is called: an error is a failure
+		// while the test still runs.
+		if err := srv.Serve(l); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
 	t.Cleanup(srv.Stop)
 	return sock
 }

@@ -2,6 +2,7 @@ package criapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,9 +39,19 @@ func mkCgroup(t *testing.T, root, rel string) uint64 {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for d := dir; d != root; d = filepath.Dir(d) {
-		t.Cleanup(func() { os.Remove(d) }) // deepest first: cleanups run last-in first-out
-	}
+	t.Cleanup(func() {
+		if err := os.Remove(dir); err != nil {
+			t.Error(err)
+		}
+		// Then the parents, deepest first. Those shared with other
+		// cgroups of the test are busy until the cleanup of the last
+		// one, which cleanups run last-in first-out reach last.
+		for d := filepath.Dir(dir); d != root; d = filepath.Dir(d) {
+			if err := os.Remove(d); err != nil && !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.ENOTEMPTY) {
+				t.Error(err)
+			}
+		}
+	})
 	st, err := os.Stat(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -95,13 +95,21 @@ func (c *Client) do(ctx context.Context, path string, query url.Values) (*http.R
 		return resp, nil
 	}
 	defer resp.Body.Close()
+	return nil, apiError(resp)
+}
+
+// apiError turns a non-2xx answer into *APIError, 404 also
+// container.ErrNotFound. Its message is read best effort: a body that is
+// not the engine's JSON leaves it empty, and the status still says what
+// failed.
+func apiError(resp *http.Response) error {
 	var msg struct{ Message string }
-	json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&msg)
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&msg)
 	apiErr := &APIError{Status: resp.StatusCode, Message: msg.Message}
 	if resp.StatusCode == http.StatusNotFound {
-		return nil, errors.Join(container.ErrNotFound, apiErr)
+		return errors.Join(container.ErrNotFound, apiErr)
 	}
-	return nil, apiErr
+	return apiErr
 }
 
 // getJSON decodes the answer to a GET into v.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vigilsec/vigil/internal/testutil"
 )
 
 // dockerCLI runs the docker command line (Debian's, which matches its
@@ -28,13 +30,11 @@ func dockerCLI(t *testing.T, args ...string) string {
 
 // removeContainer removes a test container at cleanup, whatever its state.
 func removeContainer(t *testing.T, name string) {
-	t.Cleanup(func() {
-		bin := "/usr/bin/docker"
-		if _, err := os.Stat(bin); err != nil {
-			bin = "docker"
-		}
-		exec.Command(bin, "rm", "-f", name).Run()
-	})
+	bin := "/usr/bin/docker"
+	if _, err := os.Stat(bin); err != nil {
+		bin = "docker"
+	}
+	testutil.RunOnCleanup(t, bin, "rm", "-f", name)
 }
 
 // serveUnix serves h on a unix socket in a temporary directory, the way an

@@ -2,13 +2,9 @@ package dockerapi
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
-
-	"github.com/vigilsec/vigil/internal/container"
 )
 
 // Kill sends signal (such as "KILL") to a container's main process, which
@@ -26,14 +22,9 @@ func (c *Client) Kill(ctx context.Context, id, signal string) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 == 2 {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		// Drained so the connection is reused; the kill is done already.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil
 	}
-	var msg struct{ Message string }
-	json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&msg)
-	apiErr := &APIError{Status: resp.StatusCode, Message: msg.Message}
-	if resp.StatusCode == http.StatusNotFound {
-		return errors.Join(container.ErrNotFound, apiErr)
-	}
-	return apiErr
+	return apiError(resp)
 }

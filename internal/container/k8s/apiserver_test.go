@@ -33,8 +33,7 @@ func (s *fakeAPIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if q.Get("sendInitialEvents") == "true" {
 			// An API server without streaming lists refuses; client-go
 			// then falls back to list and watch.
-			w.WriteHeader(http.StatusBadRequest)
-			json.NewEncoder(w).Encode(metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+			reply(w, http.StatusBadRequest, metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
 				Status: "Failure", Reason: metav1.StatusReasonBadRequest, Code: 400})
 			return
 		}
@@ -46,19 +45,18 @@ func (s *fakeAPIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.selectors = append(s.selectors, q.Get("fieldSelector"))
 		s.mu.Unlock()
 		p := pod("web-7d9f-abcde", "uid-web", node, controller("ReplicaSet", "web-7d9f"), map[string]string{"app": "web"})
-		json.NewEncoder(w).Encode(&corev1.PodList{
+		reply(w, http.StatusOK, &corev1.PodList{
 			TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"},
 			ListMeta: metav1.ListMeta{ResourceVersion: "10"},
 			Items:    []corev1.Pod{*p},
 		})
 	case r.URL.Path == "/apis/apps/v1/namespaces/shop/replicasets/web-7d9f":
-		json.NewEncoder(w).Encode(&appsv1.ReplicaSet{
+		reply(w, http.StatusOK, &appsv1.ReplicaSet{
 			TypeMeta:   metav1.TypeMeta{Kind: "ReplicaSet", APIVersion: "apps/v1"},
 			ObjectMeta: metav1.ObjectMeta{Name: "web-7d9f", Namespace: "shop", OwnerReferences: controller("Deployment", "web")},
 		})
 	default:
-		w.WriteHeader(http.StatusNotFound)
-		json.NewEncoder(w).Encode(metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+		reply(w, http.StatusNotFound, metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
 			Status: "Failure", Reason: metav1.StatusReasonNotFound, Code: 404})
 	}
 }
@@ -70,13 +68,15 @@ func TestWatcherKubeconfig(t *testing.T) {
 	srv := httptest.NewServer(api)
 	defer srv.Close()
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	os.WriteFile(kubeconfig, []byte(fmt.Sprintf(`apiVersion: v1
+	if err := os.WriteFile(kubeconfig, []byte(fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters: [{name: test, cluster: {server: %q}}]
 users: [{name: test, user: {token: test-token}}]
 contexts: [{name: test, context: {cluster: test, user: test}}]
 current-context: test
-`, srv.URL)), 0o600)
+`, srv.URL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	w, err := New(Config{NodeName: node, Kubeconfig: kubeconfig})
 	if err != nil {
@@ -99,4 +99,11 @@ current-context: test
 	if len(api.selectors) == 0 || api.selectors[0] != "spec.nodeName="+node {
 		t.Errorf("pod list field selectors %q, want spec.nodeName=%s", api.selectors, node)
 	}
+}
+
+// reply answers with v as JSON. A failed write means the client hung up,
+// which the test sees as metadata that never arrives.
+func reply(w http.ResponseWriter, code int, v any) {
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
 }

@@ -36,8 +36,8 @@ func TestResolverMergesAPIPod(t *testing.T) {
 		docker = "docker"
 	}
 	const name = "vigil-e2e-k8s-api"
-	exec.Command(docker, "rm", "-f", name).Run()
-	t.Cleanup(func() { exec.Command(docker, "rm", "-f", name).Run() })
+	_ = exec.Command(docker, "rm", "-f", name).Run() // a leftover of an earlier run, usually none
+	testutil.RunOnCleanup(t, docker, "rm", "-f", name)
 	out, err := exec.Command(docker, "run", "-d", "--name", name,
 		"--label", "io.kubernetes.pod.name=web-7d9f-abcde", "--label", "io.kubernetes.pod.namespace=shop",
 		"--label", "io.kubernetes.pod.uid=uid-web", "--label", "io.kubernetes.container.name=nginx",

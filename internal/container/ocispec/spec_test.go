@@ -109,14 +109,20 @@ func TestPrivileged(t *testing.T) {
 func TestHostNetwork(t *testing.T) {
 	proc := t.TempDir()
 	hostNS := filepath.Join(proc, "1", "ns", "net")
-	os.MkdirAll(filepath.Dir(hostNS), 0o755)
-	os.WriteFile(hostNS, nil, 0o600)
+	if err := os.MkdirAll(filepath.Dir(hostNS), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hostNS, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	bind := filepath.Join(t.TempDir(), "default")
 	if err := os.Link(hostNS, bind); err != nil { // another name, the same inode, like a bind mount
 		t.Fatal(err)
 	}
 	other := filepath.Join(t.TempDir(), "other")
-	os.WriteFile(other, nil, 0o600)
+	if err := os.WriteFile(other, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for mode, want := range map[string]string{
 		"netns:" + bind:      "host",
 		"netns:" + hostNS:    "host",

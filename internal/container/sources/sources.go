@@ -101,7 +101,7 @@ func containerdCRI(ctx context.Context, sock string) container.Source {
 	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	if _, _, err := c.Version(pctx); err != nil {
-		c.Close()
+		_ = c.Close() // no runtime answers there: nothing to report but its absence
 		return nil
 	}
 	return c

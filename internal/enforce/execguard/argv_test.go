@@ -102,7 +102,9 @@ func TestPendingEmptyArgv(t *testing.T) {
 	if _, err := fmt.Fscan(bufio.NewReader(stdout), &tid, &fd); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintln(stdin)
+	if _, err := fmt.Fprintln(stdin); err != nil {
+		t.Fatal(err)
+	}
 	ev := l.next(t)
 	e, ok := g.Pending(uint32(tid))
 	l.allow(t, ev)
@@ -130,7 +132,9 @@ func TestPendingExecveatEmptyPath(t *testing.T) {
 	if _, err := fmt.Fscan(bufio.NewReader(stdout), &tid, &fd); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintln(stdin)
+	if _, err := fmt.Fprintln(stdin); err != nil {
+		t.Fatal(err)
+	}
 	ev := l.next(t)
 	e, ok := g.Pending(uint32(tid))
 	l.allow(t, ev)

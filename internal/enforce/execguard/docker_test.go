@@ -35,7 +35,7 @@ func TestKillInsideContainer(t *testing.T) {
 
 	name := fmt.Sprintf("vigil-execguard-%d", os.Getpid())
 	docker(t, "run", "-d", "--rm", "--name", name, "vigil-test/busybox:1", "sleep", "600")
-	t.Cleanup(func() { exec.Command("docker", "rm", "-f", name).Run() })
+	testutil.RunOnCleanup(t, "docker", "rm", "-f", name)
 	pid, err := strconv.Atoi(docker(t, "inspect", "-f", "{{.State.Pid}}", name))
 	if err != nil {
 		t.Fatal(err)

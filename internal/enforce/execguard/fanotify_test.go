@@ -33,8 +33,7 @@ func newExecPerm(t *testing.T) *execPerm {
 		fd, err = unix.FanotifyInit(unix.FAN_CLASS_CONTENT|unix.FAN_CLOEXEC, unix.O_RDONLY|unix.O_CLOEXEC)
 	}
 	if err != nil {
-		unix.Unmount(dir, unix.MNT_DETACH)
-		t.Fatalf("fanotify_init: %v", err)
+		t.Fatalf("fanotify_init: %v", errors.Join(err, unix.Unmount(dir, unix.MNT_DETACH)))
 	}
 	l.fd = fd
 	// Closing the group answers every pending permission event with allow,

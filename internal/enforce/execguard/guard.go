@@ -106,15 +106,13 @@ func Open(cfg Config) (*Guard, error) {
 	attach = append(attach, attachment{"sched_process_exec", g.objs.ExecguardExec})
 	for _, a := range attach {
 		if err := g.links.AttachRawTracepoint(a.tracepoint, a.prog); err != nil {
-			g.Close()
-			return nil, fmt.Errorf("execguard: %w", err)
+			return nil, errors.Join(fmt.Errorf("execguard: %w", err), g.Close())
 		}
 	}
 	// The programs wake the reader for every record: no poll ticker.
 	g.ring, err = bpfobj.NewRing(g.objs.KillEvents, 0)
 	if err != nil {
-		g.Close()
-		return nil, fmt.Errorf("execguard: kill records: %w", err)
+		return nil, errors.Join(fmt.Errorf("execguard: kill records: %w", err), g.Close())
 	}
 	return g, nil
 }

@@ -60,7 +60,7 @@ func helperExecveat() {
 			os.Exit(3)
 		}
 		fmt.Printf("%d %d\n", unix.Gettid(), fd)
-		bufio.NewReader(os.Stdin).ReadString('\n')
+		_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // a line or EOF: either is the go-ahead
 		err = execveat(fd, "", helperArgv(), nil, unix.AT_EMPTY_PATH)
 		fmt.Fprintln(os.Stderr, "execveat:", err)
 		os.Exit(4)
@@ -71,7 +71,7 @@ func helperExecveat() {
 // helperExecOnInput waits for a line on stdin, then execs HELPER_PATH (or
 // HELPER_ARGV[0]) with HELPER_ARGV, from the leader thread (see init).
 func helperExecOnInput() {
-	bufio.NewReader(os.Stdin).ReadString('\n')
+	_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // a line or EOF: either is the go-ahead
 	argv := helperArgv()
 	path := os.Getenv("HELPER_PATH")
 	if path == "" {

@@ -180,7 +180,7 @@ func (g *Guard) SetKillRules(rules []KillRule) error {
 	if err != nil {
 		return fmt.Errorf("execguard: create deny set: %w", err)
 	}
-	defer set.Close() // the outer map holds its own reference
+	defer set.Close() //nolint:errcheck // only our descriptor: the outer map holds its own reference
 	for k, i := range keys {
 		var v [valSize]byte
 		binary.LittleEndian.PutUint32(v[valRuleOff:], rules[i].ID)

@@ -47,7 +47,9 @@ func BenchmarkExec(b *testing.B) {
 			}
 			run(b)
 			reportLatency(b, g)
-			g.Close()
+			if err := g.Close(); err != nil {
+				b.Error(err)
+			}
 		})
 	}
 }
@@ -88,7 +90,9 @@ func BenchmarkOpen(b *testing.B) {
 			}
 			run(b)
 			reportLatency(b, g)
-			g.Close()
+			if err := g.Close(); err != nil {
+				b.Error(err)
+			}
 		})
 	}
 }

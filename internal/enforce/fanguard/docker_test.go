@@ -21,7 +21,7 @@ func TestDockerExecBlock(t *testing.T) {
 		t.Fatalf("docker run: %v", err)
 	}
 	id := strings.TrimSpace(string(out))
-	t.Cleanup(func() { exec.Command("docker", "rm", "-f", id).Run() })
+	testutil.RunOnCleanup(t, "docker", "rm", "-f", id)
 	out, err = exec.Command("docker", "inspect", "-f", "{{.State.Pid}}", id).Output()
 	if err != nil {
 		t.Fatalf("docker inspect: %v", err)
@@ -38,7 +38,7 @@ func TestDockerExecBlock(t *testing.T) {
 	rootDev, _ := statOf(t, root+"/")
 
 	rec := &recorder{decide: func(r *Request) Verdict {
-		return Verdict{Allow: !(r.Dev == evilDev && r.Ino == evilIno)}
+		return Verdict{Allow: r.Dev != evilDev || r.Ino != evilIno}
 	}}
 	g := startGuard(t, Config{Decide: rec.Decide, CacheSize: -1})
 	if err := g.WatchExecMount(root); err != nil {

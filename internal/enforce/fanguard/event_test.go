@@ -88,7 +88,9 @@ func TestKernelOverflowRecord(t *testing.T) {
 	if err := g.handleBuffer(buf[:30], time.Now()); err == nil {
 		t.Error("a truncated record was accepted")
 	}
-	g.Close()
+	if err := g.Close(); err != nil {
+		t.Error(err)
+	}
 	st := g.Stats()
 	want := Stats{KernelOverflows: 2, Ignored: 1} // the truncated buffer still held one whole overflow record
 	if !sameCounts(st, want) {

@@ -206,7 +206,9 @@ func runThreadExec(t *testing.T, bin string, before func(pid uint32), argv ...st
 	if before != nil {
 		before(uint32(cmd.Process.Pid))
 	}
-	stdin.Write([]byte("go\n"))
+	if _, err := stdin.Write([]byte("go\n")); err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("helper: %v (output %q)", err, out.String())
 	}

@@ -6,20 +6,20 @@ import "fmt"
 type FailureReason uint8
 
 const (
-	// Timeout: the Decider did not answer within Config.Timeout.
+	// Timeout means the Decider did not answer within Config.Timeout.
 	Timeout FailureReason = iota + 1
-	// DeciderPanic: the Decider panicked (recovered).
+	// DeciderPanic means the Decider panicked (recovered).
 	DeciderPanic
-	// QueueFull: the worker queue was full.
+	// QueueFull means the worker queue was full.
 	QueueFull
-	// WriteError: the response could not be written to the kernel.
+	// WriteError means the response could not be written to the kernel.
 	WriteError
-	// StatError: fstat of the event's fd failed, so the file is unknown.
+	// StatError means fstat of the event's fd failed, so the file is unknown.
 	StatError
-	// KernelOverflow: the kernel's event queue overflowed and it allowed
+	// KernelOverflow means the kernel's event queue overflowed and it allowed
 	// the operations it could not queue.
 	KernelOverflow
-	// ReadError: reading events failed; with EMFILE/ENFILE the kernel
+	// ReadError means reading events failed; with EMFILE/ENFILE the kernel
 	// denied the event it could not open a fd for.
 	ReadError
 )

@@ -198,7 +198,9 @@ func TestCloseAnswersPending(t *testing.T) {
 	}
 	// Not g.file.Fd(): that would switch the fd to blocking mode.
 	var fd int
-	g.withFd(func(n int) error { fd = n; return nil })
+	if err := g.withFd(func(n int) error { fd = n; return nil }); err != nil {
+		t.Fatal(err)
+	}
 	if info := fdinfo(t, fd); !containsLine(info, "fanotify mnt_id:") {
 		t.Fatalf("no mount mark in fdinfo:\n%s", info)
 	}

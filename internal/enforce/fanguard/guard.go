@@ -88,7 +88,9 @@ type Guard struct {
 	closing    atomic.Bool
 	done       chan struct{} // closed when reading stops: workers exit
 	stopOnce   sync.Once
+	stopErr    error // set in stopOnce
 	finishOnce sync.Once
+	finishErr  error // set in finishOnce
 	runMu      sync.Mutex
 	started    bool
 	runDone    chan struct{}
@@ -350,7 +352,8 @@ func (g *Guard) handleBuffer(buf []byte, received time.Time) error {
 // It does not rely on the kernel allowing them when the group closes: a
 // child forked by this process and blocked in its exec holds a copy of the
 // group's fd, which keeps the group open. Deciders still running are not
-// waited for; their results are discarded.
+// waited for; their results are discarded. It returns what failed in
+// removing the marks, waking the reader or closing the group.
 func (g *Guard) Close() error {
 	g.runMu.Lock()
 	running := g.started
@@ -362,7 +365,8 @@ func (g *Guard) Close() error {
 	} else {
 		g.finish()
 	}
-	return nil
+	// Both onces have run: stopReading above, finish here or in Run.
+	return errors.Join(g.stopErr, g.finishErr)
 }
 
 // stopReading flushes the marks, so no new event is generated, stops the
@@ -370,13 +374,18 @@ func (g *Guard) Close() error {
 func (g *Guard) stopReading() {
 	g.stopOnce.Do(func() {
 		g.closing.Store(true)
-		g.withFd(func(fd int) error {
-			unix.FanotifyMark(fd, unix.FAN_MARK_FLUSH|unix.FAN_MARK_MOUNT, 0, unix.AT_FDCWD, "/")
-			unix.FanotifyMark(fd, unix.FAN_MARK_FLUSH, 0, unix.AT_FDCWD, "/")
-			return nil
+		// Marks left in place keep events coming until the group
+		// closes; finish answers those it still reads.
+		err := g.withFd(func(fd int) error {
+			return errors.Join(
+				unix.FanotifyMark(fd, unix.FAN_MARK_FLUSH|unix.FAN_MARK_MOUNT, 0, unix.AT_FDCWD, "/"),
+				unix.FanotifyMark(fd, unix.FAN_MARK_FLUSH, 0, unix.AT_FDCWD, "/"))
 		})
 		close(g.done)
-		g.file.SetReadDeadline(time.Unix(1, 0))
+		err = errors.Join(err, g.file.SetReadDeadline(time.Unix(1, 0)))
+		if err != nil {
+			g.stopErr = fmt.Errorf("fanguard: stop reading: %w", err)
+		}
 	})
 }
 
@@ -387,10 +396,9 @@ func (g *Guard) finish() {
 		buf := make([]byte, readBufSize)
 		for {
 			var n int
-			var err error
-			g.withFd(func(fd int) error {
+			err := g.withFd(func(fd int) (err error) {
 				n, err = unix.Read(fd, buf) // non-blocking: ends with EAGAIN
-				return nil
+				return err
 			})
 			if err != nil || n <= 0 {
 				break
@@ -403,6 +411,8 @@ func (g *Guard) finish() {
 			p.stopTimer()
 			g.respond(p.fd, true, p.req.Received, answerClosing)
 		}
-		g.file.Close()
+		if err := g.file.Close(); err != nil {
+			g.finishErr = fmt.Errorf("fanguard: close the group: %w", err)
+		}
 	})
 }

@@ -71,7 +71,7 @@ func helperReadFile(path string) {
 // "exec tid T" first. If the exec fails it prints "errno E".
 func helperThreadExec(argv []string) {
 	fmt.Printf("pid %d\n", os.Getpid())
-	bufio.NewReader(os.Stdin).ReadString('\n')
+	_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // a line or EOF: either is the go-ahead
 	err := execOnNonLeader(argv)
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
@@ -149,7 +149,9 @@ func startGuardWith(t testing.TB, cfg Config, adjust func(*Guard)) *Guard {
 		if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("Run: %v", err)
 		}
-		g.Close()
+		if err := g.Close(); err != nil {
+			t.Error(err)
+		}
 	})
 	return g
 }

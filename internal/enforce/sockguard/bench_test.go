@@ -3,11 +3,14 @@ package sockguard
 import (
 	"net"
 
-	"github.com/cilium/ebpf"
 	"net/netip"
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/vigilsec/vigil/internal/testutil"
 
 	"golang.org/x/sys/unix"
 )
@@ -75,7 +78,7 @@ func benchTarget(b *testing.B, proto string) unix.SockaddrInet4 {
 			if err != nil {
 				return
 			}
-			c.Close()
+			_ = c.Close() // accepted only for the connect to succeed
 		}
 	}()
 	return unix.SockaddrInet4{Port: l.Addr().(*net.TCPAddr).Port, Addr: [4]byte{127, 0, 0, 1}}
@@ -94,7 +97,9 @@ func connectLoop(b *testing.B, proto string, dst unix.SockaddrInet4) {
 		}
 		if typ == unix.SOCK_STREAM {
 			// Reset on close: no TIME_WAIT, so ephemeral ports last.
-			unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+			if err := unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0}); err != nil {
+				b.Fatal(err)
+			}
 		}
 		if err := unix.Connect(fd, &dst); err != nil {
 			b.Fatalf("connect: %v", err)
@@ -175,6 +180,6 @@ func otherPID(b testing.TB) int {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	b.Cleanup(func() { testutil.KillAndWait(cmd) })
 	return cmd.Process.Pid
 }

@@ -32,8 +32,12 @@ func TestDockerContainerBlocked(t *testing.T) {
 	testutil.RequireDocker(t)
 	h := openGuard(t, Config{})
 	name := "vigil-sockguard-" + strconv.Itoa(os.Getpid())
-	dockerCLI(t, "rm", "-f", name)
-	t.Cleanup(func() { dockerCLI(t, "rm", "-f", name) })
+	_, _ = dockerCLI(t, "rm", "-f", name) // a leftover of an earlier run, usually none
+	t.Cleanup(func() {
+		if out, err := dockerCLI(t, "rm", "-f", name); err != nil {
+			t.Logf("cleanup: docker rm: %v: %s", err, out)
+		}
+	})
 	id, err := dockerCLI(t, "run", "-d", "--network", "none", "--name", name, testImage, "sleep", "300")
 	if err != nil {
 		t.Fatalf("docker run: %v: %s", err, id)

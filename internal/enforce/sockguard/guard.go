@@ -83,6 +83,7 @@ type Guard struct {
 	decodeErrors atomic.Uint64
 
 	closeOnce  sync.Once
+	closeErr   error // what Close returns
 	closing    atomic.Bool
 	finalStats Stats
 }
@@ -129,8 +130,7 @@ func Open(cfg Config) (*Guard, error) {
 		return nil, err
 	}
 	fail := func(err error) (*Guard, error) {
-		g.Close()
-		return nil, err
+		return nil, errors.Join(err, g.Close())
 	}
 	if err := g.Protect(uint32(cfg.AgentPID)); err != nil {
 		return fail(err)
@@ -170,31 +170,28 @@ func (g *Guard) Apply(rules []Rule) error {
 	}
 	for _, e := range entries {
 		if err := trie.Put(e.key[:], e.value[:]); err != nil {
-			trie.Close()
-			return fmt.Errorf("%s: store in policy trie: %w", e.rule, err)
+			return errors.Join(fmt.Errorf("%s: store in policy trie: %w", e.rule, err), trie.Close())
 		}
 	}
 	if len(entries) > 0 {
 		sum := summaryEntry(entries)
 		if err := trie.Put(sum.key[:], sum.value[:]); err != nil {
-			trie.Close()
-			return fmt.Errorf("store policy summary: %w", err)
+			return errors.Join(fmt.Errorf("store policy summary: %w", err), trie.Close())
 		}
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closing.Load() {
-		trie.Close()
-		return errClosed
+		return errors.Join(errClosed, trie.Close())
 	}
 	if err := g.objs.Policy.Put(uint32(0), trie); err != nil {
-		trie.Close()
-		return fmt.Errorf("install policy trie: %w", err)
+		return errors.Join(fmt.Errorf("install policy trie: %w", err), trie.Close())
 	}
 	// Programs still running with the old trie keep it alive until they
-	// return; closing our descriptor only drops our reference.
+	// return; closing our descriptor only drops our reference, and the
+	// new policy is in place whatever close says.
 	if g.trie != nil {
-		g.trie.Close()
+		_ = g.trie.Close()
 	}
 	g.trie, g.rules, g.entries = trie, len(rules), len(entries)
 	return nil
@@ -259,11 +256,12 @@ func (g *Guard) Unprotect(tgid uint32) error {
 }
 
 // Close stops Run (waiting for it to return), detaches the programs and
-// releases every kernel object, leaving nothing attached. It is safe to
-// call more than once, but not from inside Run's callback.
+// releases every kernel object, leaving nothing attached, and returns what
+// failed to close (each call, the same). It is safe to call more than
+// once, but not from inside Run's callback.
 func (g *Guard) Close() error {
 	g.closeOnce.Do(func() {
-		g.links.Close()
+		errs := []error{g.links.Close()}
 		g.mu.Lock()
 		if g.objs.Counters != nil {
 			g.finalStats = g.kernelStats()
@@ -271,12 +269,12 @@ func (g *Guard) Close() error {
 		g.closing.Store(true)
 		g.mu.Unlock()
 		if g.ring != nil {
-			g.ring.Close()
+			errs = append(errs, g.ring.Close())
 		}
 		if g.trie != nil {
-			g.trie.Close()
+			errs = append(errs, g.trie.Close())
 		}
-		g.objs.Close()
+		g.closeErr = errors.Join(append(errs, g.objs.Close())...)
 	})
-	return nil
+	return g.closeErr
 }

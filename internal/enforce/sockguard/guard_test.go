@@ -64,7 +64,7 @@ func TestBlockConnectInCgroup(t *testing.T) {
 	if err != nil {
 		t.Errorf("the agent's own connect: %v", err)
 	} else {
-		c.Close()
+		_ = c.Close() // the connect was the test
 		blocked.acceptOne(t)
 	}
 	h.noDecision(t, cg)
@@ -190,8 +190,10 @@ func TestUDPSendtoBlocked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Write([]byte("marker"))
-	c.Close()
+	if _, err := c.Write([]byte("marker")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close() // a datagram socket: nothing left to send
 	readDatagram(t, pc, "marker")
 	d := h.decision(t, cg)
 	if d.Hook != HookSendmsg4 || d.Proto != ProtoUDP || d.RuleID != 18 ||
@@ -211,7 +213,9 @@ func TestUDPSendtoBlocked(t *testing.T) {
 
 func readDatagram(t *testing.T, pc net.PacketConn, want string) {
 	t.Helper()
-	pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := pc.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	buf := make([]byte, 64)
 	n, _, err := pc.ReadFrom(buf)
 	if err != nil {
@@ -390,7 +394,9 @@ func TestCloseDetaches(t *testing.T) {
 	if n := attached(); n != 4 {
 		t.Fatalf("%d of our programs attached to %s, want 4", n, st.CgroupRoot)
 	}
-	h.g.Close()
+	if err := h.g.Close(); err != nil {
+		t.Error(err)
+	}
 	if n := attached(); n != 0 {
 		t.Errorf("%d of our programs still attached after Close", n)
 	}

@@ -3,6 +3,7 @@ package sockguard
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -48,7 +49,9 @@ func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "sockguard-test")
 	if err == nil {
 		// World-readable, so the helper can run as nobody.
-		os.Chmod(dir, 0o755)
+		err = os.Chmod(dir, 0o755)
+	}
+	if err == nil {
 		helperPath = filepath.Join(dir, helperComm)
 		err = copyFile(os.Args[0], helperPath)
 	}
@@ -57,7 +60,10 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "remove the helper:", err)
+		code = max(code, 1)
+	}
 	os.Exit(code)
 }
 
@@ -72,8 +78,7 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
+		return errors.Join(err, out.Close())
 	}
 	return out.Close()
 }
@@ -91,7 +96,7 @@ func helperMain(action string) int {
 	addr := netip.MustParseAddr(f[1])
 	port, _ := strconv.Atoi(f[2])
 	fmt.Printf("ready %d\n", unix.Gettid())
-	bufio.NewReader(os.Stdin).ReadString('\n')
+	_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // a line or EOF: either is the go-ahead
 
 	domain, typ := unix.AF_INET6, unix.SOCK_STREAM
 	var sa unix.Sockaddr = &unix.SockaddrInet6{Port: port, Addr: addr.As16()}
@@ -154,7 +159,7 @@ func startHelper(t *testing.T, cgroupDir *os.File, action string) *helper {
 		t.Fatalf("start helper: %v", err)
 	}
 	h := &helper{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout), PID: cmd.Process.Pid}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() { testutil.KillAndWait(cmd) })
 	line, err := h.out.ReadString('\n')
 	if _, serr := fmt.Sscanf(line, "ready %d", &h.TID); err != nil || serr != nil {
 		t.Fatalf("helper did not start: %q %v", line, err)
@@ -205,7 +210,7 @@ func newCgroup(t *testing.T) (*os.File, uint64) {
 	// Cleanups run last-in first-out: helpers registered later are
 	// reaped before the directory goes.
 	t.Cleanup(func() {
-		dir.Close()
+		_ = dir.Close() // a directory handle: closing loses nothing
 		if err := os.Remove(path); err != nil {
 			t.Errorf("remove cgroup: %v", err)
 		}
@@ -246,7 +251,9 @@ func openGuard(t testing.TB, cfg Config) *harness {
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-		g.Close()
+		if err := g.Close(); err != nil {
+			t.Error(err)
+		}
 	})
 	return h
 }
@@ -318,7 +325,9 @@ func (l *listener) firstIsMarker(t *testing.T) {
 		t.Fatalf("marker connect: %v", err)
 	}
 	defer c.Close()
-	l.Listener.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
+	if err := l.Listener.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	got, err := l.Accept()
 	if err != nil {
 		t.Fatalf("accept: %v", err)
@@ -333,10 +342,12 @@ func (l *listener) firstIsMarker(t *testing.T) {
 // acceptOne checks that a connection is waiting in the accept queue.
 func (l *listener) acceptOne(t *testing.T) {
 	t.Helper()
-	l.Listener.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
+	if err := l.Listener.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	c, err := l.Accept()
 	if err != nil {
 		t.Fatalf("accept: %v", err)
 	}
-	c.Close()
+	_ = c.Close() // accepted to prove it was queued: that was the check
 }

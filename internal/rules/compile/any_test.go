@@ -58,7 +58,7 @@ func TestAnyQuantifiesComparisons(t *testing.T) {
 		"proc.aname = sshd and proc.aname = bash":  true, // each comparison quantifies on its own
 		"proc.aname glob 's*d' and proc.aname = x": false,
 	} {
-		f, err := CompileCondition(mustParse(t, cond), chainResolver{})
+		f, err := Condition(mustParse(t, cond), chainResolver{})
 		if err != nil {
 			t.Fatalf("%s: %v", cond, err)
 		}
@@ -69,14 +69,14 @@ func TestAnyQuantifiesComparisons(t *testing.T) {
 			t.Errorf("%s left the cursor at %d", cond, c.cursor)
 		}
 	}
-	if f, _ := CompileCondition(mustParse(t, "proc.aname exists"), chainResolver{}); f(&chain{}) {
+	if f, _ := Condition(mustParse(t, "proc.aname exists"), chainResolver{}); f(&chain{}) {
 		t.Error("proc.aname exists holds without ancestors")
 	}
 }
 
 func TestPlaceholders(t *testing.T) {
 	src := lang.NewSource("o", "%proc.aname and %proc.aname again, %(toupper(proc.aname)) %missing.field", 1, 1)
-	out, bad, err := CompileOutput[*chain](src, chainResolver{})
+	out, bad, err := OutputTemplate[*chain](src, chainResolver{})
 	if err != nil || len(bad) != 1 {
 		t.Fatal(err, bad)
 	}

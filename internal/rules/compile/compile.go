@@ -56,12 +56,12 @@ func Compile[C any](rs *loader.RuleSet, r FieldResolver[C], opts Options) (*Prog
 
 func compileRule[C any](lr *loader.Rule, r FieldResolver[C], opts Options, diags *lang.Diagnostics) *Rule[C] {
 	what := fmt.Sprintf("rule %q", lr.Name)
-	full, err := CompileCondition(lr.Expr, r)
+	full, err := Condition(lr.Expr, r)
 	if err != nil {
 		reportCompileError(diags, what, err, lr, opts)
 		return nil
 	}
-	out, bad, err := CompileOutput(lr.Output, r)
+	out, bad, err := OutputTemplate(lr.Output, r)
 	if err != nil {
 		pos, msg := positioned(err, lr.Pos)
 		diags.Errorf(pos, "%s is not loaded: output: %s", what, msg)
@@ -90,7 +90,7 @@ func compileRule[C any](lr *loader.Rule, r FieldResolver[C], opts Options, diags
 	case rest == nil:
 		cr.indexed = always[C]
 	case rest != lr.Expr:
-		if f, err := CompileCondition(rest, r); err == nil {
+		if f, err := Condition(rest, r); err == nil {
 			cr.indexed = f
 		}
 	}

@@ -11,10 +11,10 @@ type compiler[C any] struct {
 	resolver FieldResolver[C]
 }
 
-// CompileCondition compiles an expanded condition (no macros left) into a
+// Condition compiles an expanded condition (no macros left) into a
 // closure. Errors are *lang.Error or *FieldError and carry positions; a
 // field the resolver does not know matches ErrUnknownField.
-func CompileCondition[C any](e lang.Expr, r FieldResolver[C]) (func(C) bool, error) {
+func Condition[C any](e lang.Expr, r FieldResolver[C]) (func(C) bool, error) {
 	c := &compiler[C]{resolver: r}
 	return c.expr(e)
 }

@@ -14,7 +14,7 @@ func compileText(t *testing.T, cond string) (func(*testEvent) bool, error) {
 	if err != nil {
 		t.Fatalf("parse %q: %v", cond, err)
 	}
-	return CompileCondition[*testEvent](e, testResolver{})
+	return Condition[*testEvent](e, testResolver{})
 }
 
 func TestOperators(t *testing.T) {

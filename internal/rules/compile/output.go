@@ -48,11 +48,11 @@ func (o *Output[C]) Placeholders() []Placeholder[C] {
 	return out
 }
 
-// CompileOutput parses an output template and resolves its placeholders.
+// OutputTemplate parses an output template and resolves its placeholders.
 // A malformed template is an error. Placeholders naming fields the
 // resolver cannot provide are returned as FieldErrors and render as NA;
 // the caller decides whether that is fatal.
-func CompileOutput[C any](src *lang.Source, r FieldResolver[C]) (*Output[C], []*FieldError, error) {
+func OutputTemplate[C any](src *lang.Source, r FieldResolver[C]) (*Output[C], []*FieldError, error) {
 	tpl, err := lang.ParseTemplate(src)
 	if err != nil {
 		return nil, nil, err

@@ -161,7 +161,7 @@ func TestOtherSourcesAndBrokenRulesAreLeftOut(t *testing.T) {
 
 func TestOutputRender(t *testing.T) {
 	src := lang.NewSource("o", "%proc.name pid=%proc.pid ret=%evt.rawres tty=%proc.tty ip=%fd.ip args=%proc.args parent=%proc.aname[0] missing=%proc.ppid %(tolower(proc.name)) 100%%", 1, 1)
-	out, bad, err := CompileOutput[*testEvent](src, testResolver{})
+	out, bad, err := OutputTemplate[*testEvent](src, testResolver{})
 	if err != nil || len(bad) > 0 {
 		t.Fatal(err, bad)
 	}

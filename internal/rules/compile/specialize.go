@@ -105,7 +105,7 @@ func specializeByType[C any](e lang.Expr, field string, names []string, generic 
 		f, ok := byText[key]
 		if !ok {
 			var err error
-			if f, err = CompileCondition(rest, r); err != nil {
+			if f, err = Condition(rest, r); err != nil {
 				f = generic
 			}
 			byText[key] = f

@@ -117,7 +117,7 @@ func Scan(root *rootfs.FS, d sbom.Distro) ([]sbom.Package, []sbom.ScanError) {
 	if err != nil {
 		return nil, []sbom.ScanError{{File: abs, Message: err.Error()}}
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: closing loses nothing
 	entries, perrs := Parse(io.LimitReader(f, maxFile))
 	var errs []sbom.ScanError
 	for _, e := range perrs {

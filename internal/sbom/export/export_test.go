@@ -91,7 +91,9 @@ func TestCycloneDXValidatesAndCarriesThePackages(t *testing.T) {
 		validate(t, s, buf.Bytes())
 	}
 	var buf bytes.Buffer
-	CycloneDX(&buf, inventory(), fixed)
+	if err := CycloneDX(&buf, inventory(), fixed); err != nil {
+		t.Fatal(err)
+	}
 	var bom cdx.BOM
 	if err := cdx.NewBOMDecoder(bytes.NewReader(buf.Bytes()), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
 		t.Fatal(err)
@@ -143,7 +145,9 @@ func TestSPDXValidatesAndCarriesThePackages(t *testing.T) {
 		validate(t, s, buf.Bytes())
 	}
 	var buf bytes.Buffer
-	SPDX(&buf, inventory(), fixed)
+	if err := SPDX(&buf, inventory(), fixed); err != nil {
+		t.Fatal(err)
+	}
 	var doc struct {
 		SPDXVersion  string `json:"spdxVersion"`
 		CreationInfo struct {

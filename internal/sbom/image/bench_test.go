@@ -31,7 +31,7 @@ func BenchmarkImage(b *testing.B) {
 	if out, err := exec.Command(docker, "import", tarball, tag).CombinedOutput(); err != nil {
 		b.Fatal(err, string(out))
 	}
-	b.Cleanup(func() { exec.Command(docker, "rmi", "-f", tag).Run() })
+	testutil.RunOnCleanup(b, docker, "rmi", "-f", tag)
 	saved := filepath.Join(b.TempDir(), "saved.tar")
 	if out, err := exec.Command(docker, "save", "-o", saved, tag).CombinedOutput(); err != nil {
 		b.Fatal(err, string(out))

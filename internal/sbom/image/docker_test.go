@@ -51,7 +51,7 @@ func TestImageContainerAndRootFSGiveTheSamePackages(t *testing.T) {
 	archive := filepath.Join(t.TempDir(), "rootfs.tar")
 	run(t, "tar", "-C", dir, "-cf", archive, ".")
 	imageID := run(t, docker, "import", archive, tag)
-	t.Cleanup(func() { exec.Command(docker, "rmi", "-f", tag).Run() })
+	testutil.RunOnCleanup(t, docker, "rmi", "-f", tag)
 
 	t.Run("saved archive", func(t *testing.T) {
 		saved := filepath.Join(t.TempDir(), "saved.tar")
@@ -90,7 +90,7 @@ func TestImageContainerAndRootFSGiveTheSamePackages(t *testing.T) {
 	})
 	t.Run("running container", func(t *testing.T) {
 		id := run(t, docker, "run", "-d", "--rm", tag, "/bin/sleep", "300")
-		t.Cleanup(func() { exec.Command(docker, "rm", "-f", id).Run() })
+		testutil.RunOnCleanup(t, docker, "rm", "-f", id)
 		c := dockerapi.New(testutil.DockerSocket, container.RuntimeDocker)
 		inv, err := scan.Container(ctx, c, id[:12], scan.Options{})
 		if err != nil {

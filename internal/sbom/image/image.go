@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -26,7 +27,7 @@ func ScanArchive(ctx context.Context, file string, opts Options) (*sbom.Inventor
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: closing loses nothing
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -42,14 +43,19 @@ func ScanArchive(ctx context.Context, file string, opts Options) (*sbom.Inventor
 // ScanStream inventories a docker save archive read from r (the engine's
 // /images/{name}/get), spooled to a temporary file first, since layers must
 // be read in manifest order and the stream is in the engine's order.
-func ScanStream(ctx context.Context, r io.Reader, name string, opts Options) (*sbom.Inventory, error) {
+func ScanStream(ctx context.Context, r io.Reader, name string, opts Options) (_ *sbom.Inventory, err error) {
 	opts.Limits.defaults()
 	tmp, err := os.CreateTemp(opts.TempDir, "vigil-image-*.tar")
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
+	defer func() {
+		// The spool was written and read back already, so closing it
+		// loses nothing; but it is as large as the image and must not be
+		// left behind.
+		_ = tmp.Close()
+		err = errors.Join(err, os.Remove(tmp.Name()))
+	}()
 	n, err := io.Copy(tmp, io.LimitReader(r, opts.Limits.MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("save image %s: %w", name, err)
@@ -65,7 +71,7 @@ func ScanStream(ctx context.Context, r io.Reader, name string, opts Options) (*s
 	return inv, nil
 }
 
-func scanArchive(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*sbom.Inventory, error) {
+func scanArchive(ctx context.Context, r io.ReaderAt, size int64, opts Options) (_ *sbom.Inventory, err error) {
 	opts.Limits.defaults()
 	idx, err := index(r, size)
 	if err != nil {
@@ -79,12 +85,13 @@ func scanArchive(ctx context.Context, r io.ReaderAt, size int64, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	// The unpacked layers are as large as the image: not left behind.
+	defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer root.Close()
+	defer root.Close() //nolint:errcheck // a directory handle: closing loses nothing
 	a := &applier{root: root, limits: opts.Limits}
 	for _, l := range m.Layers {
 		if err := ctx.Err(); err != nil {

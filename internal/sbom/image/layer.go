@@ -44,7 +44,7 @@ func decompress(r io.Reader) (io.Reader, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return zr, func() { zr.Close() }, nil
+		return zr, func() { _ = zr.Close() }, nil // read-only: closing loses nothing
 	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
 		if err != nil {
@@ -157,14 +157,18 @@ func (a *applier) entry(h *tar.Header, name string, r io.Reader) error {
 	switch h.Typeflag {
 	case tar.TypeDir:
 		if st, err := a.root.Lstat(name); err == nil && !st.IsDir() {
-			a.root.RemoveAll(name)
+			if err := a.root.RemoveAll(name); err != nil {
+				return err
+			}
 		}
 		if err := a.root.Mkdir(name, fs.FileMode(h.Mode)&0o777|0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return err
 		}
 		return nil
 	case tar.TypeReg:
-		a.replace(name)
+		if err := a.replace(name); err != nil {
+			return err
+		}
 		f, err := a.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fs.FileMode(h.Mode)&0o777|0o600)
 		if err != nil {
 			return err
@@ -179,14 +183,18 @@ func (a *applier) entry(h *tar.Header, name string, r io.Reader) error {
 		}
 		return err
 	case tar.TypeSymlink:
-		a.replace(name)
+		if err := a.replace(name); err != nil {
+			return err
+		}
 		return a.root.Symlink(h.Linkname, name)
 	case tar.TypeLink:
 		target, ok := clean(h.Linkname)
 		if !ok {
 			return errors.New("hard link target leaves the root")
 		}
-		a.replace(name)
+		if err := a.replace(name); err != nil {
+			return err
+		}
 		return a.root.Link(target, name)
 	}
 	return nil // devices, fifos: nothing to inventory
@@ -194,10 +202,11 @@ func (a *applier) entry(h *tar.Header, name string, r io.Reader) error {
 
 // replace removes what a lower layer left at name, so that a new file is
 // never written through an old symlink.
-func (a *applier) replace(name string) {
+func (a *applier) replace(name string) error {
 	if _, err := a.root.Lstat(name); err == nil {
-		a.root.RemoveAll(name)
+		return a.root.RemoveAll(name)
 	}
+	return nil
 }
 
 // clearDir removes everything lower layers left in dir.
@@ -210,7 +219,7 @@ func (a *applier) clearDir(layer, dir string) {
 		return
 	}
 	names, err := f.Readdirnames(-1)
-	f.Close()
+	_ = f.Close() // read-only: closing loses nothing
 	if err != nil {
 		a.problem(layer, dir, err)
 		return

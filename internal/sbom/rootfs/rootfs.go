@@ -48,10 +48,11 @@ func (r *FS) Dir() string { return r.dir }
 
 // Close releases the root.
 func (r *FS) Close() error {
+	var err error
 	if r.legacy != nil {
-		r.legacy.Close()
+		err = r.legacy.Close()
 	}
-	return unix.Close(r.dirfd)
+	return errors.Join(err, unix.Close(r.dirfd))
 }
 
 func (r *FS) openat2(name string, flags uint64) (int, error) {
@@ -96,7 +97,7 @@ func (r *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: closing loses nothing
 	ents, err := f.ReadDir(-1)
 	for i, e := range ents {
 		ents[i] = dirEntry{DirEntry: e, root: r, rel: path.Join(name, e.Name())}
@@ -111,7 +112,7 @@ func (r *FS) Stat(name string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: closing loses nothing
 	return f.Stat()
 }
 
@@ -122,7 +123,7 @@ func (r *FS) ReadFile(name string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: closing loses nothing
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err

@@ -11,13 +11,27 @@ import (
 func setup(t *testing.T) (*FS, string) {
 	t.Helper()
 	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "etc"), 0o755)
-	os.MkdirAll(filepath.Join(dir, "vigil-only-here/sub"), 0o755)
-	os.WriteFile(filepath.Join(dir, "etc/hostname"), []byte("inside\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "vigil-only-here/sub/f"), []byte("12345"), 0o755)
-	os.Symlink("/etc/hostname", filepath.Join(dir, "abs"))                 // absolute: the root's /etc/hostname
-	os.Symlink("../../../../../../etc/hostname", filepath.Join(dir, "up")) // climbs: stops at the root
-	os.Symlink("/proc/self/root/etc/hostname", filepath.Join(dir, "magic"))
+	if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "vigil-only-here/sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "etc/hostname"), []byte("inside\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "vigil-only-here/sub/f"), []byte("12345"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/hostname", filepath.Join(dir, "abs")); err != nil { // absolute: the root's /etc/hostname
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../../../../../etc/hostname", filepath.Join(dir, "up")); err != nil { // climbs: stops at the root
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/proc/self/root/etc/hostname", filepath.Join(dir, "magic")); err != nil {
+		t.Fatal(err)
+	}
 	r, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -20,12 +20,12 @@ func readSQLite(ctx context.Context, file string) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer db.Close() //nolint:errcheck // read-only: closing loses nothing
 	rows, err := db.QueryContext(ctx, "SELECT blob FROM Packages")
 	if err != nil {
 		return nil, fmt.Errorf("query Packages: %w", err)
 	}
-	defer rows.Close()
+	defer rows.Close() //nolint:errcheck // read-only; rows.Err reports what reading found
 	var blobs [][]byte
 	for rows.Next() {
 		var b []byte

@@ -3,6 +3,7 @@ package scan_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -84,8 +85,10 @@ func copyFile(t *testing.T, src, dst string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer out.Close()
 	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(errors.Join(err, out.Close()))
+	}
+	if err := out.Close(); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -42,7 +42,9 @@ func TestScanRootFSFindsEveryKind(t *testing.T) {
 func TestScanResolvesSymlinksInsideTheRoot(t *testing.T) {
 	dir := t.TempDir()
 	sbomtest.WriteFile(t, dir, "usr/lib/os-release", []byte("ID=alpine\nVERSION_ID=3.19.1\n"), 0o644)
-	os.MkdirAll(filepath.Join(dir, "etc"), 0o755)
+	if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	// The host has its own /etc/os-release (Debian here); the link must
 	// not reach it.
 	if err := os.Symlink("/usr/lib/os-release", filepath.Join(dir, "etc/os-release")); err != nil {

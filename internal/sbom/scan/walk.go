@@ -228,7 +228,7 @@ func (w *walker) jar(p string) {
 		w.fail(p, err)
 		return
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: closing loses nothing
 	st, err := f.Stat()
 	if err != nil {
 		w.fail(p, err)
@@ -254,7 +254,7 @@ func (w *walker) goBinary(p string, size int64) {
 		w.fail(p, err)
 		return
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: closing loses nothing
 	var head [4]byte
 	if n, _ := f.ReadAt(head[:], 0); n < 4 || !gobinary.IsELF(head[:]) {
 		return

@@ -47,14 +47,18 @@ func GoBinary(t testing.TB) string {
 		}
 		for name, body := range files {
 			p := filepath.Join(dir, name)
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			err := os.MkdirAll(filepath.Dir(p), 0o755)
+			if err == nil {
+				err = os.WriteFile(p, []byte(body), 0o644)
+			}
+			if err != nil {
 				buildErr = err.Error()
 				return
 			}
 		}
 		out := filepath.Join(dir, "vigil-go-fixture")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-o", out, ".")
+		// go test puts its own GOROOT/bin first in the test's PATH.
+		cmd := exec.Command("go", "build", "-trimpath", "-o", out, ".")
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "CGO_ENABLED=0", "GOWORK=off")
 		if b, err := cmd.CombinedOutput(); err != nil {

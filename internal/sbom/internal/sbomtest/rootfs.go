@@ -57,7 +57,9 @@ func Jar(t testing.TB, files map[string][]byte, order ...string) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.Write(files[name])
+		if _, err := w.Write(files[name]); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
@@ -124,8 +126,8 @@ func RootFS(t testing.TB, dir string, busybox bool) []sbom.Package {
 	WriteFile(t, dir, "usr/local/bin/vigil-go-fixture", bin, 0o755)
 
 	// Links that must not lead the walk outside the root or in circles.
-	os.Symlink("/", filepath.Join(dir, "rootlink"))
-	os.Symlink("/etc/shadow", filepath.Join(dir, "etc/shadow-link"))
+	symlink(t, "/", filepath.Join(dir, "rootlink"))
+	symlink(t, "/etc/shadow", filepath.Join(dir, "etc/shadow-link"))
 
 	if busybox {
 		b, err := os.ReadFile("/bin/busybox")
@@ -134,7 +136,7 @@ func RootFS(t testing.TB, dir string, busybox bool) []sbom.Package {
 		}
 		WriteFile(t, dir, "bin/busybox", b, 0o755)
 		for _, a := range []string{"sh", "sleep"} {
-			os.Symlink("busybox", filepath.Join(dir, "bin", a))
+			symlink(t, "busybox", filepath.Join(dir, "bin", a))
 		}
 	}
 	return Expected()
@@ -182,4 +184,11 @@ func Expected() []sbom.Package {
 	}}
 	inv.Sort()
 	return inv.Packages
+}
+
+func symlink(t testing.TB, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
 }
