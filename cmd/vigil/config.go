@@ -35,7 +35,7 @@ func (f *configFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.defaults, "with-defaults", false, "load the embedded default rules before --rules, which can then amend them")
 	fs.BoolVar(&f.experimental, "experimental", false, "also load the embedded experimental rules (off by default; see docs/rules.md)")
 	fs.BoolVar(&f.strict, "strict", false, "refuse rules that use fields Vigil does not know, instead of skipping them")
-	fs.StringVar(&f.format, "format", d.Outputs.Stdout.Format, "stdout alert format: json or text")
+	fs.StringVar(&f.format, "format", d.Outputs.Stdout.Format, "stdout alert format: json, text or falco (Falco's text output)")
 	fs.StringVar(&f.metrics, "metrics-addr", d.MetricsAddr, "serve Prometheus metrics, /healthz and /readyz on this address (host:port; off when empty)")
 	fs.IntVar(&f.shards, "shards", d.Shards, "pipeline workers (default: one per CPU)")
 	fs.IntVar(&f.ringSize, "ring-buffer-size", d.RingBufferSize, "kernel ring buffer size in bytes (a power of two)")

@@ -71,15 +71,36 @@ type Queue struct {
 	MaxBackoff     Duration `yaml:"max_backoff"`
 }
 
-// Outputs holds one block per output kind.
+// Outputs holds the alert encoding every output shares, then one block
+// per output kind.
 type Outputs struct {
-	Stdout  Stdout  `yaml:"stdout"`
-	File    File    `yaml:"file"`
-	Syslog  Syslog  `yaml:"syslog"`
-	Program Program `yaml:"program"`
-	HTTP    HTTP    `yaml:"http"`
-	NATS    NATS    `yaml:"nats"`
-	Kafka   Kafka   `yaml:"kafka"`
+	// JSON chooses the properties of the JSON form (Falco's json_include_*
+	// switches).
+	JSON JSON `yaml:"json"`
+	// TimeFormatISO8601 starts Falco's output property with the UTC date
+	// and time instead of the local time of day.
+	TimeFormatISO8601 bool    `yaml:"time_format_iso_8601"`
+	Stdout            Stdout  `yaml:"stdout"`
+	File              File    `yaml:"file"`
+	Syslog            Syslog  `yaml:"syslog"`
+	Program           Program `yaml:"program"`
+	HTTP              HTTP    `yaml:"http"`
+	NATS              NATS    `yaml:"nats"`
+	Kafka             Kafka   `yaml:"kafka"`
+}
+
+// JSON is the shape of the JSON form of alerts. The defaults are Falco's,
+// plus Vigil's blocks and vigil.* output fields.
+type JSON struct {
+	IncludeOutputProperty       bool `yaml:"include_output_property"`
+	IncludeTagsProperty         bool `yaml:"include_tags_property"`
+	IncludeMessageProperty      bool `yaml:"include_message_property"`
+	IncludeOutputFieldsProperty bool `yaml:"include_output_fields_property"`
+	// IncludeVigilProperties keeps the context and enforcement blocks.
+	IncludeVigilProperties bool `yaml:"include_vigil_properties"`
+	// VigilOutputFields repeats what matters of those blocks in
+	// output_fields as vigil.* fields.
+	VigilOutputFields bool `yaml:"vigil_output_fields"`
 }
 
 // Stdout writes alerts to standard output.
@@ -125,12 +146,17 @@ type TLS struct {
 
 // HTTP posts Falco-compatible JSON to a webhook.
 type HTTP struct {
-	Enabled bool              `yaml:"enabled"`
-	URL     string            `yaml:"url"`
-	Headers map[string]string `yaml:"headers"`
-	Timeout Duration          `yaml:"timeout"`
-	TLS     TLS               `yaml:"tls"`
-	Queue   `yaml:",inline"`
+	Enabled   bool              `yaml:"enabled"`
+	URL       string            `yaml:"url"`
+	Headers   map[string]string `yaml:"headers"`
+	UserAgent string            `yaml:"user_agent"`
+	Timeout   Duration          `yaml:"timeout"`
+	// Compression is gzip or none.
+	Compression string `yaml:"compression"`
+	// Echo writes every response body to standard output.
+	Echo  bool `yaml:"echo"`
+	TLS   TLS  `yaml:"tls"`
+	Queue `yaml:",inline"`
 }
 
 // NATS publishes to a subject per priority.
@@ -188,11 +214,13 @@ func Default() *Config {
 		Enforcement:     defaultEnforcement(),
 		VulnWatch:       defaultVulnWatch(),
 		Outputs: Outputs{
+			JSON: JSON{IncludeOutputProperty: true, IncludeTagsProperty: true, IncludeOutputFieldsProperty: true,
+				IncludeVigilProperties: true, VigilOutputFields: true},
 			Stdout:  Stdout{Enabled: true, Format: "json", Queue: q},
 			File:    File{Path: "/var/log/vigil/alerts.json", MaxSizeMB: 100, MaxFiles: 5, Queue: q},
 			Syslog:  Syslog{Network: "unixgram", Address: "/dev/log", Facility: 16, AppName: "vigil", Queue: q},
 			Program: Program{Queue: q},
-			HTTP:    HTTP{Timeout: Duration(5 * time.Second), Queue: q},
+			HTTP:    HTTP{UserAgent: "vigil", Timeout: Duration(5 * time.Second), Compression: "none", Queue: q},
 			NATS:    NATS{URL: "nats://127.0.0.1:4222", SubjectPrefix: "vigil.alerts", Timeout: Duration(5 * time.Second), Queue: q},
 			Kafka:   Kafka{Topic: "vigil-alerts", Key: "hostname", Timeout: Duration(10 * time.Second), Queue: q},
 		},

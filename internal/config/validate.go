@@ -63,8 +63,8 @@ func (c *Config) Validate() error {
 	}
 	if o.Stdout.Enabled {
 		queue("stdout", o.Stdout.Queue)
-		if o.Stdout.Format != "json" && o.Stdout.Format != "text" {
-			bad("outputs.stdout.format", "%q: want json or text", o.Stdout.Format)
+		if !validFormat(o.Stdout.Format) {
+			bad("outputs.stdout.format", "%q: want json, text or falco", o.Stdout.Format)
 		}
 	}
 	if o.File.Enabled {
@@ -93,6 +93,9 @@ func (c *Config) Validate() error {
 	if o.HTTP.Enabled {
 		queue("http", o.HTTP.Queue)
 		need("outputs.http.url", o.HTTP.URL)
+		if o.HTTP.Compression != "none" && o.HTTP.Compression != "gzip" {
+			bad("outputs.http.compression", "%q: want none or gzip", o.HTTP.Compression)
+		}
 	}
 	if o.NATS.Enabled {
 		queue("nats", o.NATS.Queue)
@@ -113,3 +116,6 @@ func (c *Config) Validate() error {
 	c.Kubernetes.validate(bad)
 	return errors.Join(errs...)
 }
+
+// validFormat says whether f names an alert format of line outputs.
+func validFormat(f string) bool { return f == "json" || f == "text" || f == "falco" }

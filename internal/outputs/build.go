@@ -26,15 +26,19 @@ func tlsConfig(t config.TLS) TLSConfig {
 }
 
 // Build starts a queue for every enabled output of o, the stdout output
-// writing to stdout, behind one dispatcher. On error it closes those
-// already started.
-func Build(o config.Outputs, stdout io.Writer) (*Dispatcher, error) {
+// (and http's echo) writing to stdout, behind one dispatcher; failed
+// deliveries are logged to log (nil: not logged). On error it closes
+// those already started.
+func Build(o config.Outputs, stdout io.Writer, log *slog.Logger) (*Dispatcher, error) {
 	var queues []*Queue
+	js := JSONOptions(o)
 	add := func(name string, q config.Queue, s Sink, err error) error {
 		if err != nil {
 			return err
 		}
-		queues = append(queues, NewQueue(name, s, queueConfig(q)))
+		qc := queueConfig(q)
+		qc.Log = log
+		queues = append(queues, NewQueue(name, s, qc))
 		return nil
 	}
 	var err error
@@ -42,11 +46,12 @@ func Build(o config.Outputs, stdout io.Writer) (*Dispatcher, error) {
 		f, e := ParseFormat(o.Stdout.Format)
 		err = errors.Join(err, e)
 		if e == nil {
-			err = errors.Join(err, add("stdout", o.Stdout.Queue, NewWriterSink(stdout, f), nil))
+			err = errors.Join(err, add("stdout", o.Stdout.Queue, NewWriterSink(stdout, Encoding{Format: f, JSON: js}), nil))
 		}
 	}
 	if c := o.File; c.Enabled && err == nil {
-		s, e := NewFileSink(FileConfig{Path: c.Path, MaxSize: int64(c.MaxSizeMB) << 20, MaxFiles: c.MaxFiles})
+		s, e := NewFileSink(FileConfig{Path: c.Path, MaxSize: int64(c.MaxSizeMB) << 20, MaxFiles: c.MaxFiles,
+			Encoding: Encoding{Format: FormatJSON, JSON: js}})
 		err = add("file", c.Queue, s, e)
 	}
 	if c := o.Syslog; c.Enabled && err == nil {
@@ -54,21 +59,29 @@ func Build(o config.Outputs, stdout io.Writer) (*Dispatcher, error) {
 		err = add("syslog", c.Queue, s, e)
 	}
 	if c := o.Program; c.Enabled && err == nil {
-		s, e := NewProgramSink(c.Command)
+		s, e := NewProgramSink(c.Command, Encoding{Format: FormatJSON, JSON: js})
 		err = add("program", c.Queue, s, e)
 	}
 	if c := o.HTTP; c.Enabled && err == nil {
-		s, e := NewHTTPSink(HTTPConfig{URL: c.URL, Headers: c.Headers, Timeout: time.Duration(c.Timeout), TLS: tlsConfig(c.TLS)})
+		hc := HTTPConfig{URL: c.URL, Headers: c.Headers, UserAgent: c.UserAgent, Timeout: time.Duration(c.Timeout),
+			TLS: tlsConfig(c.TLS), JSON: js}
+		if c.Compression == "gzip" {
+			hc.Compression = CompressionGzip
+		}
+		if c.Echo {
+			hc.Echo = stdout
+		}
+		s, e := NewHTTPSink(hc)
 		err = add("http", c.Queue, s, e)
 	}
 	if c := o.NATS; c.Enabled && err == nil {
 		s, e := NewNATSSink(NATSConfig{URL: c.URL, SubjectPrefix: c.SubjectPrefix, JetStream: c.JetStream,
-			Timeout: time.Duration(c.Timeout), TLS: tlsConfig(c.TLS)})
+			Timeout: time.Duration(c.Timeout), TLS: tlsConfig(c.TLS), JSON: js})
 		err = add("nats", c.Queue, s, e)
 	}
 	if c := o.Kafka; c.Enabled && err == nil {
 		s, e := NewKafkaSink(KafkaConfig{Brokers: c.Brokers, Topic: c.Topic, Key: c.Key,
-			Timeout: time.Duration(c.Timeout), TLS: tlsConfig(c.TLS)})
+			Timeout: time.Duration(c.Timeout), TLS: tlsConfig(c.TLS), JSON: js})
 		err = add("kafka", c.Queue, s, e)
 	}
 	d := NewDispatcher(queues...)

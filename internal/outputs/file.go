@@ -17,9 +17,12 @@ type FileConfig struct {
 	// MaxFiles is how many rotated files (path.1 … path.N, newest first)
 	// are kept; older ones are removed. <= 0 keeps one.
 	MaxFiles int
+	// Encoding renders each line; the zero value is JSON.
+	Encoding Encoding
 }
 
-// FileSink appends alerts as JSON lines to a file, rotating it by size.
+// FileSink appends alerts as lines (JSON by default) to a file, rotating
+// it by size.
 type FileSink struct {
 	cfg  FileConfig
 	f    *os.File
@@ -56,12 +59,9 @@ func (s *FileSink) open() error {
 	return nil
 }
 
-// Send appends the alert's JSON line, rotating first if it would not fit.
+// Send appends the alert's line, rotating first if it would not fit.
 func (s *FileSink) Send(_ context.Context, a *alert.Alert) error {
-	var err error
-	if s.buf, err = appendLine(s.buf[:0], a, FormatJSON); err != nil {
-		return err
-	}
+	s.buf = s.cfg.Encoding.appendLine(s.buf[:0], a)
 	if s.f == nil { // a failed rotation left no file open: try again
 		if err := s.open(); err != nil {
 			return err

@@ -27,6 +27,8 @@ type KafkaConfig struct {
 	// <= 0 means 10s.
 	Timeout time.Duration
 	TLS     TLSConfig
+	// JSON chooses the properties of the record value.
+	JSON alert.JSONOptions
 }
 
 // KafkaSink produces each alert as a JSON record and waits for the
@@ -80,10 +82,8 @@ func NewKafkaSink(cfg KafkaConfig) (*KafkaSink, error) {
 
 // Send produces the alert and waits for its acknowledgement.
 func (s *KafkaSink) Send(ctx context.Context, a *alert.Alert) error {
-	val, err := appendJSON(nil, a)
-	if err != nil {
-		return err
-	}
+	val := a.AppendJSON(nil, s.cfg.JSON)
+	var err error
 	key := a.Hostname
 	if s.cfg.Key == KeyContainerID {
 		key = a.Context.Identity.ContainerID

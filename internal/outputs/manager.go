@@ -3,6 +3,7 @@ package outputs
 import (
 	"context"
 	"io"
+	"log/slog"
 	"reflect"
 	"sort"
 	"sync"
@@ -20,6 +21,7 @@ import (
 // over by output name, so /metrics never sees them go backwards.
 type Manager struct {
 	stdout io.Writer // where the stdout output writes
+	log    *slog.Logger
 	drain  time.Duration
 	cur    atomic.Pointer[stage]
 
@@ -54,10 +56,11 @@ func (s *stage) emit(a *alert.Alert) bool {
 }
 
 // NewManager starts the outputs and rate limit of cfg; the stdout output
-// writes to stdout. drain bounds how long replaced (and, on Close, the
-// last) outputs may take to deliver what they hold.
-func NewManager(cfg *config.Config, stdout io.Writer, drain time.Duration) (*Manager, error) {
-	m := &Manager{stdout: stdout, drain: drain, outputs: map[string]Stats{}}
+// writes to stdout, and alerts the outputs fail to deliver are logged to
+// log (nil: not logged). drain bounds how long replaced (and, on Close,
+// the last) outputs may take to deliver what they hold.
+func NewManager(cfg *config.Config, stdout io.Writer, drain time.Duration, log *slog.Logger) (*Manager, error) {
+	m := &Manager{stdout: stdout, log: log, drain: drain, outputs: map[string]Stats{}}
 	s, err := m.newStage(cfg, nil)
 	if err != nil {
 		return nil, err
@@ -72,7 +75,7 @@ func (m *Manager) newStage(cfg *config.Config, prev *stage) (*stage, error) {
 	if prev != nil && reflect.DeepEqual(cfg.Outputs, m.cfg.Outputs) {
 		s.disp, s.sharedDisp = prev.disp, true
 	} else {
-		d, err := Build(cfg.Outputs, m.stdout)
+		d, err := Build(cfg.Outputs, m.stdout, m.log)
 		if err != nil {
 			return nil, err
 		}

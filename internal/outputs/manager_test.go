@@ -43,7 +43,7 @@ func countLines(t *testing.T, path string) int {
 func TestManagerSwapLosesNothing(t *testing.T) {
 	dir := t.TempDir()
 	paths := []string{filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")}
-	al, err := NewManager(fileConfig(paths[0]), io.Discard, 10*time.Second)
+	al, err := NewManager(fileConfig(paths[0]), io.Discard, 10*time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestManagerRateLimitOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.json")
 	c := fileConfig(path)
 	c.RateLimit = config.RateLimit{Enabled: true, Rate: 0, Burst: 2, Window: config.Duration(time.Hour)}
-	al, err := NewManager(c, io.Discard, 10*time.Second)
+	al, err := NewManager(c, io.Discard, 10*time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestManagerRateLimitOnly(t *testing.T) {
 // the running path as it was.
 func TestManagerPrepareFailureKeepsRunning(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.json")
-	al, err := NewManager(fileConfig(path), io.Discard, time.Second)
+	al, err := NewManager(fileConfig(path), io.Discard, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

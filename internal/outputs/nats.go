@@ -24,6 +24,8 @@ type NATSConfig struct {
 	// Timeout bounds connecting and each publish; <= 0 means 5s.
 	Timeout time.Duration
 	TLS     TLSConfig
+	// JSON chooses the properties of the message.
+	JSON alert.JSONOptions
 }
 
 // NATSSink publishes alerts as JSON to a subject per priority.
@@ -96,10 +98,8 @@ func (s *NATSSink) Send(ctx context.Context, a *alert.Alert) error {
 			}
 		}
 	}
+	s.buf = a.AppendJSON(s.buf[:0], s.cfg.JSON)
 	var err error
-	if s.buf, err = appendJSON(s.buf[:0], a); err != nil {
-		return err
-	}
 	subj := s.Subject(a.Priority)
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()

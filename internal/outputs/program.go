@@ -18,6 +18,7 @@ import (
 // acknowledgement.
 type ProgramSink struct {
 	command string
+	enc     Encoding
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
 	exited  chan struct{}
@@ -26,12 +27,13 @@ type ProgramSink struct {
 	starts, exits atomic.Uint64
 }
 
-// NewProgramSink starts command.
-func NewProgramSink(command string) (*ProgramSink, error) {
+// NewProgramSink starts command; enc renders each line (the zero value
+// is JSON).
+func NewProgramSink(command string, enc Encoding) (*ProgramSink, error) {
 	if command == "" {
 		return nil, fmt.Errorf("program output: no command")
 	}
-	s := &ProgramSink{command: command}
+	s := &ProgramSink{command: command, enc: enc}
 	if err := s.start(); err != nil {
 		return nil, err
 	}
@@ -64,16 +66,13 @@ func (s *ProgramSink) Exits() uint64 { return s.exits.Load() }
 // Send writes the alert's line, restarting the program first if it has
 // exited, and once more if the write finds the pipe broken.
 func (s *ProgramSink) Send(_ context.Context, a *alert.Alert) error {
-	var err error
-	if s.buf, err = appendLine(s.buf[:0], a, FormatJSON); err != nil {
-		return err
-	}
+	s.buf = s.enc.appendLine(s.buf[:0], a)
 	if s.cmd == nil || s.dead() {
 		if err := s.restart(); err != nil {
 			return err
 		}
 	}
-	if _, err = s.stdin.Write(s.buf); err != nil {
+	if _, err := s.stdin.Write(s.buf); err != nil {
 		s.stop()
 		return fmt.Errorf("program output: %w", err)
 	}

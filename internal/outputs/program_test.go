@@ -11,7 +11,7 @@ import (
 func TestProgramRestarts(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "alerts.json")
 	// read takes one line from the pipe byte by byte, leaving the rest.
-	s, err := NewProgramSink(`read -r line; printf '%s\n' "$line" >> ` + path)
+	s, err := NewProgramSink(`read -r line; printf '%s\n' "$line" >> `+path, Encoding{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestProgramRestarts(t *testing.T) {
 
 func TestProgramCat(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "alerts.json")
-	s, err := NewProgramSink("cat > " + path)
+	s, err := NewProgramSink("cat > "+path, Encoding{})
 	if err != nil {
 		t.Fatal(err)
 	}

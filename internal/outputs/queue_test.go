@@ -112,26 +112,38 @@ func TestQueueCloseDeadline(t *testing.T) {
 }
 
 func TestWriterSinkFormats(t *testing.T) {
-	var js, txt bytes.Buffer
-	d := NewDispatcher(NewQueue("stdout", NewWriterSink(&js, FormatJSON), QueueConfig{}),
-		NewQueue("text", NewWriterSink(&txt, FormatText), QueueConfig{}))
-	d.Emit(testAlert(7))
+	var js, txt, falco, iso bytes.Buffer
+	d := NewDispatcher(NewQueue("stdout", NewWriterSink(&js, Encoding{Format: FormatJSON}), QueueConfig{}),
+		NewQueue("text", NewWriterSink(&txt, Encoding{Format: FormatText}), QueueConfig{}),
+		NewQueue("falco", NewWriterSink(&falco, Encoding{Format: FormatFalco}), QueueConfig{}),
+		NewQueue("iso", NewWriterSink(&iso, Encoding{Format: FormatFalco, JSON: alert.JSONOptions{TimeISO8601: true}}), QueueConfig{}))
+	a := testAlert(7)
+	a.Output = "line\nbreak"
+	d.Emit(a)
 	d.Close(context.Background())
-	if !strings.HasPrefix(js.String(), `{"time":"2024-05-01T10:00:00.123456789Z","rule":"Test rule","priority":"Warning",`) ||
+	if !strings.HasPrefix(js.String(), `{"hostname":"node-1","output":"`) ||
 		!strings.HasSuffix(js.String(), "}\n") || strings.Count(js.String(), "\n") != 1 {
 		t.Errorf("json %q", js.String())
 	}
-	if txt.String() != "2024-05-01T10:00:00.123456789Z Warning Test rule: alert 7\n" {
+	if txt.String() != "2024-05-01T10:00:00.123456789Z Warning Test rule: line break\n" {
 		t.Errorf("text %q", txt.String())
 	}
-	if st := d.EmitterStats(); st.Emitted != 1 || st.Written != 2 || st.Dropped != 0 {
+	// Falco's text output: the local time of day, or the UTC date and
+	// time, then the priority; control characters escaped as in JSON.
+	if want := a.Time.Local().Format("15:04:05.000000000") + ": Warning line\\nbreak\n"; falco.String() != want {
+		t.Errorf("falco %q, want %q", falco.String(), want)
+	}
+	if iso.String() != "2024-05-01T10:00:00.123456789+0000: Warning line\\nbreak\n" {
+		t.Errorf("falco iso %q", iso.String())
+	}
+	if st := d.EmitterStats(); st.Emitted != 1 || st.Written != 4 || st.Dropped != 0 {
 		t.Errorf("emitter stats %+v", st)
 	}
 }
 
 func TestFileSinkRotates(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "alerts.json")
-	line, _ := appendLine(nil, testAlert(0), FormatJSON)
+	line := Encoding{}.appendLine(nil, testAlert(0))
 	// Two lines fit in a file; keep two rotated files.
 	s, err := NewFileSink(FileConfig{Path: path, MaxSize: int64(2*len(line) + 1), MaxFiles: 2})
 	if err != nil {

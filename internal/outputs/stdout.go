@@ -11,23 +11,20 @@ import (
 // with one Write call per alert so lines from other writers never split
 // an alert.
 type WriterSink struct {
-	w      io.Writer
-	format Format
-	buf    []byte
+	w   io.Writer
+	enc Encoding
+	buf []byte
 }
 
-// NewWriterSink returns a sink writing alerts to w in format f.
-func NewWriterSink(w io.Writer, f Format) *WriterSink {
-	return &WriterSink{w: w, format: f}
+// NewWriterSink returns a sink writing alerts to w as enc renders them.
+func NewWriterSink(w io.Writer, enc Encoding) *WriterSink {
+	return &WriterSink{w: w, enc: enc}
 }
 
 // Send writes the alert's line.
 func (s *WriterSink) Send(_ context.Context, a *alert.Alert) error {
-	var err error
-	if s.buf, err = appendLine(s.buf[:0], a, s.format); err != nil {
-		return err
-	}
-	_, err = s.w.Write(s.buf)
+	s.buf = s.enc.appendLine(s.buf[:0], a)
+	_, err := s.w.Write(s.buf)
 	return err
 }
 

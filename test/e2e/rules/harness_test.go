@@ -19,6 +19,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/agent"
 	"github.com/vigilsec/vigil/internal/alert"
+	"github.com/vigilsec/vigil/internal/alert/falcocheck"
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/container/dockerapi"
 	"github.com/vigilsec/vigil/internal/detect"
@@ -65,6 +66,20 @@ type collector struct {
 	table  *proc.Table
 	mu     sync.Mutex
 	alerts []collected
+	// notFalco are the alerts whose JSON falcosidekick would refuse or
+	// that is not in Falco's form, until a test reports them.
+	notFalco []string
+}
+
+// reportNotFalco fails t for every alert not in Falco's form since the
+// last report.
+func (c *collector) reportNotFalco(t *testing.T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, msg := range c.notFalco {
+		t.Error(msg)
+	}
+	c.notFalco = nil
 }
 
 type collected struct {
@@ -73,6 +88,11 @@ type collected struct {
 }
 
 func (c *collector) emit(a *alert.Alert) bool {
+	if err := falcocheck.CheckFalco(a.AppendJSON(nil, alert.JSONOptions{})); err != nil {
+		c.mu.Lock()
+		c.notFalco = append(c.notFalco, fmt.Sprintf("alert %q: %v", a.Rule, err))
+		c.mu.Unlock()
+	}
 	var anc []uint32
 	c.table.Ancestors(a.Context.Process.PID, 64, func(p proc.Process) bool {
 		anc = append(anc, p.PID)
@@ -176,6 +196,7 @@ func startAgent(t *testing.T) *collector {
 	if suite.err != nil {
 		t.Fatal(suite.err)
 	}
+	t.Cleanup(func() { suite.col.reportNotFalco(t) })
 	return suite.col
 }
 
