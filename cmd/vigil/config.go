@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -47,9 +49,16 @@ func (f *configFlags) register(fs *pflag.FlagSet) {
 // load reads the file and environment, then applies the flags given on
 // the command line, and validates the result.
 func (f *configFlags) load(fs *pflag.FlagSet) (*config.Config, error) {
-	c, err := config.Load(f.path, fs.Changed("config"), os.Environ())
+	c, _, err := f.loadFile(fs)
+	return c, err
+}
+
+// loadFile is load, also telling what the file was: Vigil's or a
+// falco.yaml, with the Falco keys it ignored or mapped with a difference.
+func (f *configFlags) loadFile(fs *pflag.FlagSet) (*config.Config, *config.FileInfo, error) {
+	c, info, err := config.LoadFile(f.path, fs.Changed("config"), os.Environ(), nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if fs.Changed("rules") {
 		c.Rules = f.rules
@@ -84,7 +93,23 @@ func (f *configFlags) load(fs *pflag.FlagSet) (*config.Config, error) {
 	if fs.Changed("log-level") {
 		c.LogLevel = f.logLevel
 	}
-	return c, c.Validate()
+	return c, info, c.Validate()
+}
+
+// logNotes logs, once at start, the falco.yaml keys that have no meaning
+// in Vigil (warnings) and those mapped with a difference.
+func logNotes(log *slog.Logger, path string, info *config.FileInfo) {
+	if info == nil || info.Kind != config.KindFalco {
+		return
+	}
+	log.Info("reading Falco's configuration file", "file", path)
+	for _, n := range info.Notes {
+		if n.Ignored {
+			log.Warn("falco.yaml key has no meaning in Vigil; ignored", "key", n.Key, "line", n.Line, "why", n.Why)
+		} else {
+			log.Info("falco.yaml key mapped", "key", n.Key, "line", n.Line, "how", n.Why)
+		}
+	}
 }
 
 func newConfigCmd() *cobra.Command {
@@ -108,6 +133,39 @@ func newConfigCmd() *cobra.Command {
 		},
 	}
 	f.register(show.Flags())
-	cmd.AddCommand(show)
+	cmd.AddCommand(show, newFromFalcoCmd())
+	return cmd
+}
+
+func newFromFalcoCmd() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "from-falco FALCO_YAML",
+		Short: "Translate Falco's falco.yaml into Vigil's configuration",
+		Long: "Read a falco.yaml as vigil run --config would and write the equivalent Vigil\n" +
+			"configuration: the keys that differ from Vigil's defaults, with the Falco keys\n" +
+			"that have no meaning in Vigil (or a different one) listed in comments. See\n" +
+			"docs/falco.md.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, info, err := config.LoadFile(args[0], true, nil, nil)
+			if err != nil {
+				return err
+			}
+			if info.Kind != config.KindFalco {
+				return fmt.Errorf("%s is Vigil's configuration already, not Falco's", args[0])
+			}
+			out, err := config.MarshalFromFalco(c, info.Notes, args[0])
+			if err != nil {
+				return err
+			}
+			if output == "" || output == "-" {
+				_, err = cmd.OutOrStdout().Write(out)
+				return err
+			}
+			return os.WriteFile(output, out, 0o644)
+		},
+	}
+	cmd.Flags().StringVar(&output, "output", "", "write to this file instead of stdout")
 	return cmd
 }

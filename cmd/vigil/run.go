@@ -48,17 +48,19 @@ func newRunCmd() *cobra.Command {
 }
 
 func runRules(cmd *cobra.Command, o runOptions) error {
-	cfg, err := o.load(cmd.Flags())
+	cfg, info, err := o.loadFile(cmd.Flags())
 	if err != nil {
 		return err
 	}
+	log := newLogger(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel)
+	logNotes(log, o.path, info)
 	// SIGHUP first: until it is subscribed, one would kill the agent.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	a, err := service.Start(service.Config{Config: cfg, ConfigPath: o.path, Hangup: hup,
 		LoadConfig: func() (*config.Config, error) { return o.load(cmd.Flags()) },
-		Log:        newLogger(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel), Stdout: cmd.OutOrStdout()})
+		Log:        log, Stdout: cmd.OutOrStdout()})
 	if err != nil {
 		return err
 	}

@@ -23,20 +23,26 @@ type Config struct {
 	Rules        []string `yaml:"rules"`
 	WithDefaults bool     `yaml:"with_defaults"`
 	// ExperimentalRules adds the embedded experimental rules to the defaults.
-	ExperimentalRules bool            `yaml:"experimental_rules"`
-	Strict            bool            `yaml:"strict"`
-	RingBufferSize    int             `yaml:"ring_buffer_size"`
-	Shards            int             `yaml:"shards"`
-	MetricsAddr       string          `yaml:"metrics_addr"`
-	LogFormat         string          `yaml:"log_format"`
-	LogLevel          string          `yaml:"log_level"`
-	Reload            Reload          `yaml:"reload"`
-	KernelDropAlert   KernelDropAlert `yaml:"kernel_drop_alert"`
-	RateLimit         RateLimit       `yaml:"rate_limit"`
-	Outputs           Outputs         `yaml:"outputs"`
-	Enforcement       Enforcement     `yaml:"enforcement"`
-	VulnWatch         VulnWatch       `yaml:"vuln_watch"`
-	Kubernetes        Kubernetes      `yaml:"kubernetes"`
+	ExperimentalRules bool `yaml:"experimental_rules"`
+	Strict            bool `yaml:"strict"`
+	// Priority is the least severe priority that runs: rules below it are
+	// not loaded, and the agent's own alerts below it are not emitted.
+	Priority string `yaml:"priority"`
+	// RuleMatching is all (every matching rule alerts) or first (the
+	// first matching rule in load order alerts, as Falco's default).
+	RuleMatching    string          `yaml:"rule_matching"`
+	RingBufferSize  int             `yaml:"ring_buffer_size"`
+	Shards          int             `yaml:"shards"`
+	MetricsAddr     string          `yaml:"metrics_addr"`
+	LogFormat       string          `yaml:"log_format"`
+	LogLevel        string          `yaml:"log_level"`
+	Reload          Reload          `yaml:"reload"`
+	KernelDropAlert KernelDropAlert `yaml:"kernel_drop_alert"`
+	RateLimit       RateLimit       `yaml:"rate_limit"`
+	Outputs         Outputs         `yaml:"outputs"`
+	Enforcement     Enforcement     `yaml:"enforcement"`
+	VulnWatch       VulnWatch       `yaml:"vuln_watch"`
+	Kubernetes      Kubernetes      `yaml:"kubernetes"`
 }
 
 // Reload is how the agent notices changed rules and configuration (it
@@ -79,14 +85,17 @@ type Outputs struct {
 	JSON JSON `yaml:"json"`
 	// TimeFormatISO8601 starts Falco's output property with the UTC date
 	// and time instead of the local time of day.
-	TimeFormatISO8601 bool    `yaml:"time_format_iso_8601"`
-	Stdout            Stdout  `yaml:"stdout"`
-	File              File    `yaml:"file"`
-	Syslog            Syslog  `yaml:"syslog"`
-	Program           Program `yaml:"program"`
-	HTTP              HTTP    `yaml:"http"`
-	NATS              NATS    `yaml:"nats"`
-	Kafka             Kafka   `yaml:"kafka"`
+	TimeFormatISO8601 bool `yaml:"time_format_iso_8601"`
+	// Buffered makes stdout, file and program (keep_alive) write their
+	// lines in batches (Falco's buffered_outputs).
+	Buffered bool    `yaml:"buffered"`
+	Stdout   Stdout  `yaml:"stdout"`
+	File     File    `yaml:"file"`
+	Syslog   Syslog  `yaml:"syslog"`
+	Program  Program `yaml:"program"`
+	HTTP     HTTP    `yaml:"http"`
+	NATS     NATS    `yaml:"nats"`
+	Kafka    Kafka   `yaml:"kafka"`
 }
 
 // JSON is the shape of the JSON form of alerts. The defaults are Falco's,
@@ -114,6 +123,7 @@ type Stdout struct {
 type File struct {
 	Enabled   bool   `yaml:"enabled"`
 	Path      string `yaml:"path"`
+	Format    string `yaml:"format"`
 	MaxSizeMB int    `yaml:"max_size_mb"`
 	MaxFiles  int    `yaml:"max_files"`
 	Queue     `yaml:",inline"`
@@ -129,11 +139,17 @@ type Syslog struct {
 	Queue    `yaml:",inline"`
 }
 
-// Program pipes JSON lines to a command's stdin.
+// Program pipes alert lines to a command's stdin: one long-running
+// program (keep_alive), or one program per alert.
 type Program struct {
-	Enabled bool   `yaml:"enabled"`
-	Command string `yaml:"command"`
-	Queue   `yaml:",inline"`
+	Enabled   bool   `yaml:"enabled"`
+	Command   string `yaml:"command"`
+	Format    string `yaml:"format"`
+	KeepAlive bool   `yaml:"keep_alive"`
+	// MaxConcurrent and Timeout bound the programs started per alert.
+	MaxConcurrent int      `yaml:"max_concurrent"`
+	Timeout       Duration `yaml:"timeout"`
+	Queue         `yaml:",inline"`
 }
 
 // TLS is client TLS for outputs that support it.
@@ -205,6 +221,8 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 func Default() *Config {
 	q := Queue{QueueSize: alert.DefaultQueueLen, MaxRetries: 5, InitialBackoff: Duration(100 * time.Millisecond), MaxBackoff: Duration(10 * time.Second)}
 	return &Config{
+		Priority:        "debug",
+		RuleMatching:    "all",
 		RingBufferSize:  8 << 20,
 		LogFormat:       "text",
 		LogLevel:        "info",
@@ -217,9 +235,9 @@ func Default() *Config {
 			JSON: JSON{IncludeOutputProperty: true, IncludeTagsProperty: true, IncludeOutputFieldsProperty: true,
 				IncludeVigilProperties: true, VigilOutputFields: true},
 			Stdout:  Stdout{Enabled: true, Format: "json", Queue: q},
-			File:    File{Path: "/var/log/vigil/alerts.json", MaxSizeMB: 100, MaxFiles: 5, Queue: q},
+			File:    File{Path: "/var/log/vigil/alerts.json", Format: "json", MaxSizeMB: 100, MaxFiles: 5, Queue: q},
 			Syslog:  Syslog{Network: "unixgram", Address: "/dev/log", Facility: 16, AppName: "vigil", Queue: q},
-			Program: Program{Queue: q},
+			Program: Program{Format: "json", KeepAlive: true, MaxConcurrent: 4, Timeout: Duration(30 * time.Second), Queue: q},
 			HTTP:    HTTP{UserAgent: "vigil", Timeout: Duration(5 * time.Second), Compression: "none", Queue: q},
 			NATS:    NATS{URL: "nats://127.0.0.1:4222", SubjectPrefix: "vigil.alerts", Timeout: Duration(5 * time.Second), Queue: q},
 			Kafka:   Kafka{Topic: "vigil-alerts", Key: "hostname", Timeout: Duration(10 * time.Second), Queue: q},

@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
+
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // MaxDropAlertSamples bounds kernel_drop_alert.window / interval: the
@@ -18,6 +20,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RingBufferSize <= 0 || c.RingBufferSize&(c.RingBufferSize-1) != 0 {
 		bad("ring_buffer_size", "%d is not a positive power of two", c.RingBufferSize)
+	}
+	if _, ok := alert.Severity(c.Priority); !ok {
+		bad("priority", "%q: want emergency, alert, critical, error, warning, notice, informational or debug", c.Priority)
+	}
+	if c.RuleMatching != "all" && c.RuleMatching != "first" {
+		bad("rule_matching", "%q: want all or first", c.RuleMatching)
 	}
 	if c.Shards < 0 {
 		bad("shards", "must not be negative")
@@ -70,6 +78,9 @@ func (c *Config) Validate() error {
 	if o.File.Enabled {
 		queue("file", o.File.Queue)
 		need("outputs.file.path", o.File.Path)
+		if !validFormat(o.File.Format) {
+			bad("outputs.file.format", "%q: want json, text or falco", o.File.Format)
+		}
 		if o.File.MaxSizeMB < 0 || o.File.MaxFiles < 1 {
 			bad("outputs.file", "want max_size_mb >= 0 and max_files >= 1")
 		}
@@ -89,6 +100,12 @@ func (c *Config) Validate() error {
 	if o.Program.Enabled {
 		queue("program", o.Program.Queue)
 		need("outputs.program.command", o.Program.Command)
+		if !validFormat(o.Program.Format) {
+			bad("outputs.program.format", "%q: want json, text or falco", o.Program.Format)
+		}
+		if !o.Program.KeepAlive && (o.Program.MaxConcurrent < 1 || o.Program.Timeout <= 0) {
+			bad("outputs.program", "want max_concurrent >= 1 and a positive timeout")
+		}
 	}
 	if o.HTTP.Enabled {
 		queue("http", o.HTTP.Queue)

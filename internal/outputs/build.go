@@ -42,25 +42,46 @@ func Build(o config.Outputs, stdout io.Writer, log *slog.Logger) (*Dispatcher, e
 		return nil
 	}
 	var err error
+	enc := func(format string) (Encoding, error) {
+		f, err := ParseFormat(format)
+		return Encoding{Format: f, JSON: js}, err
+	}
 	if o.Stdout.Enabled {
-		f, e := ParseFormat(o.Stdout.Format)
-		err = errors.Join(err, e)
-		if e == nil {
-			err = errors.Join(err, add("stdout", o.Stdout.Queue, NewWriterSink(stdout, Encoding{Format: f, JSON: js}), nil))
+		e, ferr := enc(o.Stdout.Format)
+		s := NewWriterSink(stdout, e)
+		if o.Buffered {
+			s = NewBufferedWriterSink(stdout, e)
 		}
+		err = add("stdout", o.Stdout.Queue, s, ferr)
 	}
 	if c := o.File; c.Enabled && err == nil {
-		s, e := NewFileSink(FileConfig{Path: c.Path, MaxSize: int64(c.MaxSizeMB) << 20, MaxFiles: c.MaxFiles,
-			Encoding: Encoding{Format: FormatJSON, JSON: js}})
-		err = add("file", c.Queue, s, e)
+		e, ferr := enc(c.Format)
+		var s *FileSink
+		if ferr == nil {
+			s, ferr = NewFileSink(FileConfig{Path: c.Path, MaxSize: int64(c.MaxSizeMB) << 20, MaxFiles: c.MaxFiles,
+				Encoding: e, Buffered: o.Buffered})
+		}
+		err = add("file", c.Queue, s, ferr)
 	}
 	if c := o.Syslog; c.Enabled && err == nil {
 		s, e := NewSyslogSink(SyslogConfig{Network: c.Network, Address: c.Address, Facility: c.Facility, AppName: c.AppName})
 		err = add("syslog", c.Queue, s, e)
 	}
 	if c := o.Program; c.Enabled && err == nil {
-		s, e := NewProgramSink(c.Command, Encoding{Format: FormatJSON, JSON: js})
-		err = add("program", c.Queue, s, e)
+		e, ferr := enc(c.Format)
+		var s Sink
+		var serr error
+		switch {
+		case ferr != nil:
+		case !c.KeepAlive:
+			s, serr = NewEachProgramSink(EachProgramConfig{Command: c.Command, Encoding: e,
+				MaxConcurrent: c.MaxConcurrent, Timeout: time.Duration(c.Timeout)})
+		case o.Buffered:
+			s, serr = NewBufferedProgramSink(c.Command, e)
+		default:
+			s, serr = NewProgramSink(c.Command, e)
+		}
+		err = add("program", c.Queue, s, errors.Join(ferr, serr))
 	}
 	if c := o.HTTP; c.Enabled && err == nil {
 		hc := HTTPConfig{URL: c.URL, Headers: c.Headers, UserAgent: c.UserAgent, Timeout: time.Duration(c.Timeout),

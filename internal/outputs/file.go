@@ -2,6 +2,7 @@ package outputs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -19,6 +20,8 @@ type FileConfig struct {
 	MaxFiles int
 	// Encoding renders each line; the zero value is JSON.
 	Encoding Encoding
+	// Buffered collects lines and writes them in batches (see Flusher).
+	Buffered bool
 }
 
 // FileSink appends alerts as lines (JSON by default) to a file, rotating
@@ -26,7 +29,8 @@ type FileConfig struct {
 type FileSink struct {
 	cfg  FileConfig
 	f    *os.File
-	size int64
+	out  lineBuffer
+	size int64 // of the file, with the lines collected
 	buf  []byte
 }
 
@@ -56,6 +60,7 @@ func (s *FileSink) open() error {
 		return fmt.Errorf("file output: %w", err)
 	}
 	s.f, s.size = f, st.Size()
+	s.out = lineBuffer{w: f, buffered: s.cfg.Buffered, buf: s.out.buf[:0]}
 	return nil
 }
 
@@ -72,14 +77,25 @@ func (s *FileSink) Send(_ context.Context, a *alert.Alert) error {
 			return err
 		}
 	}
-	n, err := s.f.Write(s.buf)
-	s.size += int64(n)
-	return err
+	if err := s.out.write(s.buf); err != nil {
+		return err
+	}
+	s.size += int64(len(s.buf))
+	return nil
+}
+
+// Flush writes the lines collected.
+func (s *FileSink) Flush() error {
+	if s.f == nil {
+		return nil
+	}
+	return s.out.flush()
 }
 
 // rotate shifts path.i to path.i+1, dropping the oldest, and starts a new
 // file at path.
 func (s *FileSink) rotate() error {
+	s.out.flush()
 	s.f.Close()
 	s.f = nil
 	p := s.cfg.Path
@@ -98,5 +114,5 @@ func (s *FileSink) Close() error {
 	if s.f == nil {
 		return nil
 	}
-	return s.f.Close()
+	return errors.Join(s.out.flush(), s.f.Close())
 }

@@ -46,9 +46,16 @@ type stage struct {
 	// stage must then not close it.
 	sharedDisp bool
 	inflight   atomic.Int64
+	// minSeverity is the configured priority's syslog severity: alerts
+	// less severe are not emitted (rules below it do not even load; this
+	// covers the agent's own alerts).
+	minSeverity int
 }
 
 func (s *stage) emit(a *alert.Alert) bool {
+	if !alert.AtLeast(a.Priority, s.minSeverity) {
+		return true
+	}
 	if s.limiter != nil {
 		return s.limiter.Emit(a)
 	}
@@ -71,7 +78,10 @@ func NewManager(cfg *config.Config, stdout io.Writer, drain time.Duration, log *
 }
 
 func (m *Manager) newStage(cfg *config.Config, prev *stage) (*stage, error) {
-	s := &stage{}
+	s := &stage{minSeverity: 7}
+	if sev, ok := alert.Severity(cfg.Priority); ok {
+		s.minSeverity = sev
+	}
 	if prev != nil && reflect.DeepEqual(cfg.Outputs, m.cfg.Outputs) {
 		s.disp, s.sharedDisp = prev.disp, true
 	} else {
@@ -98,7 +108,12 @@ func (m *Manager) Emit(al *alert.Alert) bool {
 // EmitUnlimited hands an alert straight to the outputs, for alerts that
 // limit themselves (the kernel drop alert).
 func (m *Manager) EmitUnlimited(al *alert.Alert) bool {
-	return m.enter(func(s *stage) bool { return s.disp.Emit(al) })
+	return m.enter(func(s *stage) bool {
+		if !alert.AtLeast(al.Priority, s.minSeverity) {
+			return true
+		}
+		return s.disp.Emit(al)
+	})
 }
 
 // enter runs fn on the current stage, counted in its inflight. The
@@ -124,13 +139,14 @@ type Pending struct {
 	cfg config.Config
 }
 
-// Prepare builds the alert path cfg describes, if its outputs or rate
-// limit differ from the running ones; it returns nil when nothing changed.
+// Prepare builds the alert path cfg describes, if its outputs, rate
+// limit or minimum priority differ from the running ones; it returns nil when nothing changed.
 // Nothing running is touched: Commit switches, Discard drops it.
 func (m *Manager) Prepare(cfg *config.Config) (*Pending, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if reflect.DeepEqual(cfg.Outputs, m.cfg.Outputs) && reflect.DeepEqual(cfg.RateLimit, m.cfg.RateLimit) {
+	if reflect.DeepEqual(cfg.Outputs, m.cfg.Outputs) && reflect.DeepEqual(cfg.RateLimit, m.cfg.RateLimit) &&
+		cfg.Priority == m.cfg.Priority {
 		return nil, nil
 	}
 	s, err := m.newStage(cfg, m.cur.Load())

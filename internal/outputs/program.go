@@ -17,12 +17,14 @@ import (
 // program had not read when it died are lost with it: a pipe has no
 // acknowledgement.
 type ProgramSink struct {
-	command string
-	enc     Encoding
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	exited  chan struct{}
-	buf     []byte
+	command  string
+	enc      Encoding
+	buffered bool
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	out      lineBuffer
+	exited   chan struct{}
+	buf      []byte
 
 	starts, exits atomic.Uint64
 }
@@ -30,10 +32,20 @@ type ProgramSink struct {
 // NewProgramSink starts command; enc renders each line (the zero value
 // is JSON).
 func NewProgramSink(command string, enc Encoding) (*ProgramSink, error) {
+	return newProgramSink(command, enc, false)
+}
+
+// NewBufferedProgramSink is NewProgramSink with buffering (Falco's
+// buffered_outputs): lines are written in batches, see Flusher.
+func NewBufferedProgramSink(command string, enc Encoding) (*ProgramSink, error) {
+	return newProgramSink(command, enc, true)
+}
+
+func newProgramSink(command string, enc Encoding, buffered bool) (*ProgramSink, error) {
 	if command == "" {
 		return nil, fmt.Errorf("program output: no command")
 	}
-	s := &ProgramSink{command: command, enc: enc}
+	s := &ProgramSink{command: command, enc: enc, buffered: buffered}
 	if err := s.start(); err != nil {
 		return nil, err
 	}
@@ -53,6 +65,7 @@ func (s *ProgramSink) start() error {
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); s.exits.Add(1); close(exited) }()
 	s.cmd, s.stdin, s.exited = cmd, stdin, exited
+	s.out = lineBuffer{w: stdin, buffered: s.buffered, buf: s.out.buf[:0]}
 	s.starts.Add(1)
 	return nil
 }
@@ -72,7 +85,19 @@ func (s *ProgramSink) Send(_ context.Context, a *alert.Alert) error {
 			return err
 		}
 	}
-	if _, err := s.stdin.Write(s.buf); err != nil {
+	if err := s.out.write(s.buf); err != nil {
+		s.stop()
+		return fmt.Errorf("program output: %w", err)
+	}
+	return nil
+}
+
+// Flush writes the lines collected.
+func (s *ProgramSink) Flush() error {
+	if s.cmd == nil {
+		return nil
+	}
+	if err := s.out.flush(); err != nil {
 		s.stop()
 		return fmt.Errorf("program output: %w", err)
 	}
@@ -113,6 +138,7 @@ func (s *ProgramSink) Close() error {
 	if s.cmd == nil {
 		return nil
 	}
+	s.out.flush()
 	s.stdin.Close()
 	t := time.NewTimer(5 * time.Second)
 	defer t.Stop()

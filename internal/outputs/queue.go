@@ -110,6 +110,8 @@ type Queue struct {
 	// Failure logging, touched only by the writer goroutine.
 	lastFailLog   time.Time
 	failsUnlogged int
+	// lastFlush is when a buffering sink last flushed.
+	lastFlush time.Time
 }
 
 // NewQueue starts a queue delivering to sink under name (the metrics
@@ -182,6 +184,7 @@ func (q *Queue) run() {
 			continue
 		}
 		q.deliver(a)
+		q.flush()
 	}
 	q.closeErr = q.sink.Close()
 }
@@ -229,4 +232,17 @@ func (q *Queue) logFailure(a *alert.Alert, attempts int, err error) {
 	q.cfg.Log.Error("output failed to deliver an alert", "output", q.name, "rule", a.Rule,
 		"attempts", attempts, "error", err.Error(), "failed_since_last_log", q.failsUnlogged)
 	q.lastFailLog, q.failsUnlogged = now, 0
+}
+
+// flush lets a buffering sink write what it collected once no alert waits,
+// or when flushEvery has passed under a steady flow.
+func (q *Queue) flush() {
+	f, ok := q.sink.(Flusher)
+	if !ok || len(q.queue) > 0 && time.Since(q.lastFlush) < flushEvery {
+		return
+	}
+	q.lastFlush = time.Now()
+	if err := f.Flush(); err != nil && q.cfg.Log != nil {
+		q.cfg.Log.Error("output failed to write buffered alerts", "output", q.name, "error", err.Error())
+	}
 }

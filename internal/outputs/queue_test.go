@@ -165,3 +165,61 @@ func TestFileSinkRotates(t *testing.T) {
 		t.Error("file in a missing directory opened")
 	}
 }
+
+// countingWriter counts Write calls.
+type countingWriter struct {
+	mu     sync.Mutex
+	writes int
+	buf    bytes.Buffer
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes++
+	return w.buf.Write(p)
+}
+
+// TestBufferedWriterBatches: buffered, a burst of alerts is written in
+// few writes of whole lines, and nothing waits once the queue is empty.
+func TestBufferedWriterBatches(t *testing.T) {
+	var w countingWriter
+	block := make(chan struct{})
+	gate := &gatedSink{release: block, next: NewBufferedWriterSink(&w, Encoding{Format: FormatText})}
+	q := NewQueue("stdout", gate, QueueConfig{Size: 200})
+	for i := range 100 {
+		q.Enqueue(testAlert(i))
+	}
+	close(block) // the whole burst is queued before the first write
+	waitFor(t, "the burst to be written", func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return strings.Count(w.buf.String(), "\n") == 100
+	})
+	w.mu.Lock()
+	writes := w.writes
+	w.mu.Unlock()
+	if writes > 3 {
+		t.Errorf("%d writes for a burst of 100 short lines", writes)
+	}
+	q.Enqueue(testAlert(100))
+	waitFor(t, "a lone alert", func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return strings.Count(w.buf.String(), "\n") == 101
+	})
+	closeQueue(t, q)
+}
+
+// gatedSink holds its first Send until release is closed.
+type gatedSink struct {
+	release chan struct{}
+	next    *WriterSink
+}
+
+func (g *gatedSink) Send(ctx context.Context, a *alert.Alert) error {
+	<-g.release
+	return g.next.Send(ctx, a)
+}
+func (g *gatedSink) Flush() error { return g.next.Flush() }
+func (g *gatedSink) Close() error { return g.next.Close() }

@@ -17,6 +17,10 @@ type Options struct {
 	// EventTypeField is the field that names an event's type; the default
 	// is "evt.type".
 	EventTypeField string
+	// FirstMatch makes Program.Match stop at the first matching rule, in
+	// load order, as Falco's rule_matching: first does; rules with an
+	// action are still evaluated after it (see Program.Match).
+	FirstMatch bool
 }
 
 // DefaultEventTypeField is the field rules are indexed by.
@@ -31,7 +35,7 @@ func Compile[C any](rs *loader.RuleSet, r FieldResolver[C], opts Options) (*Prog
 		opts.EventTypeField = DefaultEventTypeField
 	}
 	var diags lang.Diagnostics
-	p := &Program[C]{byName: map[string]*Rule[C]{}}
+	p := &Program[C]{byName: map[string]*Rule[C]{}, firstMatch: opts.FirstMatch}
 	for _, lr := range rs.Rules {
 		if !lr.ForThisEngine || lr.Expr == nil {
 			continue

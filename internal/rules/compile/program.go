@@ -22,6 +22,11 @@ type Program[C any] struct {
 	types   map[string]EventType
 	names   []string // by EventType; names[0] is ""
 	buckets [][]*Rule[C]
+	// firstMatch stops Match at the first matching rule; lastAction is,
+	// per bucket, one past the last rule with an action, which Match
+	// still evaluates after the first match.
+	firstMatch bool
+	lastAction []int
 }
 
 // Rule is a compiled rule.
@@ -72,24 +77,52 @@ func (p *Program[C]) EventTypeNames() []string { return p.names }
 
 // RulesFor returns the enabled rules an event of type t is tested against.
 func (p *Program[C]) RulesFor(t EventType) []*Rule[C] {
-	if int(t) >= len(p.buckets) {
-		t = OtherTypes
-	}
-	return p.buckets[t]
+	return p.buckets[p.bucket(t)]
 }
 
 // Match evaluates every rule that can match an event of type t, which must
-// be the event's own evt.type, and appends those that match to dst. All
-// matching rules are returned, in load order. With a dst of enough
-// capacity it does not allocate.
+// be the event's own evt.type, and appends those that match to dst, in
+// load order. With FirstMatch it stops at the first match, except that
+// rules with an action (block, kill) after it are still evaluated: a rule
+// order that shadows an enforcement rule must not switch enforcement off.
+// With a dst of enough capacity it does not allocate.
 func (p *Program[C]) Match(c C, t EventType, dst []*Rule[C]) []*Rule[C] {
-	for _, r := range p.RulesFor(t) {
+	b := p.bucket(t)
+	rules := p.buckets[b]
+	for i, r := range rules {
 		if r.indexed(c) {
+			r.matches.Add(1)
+			dst = append(dst, r)
+			if p.firstMatch {
+				if end := p.lastAction[b]; end > i+1 {
+					return p.matchActions(c, rules[i+1:end], dst)
+				}
+				return dst
+			}
+		}
+	}
+	return dst
+}
+
+// matchActions appends the rules with an action among rules that match.
+func (p *Program[C]) matchActions(c C, rules []*Rule[C], dst []*Rule[C]) []*Rule[C] {
+	for _, r := range rules {
+		if r.Action != loader.ActionAlert && r.indexed(c) {
 			r.matches.Add(1)
 			dst = append(dst, r)
 		}
 	}
 	return dst
+}
+
+// FirstMatch reports whether Match stops at the first matching rule.
+func (p *Program[C]) FirstMatch() bool { return p.firstMatch }
+
+func (p *Program[C]) bucket(t EventType) EventType {
+	if int(t) >= len(p.buckets) {
+		return OtherTypes
+	}
+	return t
 }
 
 // index builds the per-type buckets: a rule goes into the bucket of each
@@ -107,6 +140,7 @@ func (p *Program[C]) index() {
 		}
 	}
 	p.buckets = make([][]*Rule[C], len(p.names))
+	p.lastAction = make([]int, len(p.names))
 	for _, r := range p.rules {
 		if !r.Enabled {
 			continue
@@ -114,6 +148,9 @@ func (p *Program[C]) index() {
 		for t, n := range p.names {
 			if t == int(OtherTypes) && r.Types.Neg || t != int(OtherTypes) && r.Types.Has(n) {
 				p.buckets[t] = append(p.buckets[t], r)
+				if r.Action != loader.ActionAlert {
+					p.lastAction[t] = len(p.buckets[t])
+				}
 			}
 		}
 	}
