@@ -26,14 +26,20 @@ type configFlags struct {
 	queueLen     int
 	logFmt       string
 	logLevel     string
+	options      []string
+	// skipFormat leaves --format out of the configuration, for commands
+	// where it names a report's format instead.
+	skipFormat bool
 }
 
 // register declares the flags with config.Default's values as their
 // defaults, so that --help shows what an absent key means.
 func (f *configFlags) register(fs *pflag.FlagSet) {
 	d := config.Default()
-	fs.StringVar(&f.path, "config", config.DefaultPath, "configuration file (the default path may be absent)")
-	fs.StringArrayVar(&f.rules, "rules", nil, "rule file or directory (repeatable; later files amend earlier ones; default: the embedded rules)")
+	fs.StringVarP(&f.path, "config", "c", config.DefaultPath, "configuration file, Vigil's or Falco's falco.yaml (the default path may be absent)")
+	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "rule file or directory (repeatable; later files amend earlier ones; default: the embedded rules)")
+	fs.StringArrayVarP(&f.options, "option", "o", nil, "set a configuration key, Vigil's (outputs.http.url=...) or Falco's (json_output=true), "+
+		"the value read as YAML (repeatable; applied over the file and VIGIL_* variables, under the other flags)")
 	fs.BoolVar(&f.defaults, "with-defaults", false, "load the embedded default rules before --rules, which can then amend them")
 	fs.BoolVar(&f.experimental, "experimental", false, "also load the embedded experimental rules (off by default; see docs/rules.md)")
 	fs.BoolVar(&f.strict, "strict", false, "refuse rules that use fields Vigil does not know, instead of skipping them")
@@ -56,7 +62,7 @@ func (f *configFlags) load(fs *pflag.FlagSet) (*config.Config, error) {
 // loadFile is load, also telling what the file was: Vigil's or a
 // falco.yaml, with the Falco keys it ignored or mapped with a difference.
 func (f *configFlags) loadFile(fs *pflag.FlagSet) (*config.Config, *config.FileInfo, error) {
-	c, info, err := config.LoadFile(f.path, fs.Changed("config"), os.Environ(), nil)
+	c, info, err := config.LoadFile(f.path, fs.Changed("config"), os.Environ(), f.options)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,7 +78,7 @@ func (f *configFlags) loadFile(fs *pflag.FlagSet) (*config.Config, *config.FileI
 	if fs.Changed("strict") {
 		c.Strict = f.strict
 	}
-	if fs.Changed("format") {
+	if fs.Changed("format") && !f.skipFormat {
 		c.Outputs.Stdout.Format = f.format
 	}
 	if fs.Changed("metrics-addr") {

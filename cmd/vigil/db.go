@@ -30,7 +30,7 @@ func newDBCmd() *cobra.Command {
 }
 
 func newDBImportCmd(path *string) *cobra.Command {
-	var asJSON bool
+	var format *reportFormat
 	cmd := &cobra.Command{
 		Use:   "import PATH...",
 		Short: "Import OSV records from JSON files, directories or zip dumps",
@@ -45,13 +45,17 @@ func newDBImportCmd(path *string) *cobra.Command {
 				return err
 			}
 			defer db.Close()
+			f, err := format.get()
+			if err != nil {
+				return err
+			}
 			start := time.Now()
 			st, err := db.Import(cmd.Context(), paths...)
-			printImport(cmd.OutOrStdout(), cmd.ErrOrStderr(), st, time.Since(start), asJSON)
+			printImport(cmd.OutOrStdout(), cmd.ErrOrStderr(), st, time.Since(start), f == "json")
 			return err
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the statistics as JSON")
+	format = addReportFormat(cmd.Flags(), true, "text", "json")
 	return cmd
 }
 
@@ -99,7 +103,7 @@ func newDBUpdateCmd(path *string) *cobra.Command {
 }
 
 func newDBStatusCmd(path *string) *cobra.Command {
-	var asJSON bool
+	var format *reportFormat
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the ecosystems in the database, their record counts and import times",
@@ -114,7 +118,11 @@ func newDBStatusCmd(path *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
+			f, err := format.get()
+			if err != nil {
+				return err
+			}
+			if f == "json" {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(st)
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
@@ -125,7 +133,7 @@ func newDBStatusCmd(path *string) *cobra.Command {
 			return w.Flush()
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	format = addReportFormat(cmd.Flags(), true, "text", "json")
 	return cmd
 }
 

@@ -22,6 +22,7 @@ import (
 
 type runOptions struct {
 	configFlags
+	falco    falcoFlags
 	duration time.Duration
 	stats    bool
 }
@@ -36,7 +37,10 @@ func newRunCmd() *cobra.Command {
 			"Without rules the embedded default rules are used. The kernel captures only the\n" +
 			"syscalls the loaded rules can match. Settings come from --config\n" +
 			"(default " + config.DefaultPath + "), VIGIL_* variables and flags; see docs/config.md.\n" +
-			"SIGHUP, or a change to the rule or configuration files, reloads them.",
+			"SIGHUP, or a change to the rule or configuration files, reloads them.\n\n" +
+			"Falco's flags work too: -c falco.yaml (Falco's configuration file is read as\n" +
+			"Falco reads it), -r, -o key=value, -L, -l RULE, --list, --support, -P and\n" +
+			"--dry-run; see docs/falco.md.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRules(cmd, o) },
 	}
@@ -44,16 +48,30 @@ func newRunCmd() *cobra.Command {
 	o.register(f)
 	f.DurationVar(&o.duration, "duration", 0, "stop after this long (default: until interrupted)")
 	f.BoolVar(&o.stats, "stats", false, "print counters to stderr on exit: per-rule matches, dropped alerts, outputs, agent stats")
+	o.falco.register(f)
 	return cmd
 }
 
 func runRules(cmd *cobra.Command, o runOptions) error {
+	// A report's --format is not the alerts' format.
+	o.skipFormat = o.falco.reports()
 	cfg, info, err := o.loadFile(cmd.Flags())
 	if err != nil {
 		return err
 	}
+	if o.falco.reports() {
+		return o.falco.report(cmd, &o, cfg, info)
+	}
 	log := newLogger(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel)
 	logNotes(log, o.path, info)
+	if o.falco.dryRun {
+		return o.falco.check(cfg, log)
+	}
+	removePidfile, err := writePidfile(o.falco.pidfile)
+	if err != nil {
+		return err
+	}
+	defer removePidfile()
 	// SIGHUP first: until it is subscribed, one would kill the agent.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

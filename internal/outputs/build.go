@@ -3,6 +3,7 @@ package outputs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
@@ -141,4 +142,35 @@ func redact(raw string) string {
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, ",")
+}
+
+// Check checks what Build would need of o without starting anything: the
+// line formats, the TLS files of the outputs that use TLS, and the HTTP
+// output's compression.
+func Check(o config.Outputs) error {
+	var errs []error
+	if o.Stdout.Enabled {
+		_, err := ParseFormat(o.Stdout.Format)
+		errs = append(errs, err)
+	}
+	if o.File.Enabled {
+		_, err := ParseFormat(o.File.Format)
+		errs = append(errs, err)
+	}
+	if o.Program.Enabled {
+		_, err := ParseFormat(o.Program.Format)
+		errs = append(errs, err)
+	}
+	for _, t := range []struct {
+		name    string
+		enabled bool
+		tls     config.TLS
+	}{{"http", o.HTTP.Enabled, o.HTTP.TLS}, {"nats", o.NATS.Enabled, o.NATS.TLS}, {"kafka", o.Kafka.Enabled, o.Kafka.TLS}} {
+		if t.enabled {
+			if _, err := tlsConfig(t.tls).Build(); err != nil {
+				errs = append(errs, fmt.Errorf("%s output: %w", t.name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
