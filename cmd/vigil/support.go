@@ -154,7 +154,8 @@ func ruleDigests(cfg *config.Config) []fileDigest {
 const redactedValue = "<redacted>"
 
 // redacted returns a copy of cfg without its secrets: header values,
-// passwords in URLs.
+// passwords in URLs, tokens and passwords (secret files are named, not
+// read).
 func redacted(cfg *config.Config) *config.Config {
 	c := *cfg
 	o := &c.Outputs
@@ -167,6 +168,11 @@ func redacted(cfg *config.Config) *config.Config {
 	}
 	o.HTTP.URL = redactURLs(o.HTTP.URL)
 	o.NATS.URL = redactURLs(o.NATS.URL)
+	for _, s := range []*string{&o.NATS.Token, &o.NATS.Password, &o.Kafka.SASL.Password} {
+		if *s != "" {
+			*s = redactedValue
+		}
+	}
 	return &c
 }
 

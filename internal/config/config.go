@@ -154,6 +154,9 @@ type Program struct {
 
 // TLS is client TLS for outputs that support it.
 type TLS struct {
+	// Enabled turns TLS on with the system roots when no other key does
+	// (Kafka has no URL scheme to say so; http uses https://).
+	Enabled            bool   `yaml:"enabled"`
 	CAFile             string `yaml:"ca_file"`
 	CertFile           string `yaml:"cert_file"`
 	KeyFile            string `yaml:"key_file"`
@@ -175,26 +178,49 @@ type HTTP struct {
 	Queue `yaml:",inline"`
 }
 
-// NATS publishes to a subject per priority.
+// NATS publishes to a subject per priority, or per the subject template.
 type NATS struct {
-	Enabled       bool     `yaml:"enabled"`
-	URL           string   `yaml:"url"`
-	SubjectPrefix string   `yaml:"subject_prefix"`
-	JetStream     bool     `yaml:"jetstream"`
-	Timeout       Duration `yaml:"timeout"`
-	TLS           TLS      `yaml:"tls"`
-	Queue         `yaml:",inline"`
+	Enabled       bool   `yaml:"enabled"`
+	URL           string `yaml:"url"`
+	SubjectPrefix string `yaml:"subject_prefix"`
+	// Subject is a template (<priority>, <rule>, <source>, <hostname>);
+	// when set it replaces subject_prefix.
+	Subject   string   `yaml:"subject"`
+	JetStream bool     `yaml:"jetstream"`
+	Timeout   Duration `yaml:"timeout"`
+	TLS       TLS      `yaml:"tls"`
+	// One way to authenticate: a token, a user and password, a
+	// credentials file (JWT and NKey seed) or an NKey seed file.
+	Token           string `yaml:"token"`
+	TokenFile       string `yaml:"token_file"`
+	Username        string `yaml:"username"`
+	Password        string `yaml:"password"`
+	PasswordFile    string `yaml:"password_file"`
+	CredentialsFile string `yaml:"credentials_file"`
+	NKeySeedFile    string `yaml:"nkey_seed_file"`
+	Queue           `yaml:",inline"`
 }
 
-// Kafka produces to a topic, keyed by host or container.
+// Kafka produces to a topic (a template like NATS's subject), keyed by
+// host or container.
 type Kafka struct {
-	Enabled bool     `yaml:"enabled"`
-	Brokers []string `yaml:"brokers"`
-	Topic   string   `yaml:"topic"`
-	Key     string   `yaml:"key"`
-	Timeout Duration `yaml:"timeout"`
-	TLS     TLS      `yaml:"tls"`
+	Enabled bool      `yaml:"enabled"`
+	Brokers []string  `yaml:"brokers"`
+	Topic   string    `yaml:"topic"`
+	Key     string    `yaml:"key"`
+	Timeout Duration  `yaml:"timeout"`
+	TLS     TLS       `yaml:"tls"`
+	SASL    KafkaSASL `yaml:"sasl"`
 	Queue   `yaml:",inline"`
+}
+
+// KafkaSASL authenticates to the brokers.
+type KafkaSASL struct {
+	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty is none.
+	Mechanism    string `yaml:"mechanism"`
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
 }
 
 // Duration is a time.Duration written as "5s" or "1m30s" in YAML.

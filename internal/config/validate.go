@@ -117,6 +117,23 @@ func (c *Config) Validate() error {
 	if o.NATS.Enabled {
 		queue("nats", o.NATS.Queue)
 		need("outputs.nats.url", o.NATS.URL)
+		n := o.NATS
+		ways := 0
+		for _, set := range []bool{n.Token != "" || n.TokenFile != "", n.Username != "" || n.Password != "" || n.PasswordFile != "",
+			n.CredentialsFile != "", n.NKeySeedFile != ""} {
+			if set {
+				ways++
+			}
+		}
+		if ways > 1 {
+			bad("outputs.nats", "set one way to authenticate: token, username and password, credentials_file or nkey_seed_file")
+		}
+		if n.Token != "" && n.TokenFile != "" || n.Password != "" && n.PasswordFile != "" {
+			bad("outputs.nats", "a secret and its file are both set")
+		}
+		if (n.Password != "" || n.PasswordFile != "") && n.Username == "" {
+			bad("outputs.nats.username", "required with a password")
+		}
 	}
 	if o.Kafka.Enabled {
 		queue("kafka", o.Kafka.Queue)
@@ -126,6 +143,15 @@ func (c *Config) Validate() error {
 		}
 		if o.Kafka.Key != "hostname" && o.Kafka.Key != "container_id" {
 			bad("outputs.kafka.key", "%q: want hostname or container_id", o.Kafka.Key)
+		}
+		switch s := o.Kafka.SASL; s.Mechanism {
+		case "":
+		case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+			if s.Username == "" || (s.Password == "") == (s.PasswordFile == "") {
+				bad("outputs.kafka.sasl", "want a username and one of password or password_file")
+			}
+		default:
+			bad("outputs.kafka.sasl.mechanism", "%q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism)
 		}
 	}
 	c.Enforcement.validate(bad)

@@ -23,7 +23,7 @@ func queueConfig(q config.Queue) QueueConfig {
 }
 
 func tlsConfig(t config.TLS) TLSConfig {
-	return TLSConfig{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, InsecureSkipVerify: t.InsecureSkipVerify}
+	return TLSConfig{Enabled: t.Enabled, CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, InsecureSkipVerify: t.InsecureSkipVerify}
 }
 
 // Build starts a queue for every enabled output of o, the stdout output
@@ -42,6 +42,7 @@ func Build(o config.Outputs, stdout io.Writer, log *slog.Logger) (*Dispatcher, e
 		queues = append(queues, NewQueue(name, s, qc))
 		return nil
 	}
+	warnKeyFiles(o, log)
 	var err error
 	enc := func(format string) (Encoding, error) {
 		f, err := ParseFormat(format)
@@ -97,13 +98,25 @@ func Build(o config.Outputs, stdout io.Writer, log *slog.Logger) (*Dispatcher, e
 		err = add("http", c.Queue, s, e)
 	}
 	if c := o.NATS; c.Enabled && err == nil {
-		s, e := NewNATSSink(NATSConfig{URL: c.URL, SubjectPrefix: c.SubjectPrefix, JetStream: c.JetStream,
-			Timeout: time.Duration(c.Timeout), TLS: tlsConfig(c.TLS), JSON: js})
+		auth, e := natsAuth(c)
+		var s *NATSSink
+		if e == nil {
+			s, e = NewNATSSink(NATSConfig{URL: c.URL, SubjectPrefix: c.SubjectPrefix, Subject: c.Subject, JetStream: c.JetStream,
+				Timeout: time.Duration(c.Timeout), TLS: tlsConfig(c.TLS), JSON: js, Auth: auth})
+		}
 		err = add("nats", c.Queue, s, e)
 	}
 	if c := o.Kafka; c.Enabled && err == nil {
-		s, e := NewKafkaSink(KafkaConfig{Brokers: c.Brokers, Topic: c.Topic, Key: c.Key,
-			Timeout: time.Duration(c.Timeout), TLS: tlsConfig(c.TLS), JSON: js})
+		pass, e := secret(c.SASL.Password, c.SASL.PasswordFile)
+		var s *KafkaSink
+		if e == nil {
+			s, e = NewKafkaSink(KafkaConfig{Brokers: c.Brokers, Topic: c.Topic, Key: c.Key,
+				Timeout: time.Duration(c.Timeout), TLS: tlsConfig(c.TLS), JSON: js,
+				SASL: SASLConfig{Mechanism: c.SASL.Mechanism, Username: c.SASL.Username, Password: pass}})
+		}
+		if e != nil {
+			e = fmt.Errorf("kafka output: %w", e)
+		}
 		err = add("kafka", c.Queue, s, e)
 	}
 	d := NewDispatcher(queues...)
@@ -129,8 +142,13 @@ func LogEnabled(log *slog.Logger, o config.Outputs) {
 	out("syslog", o.Syslog.Enabled, "network", o.Syslog.Network, "address", o.Syslog.Address)
 	out("program", o.Program.Enabled, "command", o.Program.Command)
 	out("http", o.HTTP.Enabled, "url", redact(o.HTTP.URL))
-	out("nats", o.NATS.Enabled, "url", redact(o.NATS.URL), "jetstream", o.NATS.JetStream)
-	out("kafka", o.Kafka.Enabled, "brokers", strings.Join(o.Kafka.Brokers, ","), "topic", o.Kafka.Topic)
+	natsSubject := o.NATS.Subject
+	if natsSubject == "" {
+		natsSubject = o.NATS.SubjectPrefix + ".<priority>"
+	}
+	out("nats", o.NATS.Enabled, "url", redact(o.NATS.URL), "subject", natsSubject, "jetstream", o.NATS.JetStream)
+	out("kafka", o.Kafka.Enabled, "brokers", strings.Join(o.Kafka.Brokers, ","), "topic", o.Kafka.Topic,
+		"sasl", o.Kafka.SASL.Mechanism, "tls", o.Kafka.TLS != (config.TLS{}))
 }
 
 func redact(raw string) string {
@@ -172,5 +190,51 @@ func Check(o config.Outputs) error {
 			}
 		}
 	}
+	if o.NATS.Enabled {
+		if auth, err := natsAuth(o.NATS); err != nil {
+			errs = append(errs, err)
+		} else if _, err := auth.options(); err != nil {
+			errs = append(errs, fmt.Errorf("nats output: %w", err))
+		}
+	}
+	if o.Kafka.Enabled {
+		if _, err := secret(o.Kafka.SASL.Password, o.Kafka.SASL.PasswordFile); err != nil {
+			errs = append(errs, fmt.Errorf("kafka output: %w", err))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// warnKeyFiles warns about TLS private keys that others may read: they
+// are secrets too, but were accepted before Vigil checked secret files, so
+// they are not refused.
+func warnKeyFiles(o config.Outputs, log *slog.Logger) {
+	if log == nil {
+		return
+	}
+	for _, t := range []struct {
+		name    string
+		enabled bool
+		key     string
+	}{{"http", o.HTTP.Enabled, o.HTTP.TLS.KeyFile}, {"nats", o.NATS.Enabled, o.NATS.TLS.KeyFile}, {"kafka", o.Kafka.Enabled, o.Kafka.TLS.KeyFile}} {
+		if t.enabled && t.key != "" {
+			if err := CheckSecretFile(t.key); err != nil {
+				log.Warn("TLS key file is not owner-only", "output", t.name, "error", err.Error())
+			}
+		}
+	}
+}
+
+// natsAuth reads the NATS output's secrets.
+func natsAuth(c config.NATS) (NATSAuth, error) {
+	token, err := secret(c.Token, c.TokenFile)
+	if err != nil {
+		return NATSAuth{}, fmt.Errorf("nats output: %w", err)
+	}
+	pass, err := secret(c.Password, c.PasswordFile)
+	if err != nil {
+		return NATSAuth{}, fmt.Errorf("nats output: %w", err)
+	}
+	return NATSAuth{Token: token, Username: c.Username, Password: pass, CredentialsFile: c.CredentialsFile,
+		NKeySeedFile: c.NKeySeedFile}, nil
 }

@@ -19,6 +19,9 @@ import (
 
 // TLSConfig is client TLS for outputs that reach servers over TLS.
 type TLSConfig struct {
+	// Enabled asks for TLS with the system roots when nothing else below
+	// is set.
+	Enabled bool
 	// CAFile verifies the server; empty means the system roots.
 	CAFile string
 	// CertFile and KeyFile are the client certificate for mutual TLS.
