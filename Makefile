@@ -4,7 +4,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build generate vmlinux check-generated lint test fuzz bench clean
+.PHONY: build generate vmlinux check-generated lint test fuzz bench man clean
 
 ## build: the static vigil binary (no cgo, no clang needed)
 build:
@@ -51,5 +51,9 @@ fuzz:
 bench:
 	./bench/run
 
+## man: a manual page per command, generated from the command tree, in man/
+man:
+	$(GO) run ./cmd/vigil gendocs man
+
 clean:
-	rm -f vigil
+	rm -rf vigil man

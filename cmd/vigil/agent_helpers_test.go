@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil/internal/testutil"
+	"github.com/vigilsec/vigil/internal/alert/falcocheck"
 )
 
 // liveAgent is a `vigil run` process with its alerts parsed from stdout
@@ -25,9 +27,12 @@ type liveAgent struct {
 	alerts  chan map[string]any
 	metrics string // base URL of /metrics, when --metrics-addr was given
 
-	mu     sync.Mutex
-	logs   []string
-	logged chan struct{} // closed and replaced on each new line
+	mu   sync.Mutex
+	logs []string
+	// notFalco are the alert lines falcosidekick would refuse or that are
+	// not in Falco's form; the test fails on them at its end.
+	notFalco []string
+	logged   chan struct{} // closed and replaced on each new line
 }
 
 // startAgent runs the vigil binary with args and env (added to the
@@ -45,6 +50,11 @@ func startAgent(t *testing.T, env []string, args ...string) *liveAgent {
 	a := &liveAgent{t: t, cmd: cmd, alerts: make(chan map[string]any, 1<<16), logged: make(chan struct{})}
 	t.Cleanup(func() {
 		testutil.KillAndWait(cmd)
+		a.mu.Lock()
+		for _, msg := range a.notFalco {
+			t.Errorf("alert line: %s", msg)
+		}
+		a.mu.Unlock()
 		if t.Failed() {
 			t.Logf("agent log:\n%s", strings.Join(a.lines(), "\n"))
 		}
@@ -55,6 +65,11 @@ func startAgent(t *testing.T, env []string, args ...string) *liveAgent {
 		for sc.Scan() {
 			var m map[string]any
 			if json.Unmarshal(sc.Bytes(), &m) == nil {
+				if err := falcocheck.CheckFalco(sc.Bytes()); err != nil {
+					a.mu.Lock()
+					a.notFalco = append(a.notFalco, fmt.Sprintf("%v: %s", err, sc.Bytes()))
+					a.mu.Unlock()
+				}
 				a.alerts <- m
 			}
 		}

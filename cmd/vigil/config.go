@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -24,18 +26,24 @@ type configFlags struct {
 	queueLen     int
 	logFmt       string
 	logLevel     string
+	options      []string
+	// skipFormat leaves --format out of the configuration, for commands
+	// where it names a report's format instead.
+	skipFormat bool
 }
 
 // register declares the flags with config.Default's values as their
 // defaults, so that --help shows what an absent key means.
 func (f *configFlags) register(fs *pflag.FlagSet) {
 	d := config.Default()
-	fs.StringVar(&f.path, "config", config.DefaultPath, "configuration file (the default path may be absent)")
-	fs.StringArrayVar(&f.rules, "rules", nil, "rule file or directory (repeatable; later files amend earlier ones; default: the embedded rules)")
+	fs.StringVarP(&f.path, "config", "c", config.DefaultPath, "configuration file, Vigil's or Falco's falco.yaml (the default path may be absent)")
+	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "rule file or directory (repeatable; later files amend earlier ones; default: the embedded rules)")
+	fs.StringArrayVarP(&f.options, "option", "o", nil, "set a configuration key, Vigil's (outputs.http.url=...) or Falco's (json_output=true), "+
+		"the value read as YAML (repeatable; applied over the file and VIGIL_* variables, under the other flags)")
 	fs.BoolVar(&f.defaults, "with-defaults", false, "load the embedded default rules before --rules, which can then amend them")
 	fs.BoolVar(&f.experimental, "experimental", false, "also load the embedded experimental rules (off by default; see docs/rules.md)")
 	fs.BoolVar(&f.strict, "strict", false, "refuse rules that use fields Vigil does not know, instead of skipping them")
-	fs.StringVar(&f.format, "format", d.Outputs.Stdout.Format, "stdout alert format: json or text")
+	fs.StringVar(&f.format, "format", d.Outputs.Stdout.Format, "stdout alert format: json, text or falco (Falco's text output)")
 	fs.StringVar(&f.metrics, "metrics-addr", d.MetricsAddr, "serve Prometheus metrics, /healthz and /readyz on this address (host:port; off when empty)")
 	fs.IntVar(&f.shards, "shards", d.Shards, "pipeline workers (default: one per CPU)")
 	fs.IntVar(&f.ringSize, "ring-buffer-size", d.RingBufferSize, "kernel ring buffer size in bytes (a power of two)")
@@ -47,9 +55,16 @@ func (f *configFlags) register(fs *pflag.FlagSet) {
 // load reads the file and environment, then applies the flags given on
 // the command line, and validates the result.
 func (f *configFlags) load(fs *pflag.FlagSet) (*config.Config, error) {
-	c, err := config.Load(f.path, fs.Changed("config"), os.Environ())
+	c, _, err := f.loadFile(fs)
+	return c, err
+}
+
+// loadFile is load, also telling what the file was: Vigil's or a
+// falco.yaml, with the Falco keys it ignored or mapped with a difference.
+func (f *configFlags) loadFile(fs *pflag.FlagSet) (*config.Config, *config.FileInfo, error) {
+	c, info, err := config.LoadFile(f.path, fs.Changed("config"), os.Environ(), f.options)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if fs.Changed("rules") {
 		c.Rules = f.rules
@@ -63,7 +78,7 @@ func (f *configFlags) load(fs *pflag.FlagSet) (*config.Config, error) {
 	if fs.Changed("strict") {
 		c.Strict = f.strict
 	}
-	if fs.Changed("format") {
+	if fs.Changed("format") && !f.skipFormat {
 		c.Outputs.Stdout.Format = f.format
 	}
 	if fs.Changed("metrics-addr") {
@@ -84,7 +99,23 @@ func (f *configFlags) load(fs *pflag.FlagSet) (*config.Config, error) {
 	if fs.Changed("log-level") {
 		c.LogLevel = f.logLevel
 	}
-	return c, c.Validate()
+	return c, info, c.Validate()
+}
+
+// logNotes logs, once at start, the falco.yaml keys that have no meaning
+// in Vigil (warnings) and those mapped with a difference.
+func logNotes(log *slog.Logger, path string, info *config.FileInfo) {
+	if info == nil || info.Kind != config.KindFalco {
+		return
+	}
+	log.Info("reading Falco's configuration file", "file", path)
+	for _, n := range info.Notes {
+		if n.Ignored {
+			log.Warn("falco.yaml key has no meaning in Vigil; ignored", "key", n.Key, "line", n.Line, "why", n.Why)
+		} else {
+			log.Info("falco.yaml key mapped", "key", n.Key, "line", n.Line, "how", n.Why)
+		}
+	}
 }
 
 func newConfigCmd() *cobra.Command {
@@ -108,6 +139,39 @@ func newConfigCmd() *cobra.Command {
 		},
 	}
 	f.register(show.Flags())
-	cmd.AddCommand(show)
+	cmd.AddCommand(show, newFromFalcoCmd())
+	return cmd
+}
+
+func newFromFalcoCmd() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "from-falco FALCO_YAML",
+		Short: "Translate Falco's falco.yaml into Vigil's configuration",
+		Long: "Read a falco.yaml as vigil run --config would and write the equivalent Vigil\n" +
+			"configuration: the keys that differ from Vigil's defaults, with the Falco keys\n" +
+			"that have no meaning in Vigil (or a different one) listed in comments. See\n" +
+			"docs/falco.md.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, info, err := config.LoadFile(args[0], true, nil, nil)
+			if err != nil {
+				return err
+			}
+			if info.Kind != config.KindFalco {
+				return fmt.Errorf("%s is Vigil's configuration already, not Falco's", args[0])
+			}
+			out, err := config.MarshalFromFalco(c, info.Notes, args[0])
+			if err != nil {
+				return err
+			}
+			if output == "" || output == "-" {
+				_, err = cmd.OutOrStdout().Write(out)
+				return err
+			}
+			return os.WriteFile(output, out, 0o644)
+		},
+	}
+	cmd.Flags().StringVar(&output, "output", "", "write to this file instead of stdout")
 	return cmd
 }

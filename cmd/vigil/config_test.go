@@ -42,3 +42,42 @@ func TestConfigShow(t *testing.T) {
 		t.Errorf("missing --config accepted: %s", out)
 	}
 }
+
+// TestConfigFromFalco: `vigil config show` reads a falco.yaml; `vigil
+// config from-falco` writes a Vigil file that config show reads into the
+// same configuration, with the ignored keys in comments.
+func TestConfigFromFalco(t *testing.T) {
+	bin := vigilBinary(t)
+	dir := t.TempDir()
+	falco := filepath.Join(dir, "falco.yaml")
+	os.WriteFile(falco, []byte("json_output: true\npriority: warning\nstdout_output:\n  enabled: true\n"+
+		"program_output:\n  enabled: true\n  program: cat\nload_plugins: [k8saudit]\nrules_files: [/nonexistent.yaml]\n"), 0o600)
+	show := func(path string) string {
+		out, err := exec.Command(bin, "config", "show", "--config", path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("config show %s: %v: %s", path, err, out)
+		}
+		return string(out)
+	}
+	fromFalco := show(falco)
+	for _, want := range []string{"priority: warning\n", "rule_matching: first\n", "keep_alive: false\n", "command: cat\n"} {
+		if !strings.Contains(fromFalco, want) {
+			t.Errorf("config show of falco.yaml lacks %q:\n%s", want, fromFalco)
+		}
+	}
+	vigil := filepath.Join(dir, "vigil.yaml")
+	if out, err := exec.Command(bin, "config", "from-falco", falco, "--output", vigil).CombinedOutput(); err != nil {
+		t.Fatalf("from-falco: %v: %s", err, out)
+	}
+	text, _ := os.ReadFile(vigil)
+	if !strings.Contains(string(text), "#   load_plugins (line 8): ignored:") ||
+		!strings.Contains(string(text), "/nonexistent.yaml does not exist") {
+		t.Errorf("translation lacks the notes:\n%s", text)
+	}
+	if got := show(vigil); got != fromFalco {
+		t.Errorf("translated file shows\n%s\nthe falco.yaml\n%s", got, fromFalco)
+	}
+	if out, err := exec.Command(bin, "config", "from-falco", vigil).CombinedOutput(); err == nil {
+		t.Errorf("from-falco took a Vigil file: %s", out)
+	}
+}

@@ -29,7 +29,7 @@ func newDBCmd() *cobra.Command {
 }
 
 func newDBImportCmd(path *string) *cobra.Command {
-	var asJSON bool
+	var format *reportFormat
 	cmd := &cobra.Command{
 		Use:   "import PATH...",
 		Short: "Import OSV records from JSON files, directories or zip dumps",
@@ -44,12 +44,16 @@ func newDBImportCmd(path *string) *cobra.Command {
 				return err
 			}
 			defer closeInto(&err, db)
+			f, err := format.get()
+			if err != nil {
+				return err
+			}
 			start := time.Now()
 			st, err := db.Import(cmd.Context(), paths...)
-			return errors.Join(err, printImport(cmd.OutOrStdout(), cmd.ErrOrStderr(), st, time.Since(start), asJSON))
+			return errors.Join(err, printImport(cmd.OutOrStdout(), cmd.ErrOrStderr(), st, time.Since(start), f == "json"))
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the statistics as JSON")
+	format = addReportFormat(cmd.Flags(), true, "text", "json")
 	return cmd
 }
 
@@ -102,7 +106,7 @@ func newDBUpdateCmd(path *string) *cobra.Command {
 }
 
 func newDBStatusCmd(path *string) *cobra.Command {
-	var asJSON bool
+	var format *reportFormat
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the ecosystems in the database, their record counts and import times",
@@ -117,7 +121,11 @@ func newDBStatusCmd(path *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
+			f, err := format.get()
+			if err != nil {
+				return err
+			}
+			if f == "json" {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(st)
 			}
 			t := newTable(cmd.OutOrStdout())
@@ -128,7 +136,7 @@ func newDBStatusCmd(path *string) *cobra.Command {
 			return t.flush()
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	format = addReportFormat(cmd.Flags(), true, "text", "json")
 	return cmd
 }
 

@@ -67,7 +67,9 @@ func newEnforceStatusCmd() *cobra.Command {
 				}
 				st.Mechanisms = enforce.ProbeMechanisms(signal, sockAddr)
 			}
-			if asJSON {
+			// --format is shared with vigil run, where it is the alert
+			// format; here json asks for the report as JSON.
+			if asJSON || cmd.Flags().Changed("format") && o.format == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(st)
@@ -77,7 +79,7 @@ func newEnforceStatusCmd() *cobra.Command {
 	}
 	o.register(cmd.Flags())
 	cmd.Flags().StringVar(&agent, "agent", "", "a running agent's metrics address (host:port) to ask for its live state")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (the same as --format json)")
 	return cmd
 }
 

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/enforce"
 	"github.com/vigilsec/vigil/internal/testutil"
 )
@@ -98,8 +99,14 @@ func TestRunEnforces(t *testing.T) {
 	if al["rule"] != "Kill "+name || en["outcome"] != "killed" || en["mechanism"] != "bpf-send-signal" || en["mode"] != "enforce" {
 		t.Fatalf("alert %v", al)
 	}
-	if out, _ := al["output"].(string); out != "[killed] "+name+" ran (cmd="+name+" "+marker+")" {
+	if out, _ := al["output"].(string); alert.StripPrefix(out, "Critical") != "[killed] "+name+" ran (cmd="+name+" "+marker+")" {
 		t.Errorf("output %q", out)
+	}
+	// What the enforcement block says is in output_fields too, for routers
+	// that keep only Falco's keys.
+	if f, _ := al["output_fields"].(map[string]any); f["vigil.enforcement.outcome"] != "killed" ||
+		f["vigil.enforcement.mechanism"] != "bpf-send-signal" || f["vigil.enforcement.action"] != "kill" {
+		t.Errorf("output_fields %v", f)
 	}
 	if m := get(t, a.metrics+"/metrics"); !strings.Contains(m, `vigil_enforcement_actions_total{outcome="killed"} 1`) {
 		t.Errorf("metrics lack the kill:\n%s", grepLines(m, "vigil_enforcement"))

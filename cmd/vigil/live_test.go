@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/testutil"
 )
 
@@ -100,7 +101,7 @@ func TestRunKernelDropAlert(t *testing.T) {
 	waitFor(t, "three more drop checks", func() bool { return a.metric("vigil_kernel_drop_checks_total") >= checks+3 })
 	close(stop)
 	wg.Wait()
-	if first["rule"] != "Vigil kernel event drops" || first["priority"] != "Warning" || first["source"] != "vigil" {
+	if first["rule"] != "Vigil kernel event drops" || first["priority"] != "Warning" || first["source"] != "internal" {
 		t.Fatalf("alert %v", first)
 	}
 	f, _ := first["output_fields"].(map[string]any)
@@ -108,7 +109,7 @@ func TestRunKernelDropAlert(t *testing.T) {
 	received, _ := f["vigil.events_received"].(float64)
 	ratio, _ := f["vigil.drop_ratio"].(float64)
 	if drops <= 0 || ratio <= 0.01 || ratio != drops/(drops+received) ||
-		!strings.HasPrefix(fmt.Sprint(first["output"]), fmt.Sprintf("kernel dropped %.0f of %.0f events (", drops, drops+received)) {
+		!strings.HasPrefix(alert.StripPrefix(fmt.Sprint(first["output"]), "Warning"), fmt.Sprintf("kernel dropped %.0f of %.0f events (", drops, drops+received)) {
 		t.Errorf("alert fields %v, output %q", f, first["output"])
 	}
 	if got := a.metric("vigil_kernel_drop_alerts_total"); got != 1 {

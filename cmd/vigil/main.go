@@ -4,6 +4,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
@@ -16,13 +17,24 @@ var (
 )
 
 func main() {
+	if err := newRootCmd().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "vigil:", err)
+		os.Exit(1)
+	}
+}
+
+// newRootCmd builds the whole command tree: main runs it, and the man
+// pages are generated from it.
+func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "vigil",
 		Short:         "Runtime security for Linux hosts, containers and Kubernetes",
 		Long:          "Vigil watches every process on a node through eBPF, enriches each event with\nprocess ancestry, and streams or evaluates it.",
+		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("vigil {{.Version}} (commit " + commit + ", " + runtime.Version() + ")\n")
 	var cpuProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the command to this file")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
@@ -37,12 +49,11 @@ func main() {
 	}
 	root.PersistentPostRun = func(*cobra.Command, []string) { pprof.StopCPUProfile() }
 	root.AddCommand(newVersionCmd(), newEventsCmd(), newRunCmd(), newRulesCmd(), newConfigCmd())
+	root.AddCommand(newFieldsCmd())
 	root.AddCommand(newSBOMCmd())
 	root.AddCommand(newDBCmd())
 	root.AddCommand(newScanCmd())
 	root.AddCommand(newEnforceCmd())
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "vigil:", err)
-		os.Exit(1)
-	}
+	root.AddCommand(newGenDocsCmd(root))
+	return root
 }

@@ -75,14 +75,22 @@ func count(ds lang.Diagnostics) (errs, warns int) {
 func newRulesListCmd() *cobra.Command {
 	var paths []string
 	var defaults bool
+	var format *reportFormat
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List rules with their priority, source, state, tags and event types",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := format.get()
+			if err != nil {
+				return err
+			}
 			rs, err := detect.Load(detect.LoadOptions{Paths: paths, Defaults: defaults})
 			if err != nil {
 				return err
+			}
+			if f == "json" {
+				return describeRules(cmd.OutOrStdout(), rs, "", f)
 			}
 			t := newTable(cmd.OutOrStdout())
 			t.println("NAME\tPRIORITY\tSOURCE\tENABLED\tTAGS\tEVENT TYPES")
@@ -99,8 +107,9 @@ func newRulesListCmd() *cobra.Command {
 			return t.flush()
 		},
 	}
-	cmd.Flags().StringArrayVar(&paths, "rules", nil, "rule file or directory (repeatable; default: the embedded rules)")
+	cmd.Flags().StringArrayVarP(&paths, "rules", "r", nil, "rule file or directory (repeatable; default: the embedded rules)")
 	cmd.Flags().BoolVar(&defaults, "with-defaults", false, "load the embedded default rules before --rules")
+	format = addReportFormat(cmd.Flags(), false, "text", "json")
 	return cmd
 }
 

@@ -23,6 +23,7 @@ import (
 
 type runOptions struct {
 	configFlags
+	falco    falcoFlags
 	duration time.Duration
 	stats    bool
 }
@@ -37,7 +38,10 @@ func newRunCmd() *cobra.Command {
 			"Without rules the embedded default rules are used. The kernel captures only the\n" +
 			"syscalls the loaded rules can match. Settings come from --config\n" +
 			"(default " + config.DefaultPath + "), VIGIL_* variables and flags; see docs/config.md.\n" +
-			"SIGHUP, or a change to the rule or configuration files, reloads them.",
+			"SIGHUP, or a change to the rule or configuration files, reloads them.\n\n" +
+			"Falco's flags work too: -c falco.yaml (Falco's configuration file is read as\n" +
+			"Falco reads it), -r, -o key=value, -L, -l RULE, --list, --support, -P and\n" +
+			"--dry-run; see docs/falco.md.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRules(cmd, o) },
 	}
@@ -45,14 +49,33 @@ func newRunCmd() *cobra.Command {
 	o.register(f)
 	f.DurationVar(&o.duration, "duration", 0, "stop after this long (default: until interrupted)")
 	f.BoolVar(&o.stats, "stats", false, "print counters to stderr on exit: per-rule matches, dropped alerts, outputs, agent stats")
+	o.falco.register(f)
 	return cmd
 }
 
 func runRules(cmd *cobra.Command, o runOptions) error {
-	cfg, err := o.load(cmd.Flags())
+	// A report's --format is not the alerts' format.
+	o.skipFormat = o.falco.reports()
+	cfg, info, err := o.loadFile(cmd.Flags())
 	if err != nil {
 		return err
 	}
+	if o.falco.reports() {
+		return o.falco.report(cmd, &o, cfg, info)
+	}
+	log, err := newLogger(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	logNotes(log, o.path, info)
+	if o.falco.dryRun {
+		return o.falco.check(cfg, log)
+	}
+	removePidfile, err := writePidfile(o.falco.pidfile)
+	if err != nil {
+		return err
+	}
+	defer removePidfile()
 	// SIGHUP first: until it is subscribed, one would kill the agent.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -62,10 +85,6 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(stop)
-	log, err := newLogger(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel)
-	if err != nil {
-		return err
-	}
 	a, err := service.Start(service.Config{Config: cfg, ConfigPath: o.path, Hangup: hup,
 		LoadConfig: func() (*config.Config, error) { return o.load(cmd.Flags()) },
 		Log:        log, Stdout: cmd.OutOrStdout()})

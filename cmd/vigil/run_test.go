@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigilsec/vigil/internal/alert"
+	"github.com/vigilsec/vigil/internal/alert/falcocheck"
 	"github.com/vigilsec/vigil/internal/testutil"
 )
 
@@ -120,6 +122,22 @@ func checkShadowAlert(t *testing.T, raw []byte, pid int) {
 	if err := dec.Decode(&a); err != nil {
 		t.Fatalf("%v: %s", err, raw)
 	}
+	if err := falcocheck.CheckFalco(raw); err != nil {
+		t.Errorf("%v: %s", err, raw)
+	}
+	// Falco's prefix and the fields Vigil adds are checked apart, so that
+	// the rest compares with what the rule renders.
+	a["output"] = alert.StripPrefix(fmt.Sprint(a["output"]), "Warning")
+	if fields, _ := a["output_fields"].(map[string]any); fields != nil {
+		if _, ok := fields["evt.time"].(json.Number); !ok {
+			t.Errorf("output_fields.evt.time = %#v", fields["evt.time"])
+		}
+		if anc, _ := fields["vigil.proc.ancestors"].([]any); len(anc) == 0 {
+			t.Errorf("output_fields.vigil.proc.ancestors = %#v", fields["vigil.proc.ancestors"])
+		}
+		delete(fields, "evt.time")
+		delete(fields, "vigil.proc.ancestors")
+	}
 	var keys []string
 	for k := range a {
 		keys = append(keys, k)
@@ -141,7 +159,7 @@ func checkShadowAlert(t *testing.T, raw []byte, pid int) {
 		"hostname": host,
 		"output": fmt.Sprintf("Credential file opened for reading (file=/etc/shadow user=root uid=0 process=cat pid=%d "+
 			"cmdline=cat /etc/shadow parent=%s container=host container_name=host image=<NA> pod=<NA> ns=<NA>)", pid, comm),
-		"tags": []any{"host", "container", "filesystem", "mitre_credential_access", "T1003.008", "T1003.005"},
+		"tags": []any{"T1003.005", "T1003.008", "container", "filesystem", "host", "mitre_credential_access"},
 		"output_fields": map[string]any{
 			"fd.name": "/etc/shadow", "proc.name": "cat", "proc.cmdline": "cat /etc/shadow", "proc.pname": comm,
 			"user.name": "root", "user.uid": num(0), "proc.pid": num(pid), "container.id": "host",

@@ -11,15 +11,19 @@ import (
 )
 
 func newVersionCmd() *cobra.Command {
-	var asJSON bool
+	var format *reportFormat
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, the commit and the kernel features found",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := format.get()
+			if err != nil {
+				return err
+			}
 			features := sensor.ProbeFeatures()
 			out := cmd.OutOrStdout()
-			if asJSON {
+			if f == "json" {
 				return json.NewEncoder(out).Encode(map[string]any{
 					"version": version, "commit": commit, "go": runtime.Version(), "features": features,
 				})
@@ -44,6 +48,6 @@ func newVersionCmd() *cobra.Command {
 			return p.err
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	format = addReportFormat(cmd.Flags(), true, "text", "json")
 	return cmd
 }

@@ -5,26 +5,36 @@ import (
 	"time"
 )
 
-// Alert is one rule match, in the shape of Falco's JSON output plus a
-// fixed context block that does not depend on the rule's output template.
+// Alert is one rule match, or a finding of the agent itself. Its JSON
+// form (AppendJSON) is Falco's JSON output plus a fixed context block that
+// does not depend on the rule's output template and, for rules with an
+// action, an enforcement block.
 type Alert struct {
-	Time     time.Time `json:"time"`
-	Rule     string    `json:"rule"`
-	Priority string    `json:"priority"`
-	Source   string    `json:"source"`
-	Hostname string    `json:"hostname"`
-	// Output is the rule's output template rendered for the event.
-	Output string   `json:"output"`
-	Tags   []string `json:"tags"`
+	Time     time.Time
+	Rule     string
+	Priority string
+	// Source is the rule's event source ("syscall"), or "internal" for
+	// alerts the agent raises about itself, as Falco names its own.
+	Source   string
+	Hostname string
+	// Output is the rule's output template rendered for the event, without
+	// the time and priority that Falco's "output" property starts with.
+	Output string
+	Tags   []string
 	// OutputFields holds the value of every field the template uses, by
 	// the name it is written with: strings, numbers, booleans, and nil
 	// where the event has no value (rendered <NA>).
-	OutputFields map[string]any `json:"output_fields"`
-	Context      Context        `json:"context"`
+	OutputFields map[string]any
+	Context      Context
 	// Enforcement says what Vigil did about the match, for rules with an
 	// action; nil for alert-only rules.
-	Enforcement *Enforcement `json:"enforcement,omitempty"`
+	Enforcement *Enforcement
 }
+
+// InternalSource is the source of alerts the agent raises about itself
+// (kernel drops, rate-limit summaries, the vulnerability watch, failed
+// enforcement decisions), the name Falco gives its own alerts.
+const InternalSource = "internal"
 
 // Enforcement is the outcome of a rule's action.
 type Enforcement struct {
@@ -80,7 +90,7 @@ type Identity struct {
 // AppendText renders the alert as one line for people:
 // "2024-05-01T10:00:00.123456789Z Warning Rule name: output".
 func (a *Alert) AppendText(dst []byte) []byte {
-	dst = a.Time.AppendFormat(dst, time.RFC3339Nano)
+	dst = a.Time.UTC().AppendFormat(dst, time.RFC3339Nano)
 	dst = append(append(dst, ' '), a.Priority...)
 	dst = append(append(dst, ' '), a.Rule...)
 	dst = append(append(dst, ": "...), oneLine(a.Output)...)

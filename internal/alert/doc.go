@@ -1,7 +1,9 @@
 // Package alert defines what Vigil reports: an [Alert] in the shape of
 // Falco's JSON output, plus a [Context] block that names the process and
 // workload whatever the rule's template prints, and the outcome of a
-// rule's action ([Enforcement]).
+// rule's action ([Enforcement]). [Alert.AppendJSON] writes the form Falco
+// writes, byte for byte (key order, time formats, escaping), with Falco's
+// json_include_* switches as [JSONOptions]; package falcocheck checks it.
 //
 // Producers (the rule evaluator in package detect, the kernel drop monitor,
 // the vulnerability watch, enforcement) build alerts; consumers (package

@@ -23,20 +23,26 @@ type Config struct {
 	Rules        []string `yaml:"rules"`
 	WithDefaults bool     `yaml:"with_defaults"`
 	// ExperimentalRules adds the embedded experimental rules to the defaults.
-	ExperimentalRules bool            `yaml:"experimental_rules"`
-	Strict            bool            `yaml:"strict"`
-	RingBufferSize    int             `yaml:"ring_buffer_size"`
-	Shards            int             `yaml:"shards"`
-	MetricsAddr       string          `yaml:"metrics_addr"`
-	LogFormat         string          `yaml:"log_format"`
-	LogLevel          string          `yaml:"log_level"`
-	Reload            Reload          `yaml:"reload"`
-	KernelDropAlert   KernelDropAlert `yaml:"kernel_drop_alert"`
-	RateLimit         RateLimit       `yaml:"rate_limit"`
-	Outputs           Outputs         `yaml:"outputs"`
-	Enforcement       Enforcement     `yaml:"enforcement"`
-	VulnWatch         VulnWatch       `yaml:"vuln_watch"`
-	Kubernetes        Kubernetes      `yaml:"kubernetes"`
+	ExperimentalRules bool `yaml:"experimental_rules"`
+	Strict            bool `yaml:"strict"`
+	// Priority is the least severe priority that runs: rules below it are
+	// not loaded, and the agent's own alerts below it are not emitted.
+	Priority string `yaml:"priority"`
+	// RuleMatching is all (every matching rule alerts) or first (the
+	// first matching rule in load order alerts, as Falco's default).
+	RuleMatching    string          `yaml:"rule_matching"`
+	RingBufferSize  int             `yaml:"ring_buffer_size"`
+	Shards          int             `yaml:"shards"`
+	MetricsAddr     string          `yaml:"metrics_addr"`
+	LogFormat       string          `yaml:"log_format"`
+	LogLevel        string          `yaml:"log_level"`
+	Reload          Reload          `yaml:"reload"`
+	KernelDropAlert KernelDropAlert `yaml:"kernel_drop_alert"`
+	RateLimit       RateLimit       `yaml:"rate_limit"`
+	Outputs         Outputs         `yaml:"outputs"`
+	Enforcement     Enforcement     `yaml:"enforcement"`
+	VulnWatch       VulnWatch       `yaml:"vuln_watch"`
+	Kubernetes      Kubernetes      `yaml:"kubernetes"`
 }
 
 // Reload is how the agent notices changed rules and configuration (it
@@ -71,15 +77,39 @@ type Queue struct {
 	MaxBackoff     Duration `yaml:"max_backoff"`
 }
 
-// Outputs holds one block per output kind.
+// Outputs holds the alert encoding every output shares, then one block
+// per output kind.
 type Outputs struct {
-	Stdout  Stdout  `yaml:"stdout"`
-	File    File    `yaml:"file"`
-	Syslog  Syslog  `yaml:"syslog"`
-	Program Program `yaml:"program"`
-	HTTP    HTTP    `yaml:"http"`
-	NATS    NATS    `yaml:"nats"`
-	Kafka   Kafka   `yaml:"kafka"`
+	// JSON chooses the properties of the JSON form (Falco's json_include_*
+	// switches).
+	JSON JSON `yaml:"json"`
+	// TimeFormatISO8601 starts Falco's output property with the UTC date
+	// and time instead of the local time of day.
+	TimeFormatISO8601 bool `yaml:"time_format_iso_8601"`
+	// Buffered makes stdout, file and program (keep_alive) write their
+	// lines in batches (Falco's buffered_outputs).
+	Buffered bool    `yaml:"buffered"`
+	Stdout   Stdout  `yaml:"stdout"`
+	File     File    `yaml:"file"`
+	Syslog   Syslog  `yaml:"syslog"`
+	Program  Program `yaml:"program"`
+	HTTP     HTTP    `yaml:"http"`
+	NATS     NATS    `yaml:"nats"`
+	Kafka    Kafka   `yaml:"kafka"`
+}
+
+// JSON is the shape of the JSON form of alerts. The defaults are Falco's,
+// plus Vigil's blocks and vigil.* output fields.
+type JSON struct {
+	IncludeOutputProperty       bool `yaml:"include_output_property"`
+	IncludeTagsProperty         bool `yaml:"include_tags_property"`
+	IncludeMessageProperty      bool `yaml:"include_message_property"`
+	IncludeOutputFieldsProperty bool `yaml:"include_output_fields_property"`
+	// IncludeVigilProperties keeps the context and enforcement blocks.
+	IncludeVigilProperties bool `yaml:"include_vigil_properties"`
+	// VigilOutputFields repeats what matters of those blocks in
+	// output_fields as vigil.* fields.
+	VigilOutputFields bool `yaml:"vigil_output_fields"`
 }
 
 // Stdout writes alerts to standard output.
@@ -93,6 +123,7 @@ type Stdout struct {
 type File struct {
 	Enabled   bool   `yaml:"enabled"`
 	Path      string `yaml:"path"`
+	Format    string `yaml:"format"`
 	MaxSizeMB int    `yaml:"max_size_mb"`
 	MaxFiles  int    `yaml:"max_files"`
 	Queue     `yaml:",inline"`
@@ -108,15 +139,24 @@ type Syslog struct {
 	Queue    `yaml:",inline"`
 }
 
-// Program pipes JSON lines to a command's stdin.
+// Program pipes alert lines to a command's stdin: one long-running
+// program (keep_alive), or one program per alert.
 type Program struct {
-	Enabled bool   `yaml:"enabled"`
-	Command string `yaml:"command"`
-	Queue   `yaml:",inline"`
+	Enabled   bool   `yaml:"enabled"`
+	Command   string `yaml:"command"`
+	Format    string `yaml:"format"`
+	KeepAlive bool   `yaml:"keep_alive"`
+	// MaxConcurrent and Timeout bound the programs started per alert.
+	MaxConcurrent int      `yaml:"max_concurrent"`
+	Timeout       Duration `yaml:"timeout"`
+	Queue         `yaml:",inline"`
 }
 
 // TLS is client TLS for outputs that support it.
 type TLS struct {
+	// Enabled turns TLS on with the system roots when no other key does
+	// (Kafka has no URL scheme to say so; http uses https://).
+	Enabled            bool   `yaml:"enabled"`
 	CAFile             string `yaml:"ca_file"`
 	CertFile           string `yaml:"cert_file"`
 	KeyFile            string `yaml:"key_file"`
@@ -125,34 +165,62 @@ type TLS struct {
 
 // HTTP posts Falco-compatible JSON to a webhook.
 type HTTP struct {
-	Enabled bool              `yaml:"enabled"`
-	URL     string            `yaml:"url"`
-	Headers map[string]string `yaml:"headers"`
-	Timeout Duration          `yaml:"timeout"`
-	TLS     TLS               `yaml:"tls"`
-	Queue   `yaml:",inline"`
+	Enabled   bool              `yaml:"enabled"`
+	URL       string            `yaml:"url"`
+	Headers   map[string]string `yaml:"headers"`
+	UserAgent string            `yaml:"user_agent"`
+	Timeout   Duration          `yaml:"timeout"`
+	// Compression is gzip or none.
+	Compression string `yaml:"compression"`
+	// Echo writes every response body to standard output.
+	Echo  bool `yaml:"echo"`
+	TLS   TLS  `yaml:"tls"`
+	Queue `yaml:",inline"`
 }
 
-// NATS publishes to a subject per priority.
+// NATS publishes to a subject per priority, or per the subject template.
 type NATS struct {
-	Enabled       bool     `yaml:"enabled"`
-	URL           string   `yaml:"url"`
-	SubjectPrefix string   `yaml:"subject_prefix"`
-	JetStream     bool     `yaml:"jetstream"`
-	Timeout       Duration `yaml:"timeout"`
-	TLS           TLS      `yaml:"tls"`
-	Queue         `yaml:",inline"`
+	Enabled       bool   `yaml:"enabled"`
+	URL           string `yaml:"url"`
+	SubjectPrefix string `yaml:"subject_prefix"`
+	// Subject is a template (<priority>, <rule>, <source>, <hostname>);
+	// when set it replaces subject_prefix.
+	Subject   string   `yaml:"subject"`
+	JetStream bool     `yaml:"jetstream"`
+	Timeout   Duration `yaml:"timeout"`
+	TLS       TLS      `yaml:"tls"`
+	// One way to authenticate: a token, a user and password, a
+	// credentials file (JWT and NKey seed) or an NKey seed file.
+	Token           string `yaml:"token"`
+	TokenFile       string `yaml:"token_file"`
+	Username        string `yaml:"username"`
+	Password        string `yaml:"password"`
+	PasswordFile    string `yaml:"password_file"`
+	CredentialsFile string `yaml:"credentials_file"`
+	NKeySeedFile    string `yaml:"nkey_seed_file"`
+	Queue           `yaml:",inline"`
 }
 
-// Kafka produces to a topic, keyed by host or container.
+// Kafka produces to a topic (a template like NATS's subject), keyed by
+// host or container.
 type Kafka struct {
-	Enabled bool     `yaml:"enabled"`
-	Brokers []string `yaml:"brokers"`
-	Topic   string   `yaml:"topic"`
-	Key     string   `yaml:"key"`
-	Timeout Duration `yaml:"timeout"`
-	TLS     TLS      `yaml:"tls"`
+	Enabled bool      `yaml:"enabled"`
+	Brokers []string  `yaml:"brokers"`
+	Topic   string    `yaml:"topic"`
+	Key     string    `yaml:"key"`
+	Timeout Duration  `yaml:"timeout"`
+	TLS     TLS       `yaml:"tls"`
+	SASL    KafkaSASL `yaml:"sasl"`
 	Queue   `yaml:",inline"`
+}
+
+// KafkaSASL authenticates to the brokers.
+type KafkaSASL struct {
+	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty is none.
+	Mechanism    string `yaml:"mechanism"`
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
 }
 
 // Duration is a time.Duration written as "5s" or "1m30s" in YAML.
@@ -179,6 +247,8 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 func Default() *Config {
 	q := Queue{QueueSize: alert.DefaultQueueLen, MaxRetries: 5, InitialBackoff: Duration(100 * time.Millisecond), MaxBackoff: Duration(10 * time.Second)}
 	return &Config{
+		Priority:        "debug",
+		RuleMatching:    "all",
 		RingBufferSize:  8 << 20,
 		LogFormat:       "text",
 		LogLevel:        "info",
@@ -188,11 +258,13 @@ func Default() *Config {
 		Enforcement:     defaultEnforcement(),
 		VulnWatch:       defaultVulnWatch(),
 		Outputs: Outputs{
+			JSON: JSON{IncludeOutputProperty: true, IncludeTagsProperty: true, IncludeOutputFieldsProperty: true,
+				IncludeVigilProperties: true, VigilOutputFields: true},
 			Stdout:  Stdout{Enabled: true, Format: "json", Queue: q},
-			File:    File{Path: "/var/log/vigil/alerts.json", MaxSizeMB: 100, MaxFiles: 5, Queue: q},
+			File:    File{Path: "/var/log/vigil/alerts.json", Format: "json", MaxSizeMB: 100, MaxFiles: 5, Queue: q},
 			Syslog:  Syslog{Network: "unixgram", Address: "/dev/log", Facility: 16, AppName: "vigil", Queue: q},
-			Program: Program{Queue: q},
-			HTTP:    HTTP{Timeout: Duration(5 * time.Second), Queue: q},
+			Program: Program{Format: "json", KeepAlive: true, MaxConcurrent: 4, Timeout: Duration(30 * time.Second), Queue: q},
+			HTTP:    HTTP{UserAgent: "vigil", Timeout: Duration(5 * time.Second), Compression: "none", Queue: q},
 			NATS:    NATS{URL: "nats://127.0.0.1:4222", SubjectPrefix: "vigil.alerts", Timeout: Duration(5 * time.Second), Queue: q},
 			Kafka:   Kafka{Topic: "vigil-alerts", Key: "hostname", Timeout: Duration(10 * time.Second), Queue: q},
 		},

@@ -18,28 +18,68 @@ const maxDepth = 16
 
 // Load reads path over the defaults and then applies VIGIL_* variables
 // from environ (os.Environ() form). A missing file is not an error unless
-// required is set.
+// required is set. It is LoadFile without overrides, for callers that do
+// not need to know what the file was.
 func Load(path string, required bool, environ []string) (*Config, error) {
+	c, _, err := LoadFile(path, required, environ, nil)
+	return c, err
+}
+
+// LoadFile reads path (Vigil's configuration, or Falco's falco.yaml,
+// told apart by DetectKind) over the defaults, applies VIGIL_* variables
+// from environ, then the overrides ("key=value", Falco's -o: a Vigil key
+// or a Falco one, the value read as YAML), and validates. A missing file
+// is not an error unless required is set. The FileInfo says which kind
+// the file was and, for Falco's, which keys were ignored or mapped with a
+// difference.
+func LoadFile(path string, required bool, environ, overrides []string) (*Config, *FileInfo, error) {
 	c := Default()
+	info := &FileInfo{}
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:
-		if err := Parse(c, data, path); err != nil {
-			return nil, err
+		doc, err := yamldoc.ParseOne(path, data)
+		if err != nil {
+			return nil, nil, err
+		}
+		var top *yaml.Node
+		if doc != nil && len(doc.Content) > 0 {
+			top = doc.Content[0]
+		}
+		if info.Kind, err = DetectKind(path, top); err != nil {
+			return nil, nil, err
+		}
+		if info.Kind == KindFalco {
+			c = FalcoDefaults()
+			if info.Notes, err = ParseFalco(c, top, path); err != nil {
+				return nil, nil, err
+			}
+		} else if top != nil {
+			if err := decode(path, top, reflect.ValueOf(c).Elem(), "", 0); err != nil {
+				return nil, nil, err
+			}
 		}
 	case errors.Is(err, os.ErrNotExist) && !required:
 	default:
-		return nil, err
+		return nil, nil, err
 	}
 	if err := ApplyEnv(c, environ); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	for _, o := range overrides {
+		notes, err := ApplyOverride(c, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		info.Notes = append(info.Notes, notes...)
 	}
 	c.Kubernetes.applyNodeName(environ)
-	return c, c.Validate()
+	c.Priority = strings.ToLower(strings.TrimSpace(c.Priority))
+	return c, info, c.Validate()
 }
 
-// Parse decodes YAML data over c. Keys missing from data keep c's values;
-// unknown keys and mistyped values are errors at file:line:col.
+// Parse decodes Vigil's YAML data over c. Keys missing from data keep c's
+// values; unknown keys and mistyped values are errors at file:line:col.
 func Parse(c *Config, data []byte, file string) error {
 	doc, err := yamldoc.ParseOne(file, data)
 	if err != nil {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -65,26 +66,75 @@ func ApplyEnv(c *Config, environ []string) error {
 		if !ok || err != nil {
 			return
 		}
-		switch {
-		case f.Kind() == reflect.String:
-			f.SetString(val)
-			return
-		case f.Kind() == reflect.Slice && !strings.HasPrefix(strings.TrimSpace(val), "["):
-			var parts []string
-			for _, p := range strings.Split(val, ",") {
-				if p = strings.TrimSpace(p); p != "" {
-					parts = append(parts, p)
-				}
-			}
-			f.Set(reflect.ValueOf(parts))
-			return
-		}
-		n, e := yamldoc.ParseOne("$"+name, []byte(val))
-		if e != nil || n == nil || len(n.Content) == 0 {
-			err = posError("$"+name, &yaml.Node{Line: 1, Column: 1}, "%s: not a valid value: %q", path, val)
-			return
-		}
-		err = decode("$"+name, n.Content[0], f, path, 0)
+		err = setValue(f, path, val, "$"+name)
 	})
 	return err
+}
+
+// setValue sets the key at path from a text value, read as YAML, except
+// that a string key takes it as it is and a list also accepts "a,b";
+// source names where the value came from, in errors.
+func setValue(f reflect.Value, path, val, source string) error {
+	switch {
+	case f.Kind() == reflect.String:
+		f.SetString(val)
+		return nil
+	case f.Kind() == reflect.Slice && !strings.HasPrefix(strings.TrimSpace(val), "["):
+		var parts []string
+		for _, p := range strings.Split(val, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, p)
+			}
+		}
+		f.Set(reflect.ValueOf(parts))
+		return nil
+	}
+	n, e := yamldoc.ParseOne(source, []byte(val))
+	if e != nil || n == nil || len(n.Content) == 0 {
+		return posError(source, &yaml.Node{Line: 1, Column: 1}, "%s: not a valid value: %q", path, val)
+	}
+	return decode(source, n.Content[0], f, path, 0)
+}
+
+// ApplyOverride sets one key from "key=value", the value read as YAML (a
+// string key takes it as it is): a Vigil key by its dotted path, or a
+// Falco key of falco.yaml, mapped as in a falco.yaml. It returns the
+// Falco key's notes.
+func ApplyOverride(c *Config, kv string) ([]Note, error) {
+	key, val, ok := strings.Cut(kv, "=")
+	key = strings.TrimSpace(key)
+	if !ok || key == "" {
+		return nil, fmt.Errorf("-o %q: want key=value", kv)
+	}
+	found := false
+	var err error
+	walk(reflect.ValueOf(c).Elem(), "", func(path string, f reflect.Value) {
+		if path == key && !found {
+			found = true
+			err = setValue(f, path, val, "-o "+key)
+		}
+	})
+	if found {
+		return nil, err
+	}
+	if !isFalcoKey(key) {
+		return nil, fmt.Errorf("-o %s: no such key in Vigil's configuration or Falco's", key)
+	}
+	n, e := yamldoc.ParseOne("-o "+key, []byte(val))
+	if e != nil || n == nil || len(n.Content) == 0 {
+		n = &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: val}}}
+	}
+	top := &yaml.Node{Kind: yaml.MappingNode}
+	cur := top
+	parts := strings.Split(key, ".")
+	for i, p := range parts {
+		k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p, Line: 1, Column: 1}
+		v := n.Content[0]
+		if i < len(parts)-1 {
+			v = &yaml.Node{Kind: yaml.MappingNode}
+		}
+		cur.Content = append(cur.Content, k, v)
+		cur = v
+	}
+	return ParseFalco(c, top, "-o "+key)
 }

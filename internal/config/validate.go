@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
+
+	"github.com/vigilsec/vigil/internal/alert"
 )
 
 // MaxDropAlertSamples bounds kernel_drop_alert.window / interval: the
@@ -18,6 +20,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RingBufferSize <= 0 || c.RingBufferSize&(c.RingBufferSize-1) != 0 {
 		bad("ring_buffer_size", "%d is not a positive power of two", c.RingBufferSize)
+	}
+	if _, ok := alert.Severity(c.Priority); !ok {
+		bad("priority", "%q: want emergency, alert, critical, error, warning, notice, informational or debug", c.Priority)
+	}
+	if c.RuleMatching != "all" && c.RuleMatching != "first" {
+		bad("rule_matching", "%q: want all or first", c.RuleMatching)
 	}
 	if c.Shards < 0 {
 		bad("shards", "must not be negative")
@@ -63,13 +71,16 @@ func (c *Config) Validate() error {
 	}
 	if o.Stdout.Enabled {
 		queue("stdout", o.Stdout.Queue)
-		if o.Stdout.Format != "json" && o.Stdout.Format != "text" {
-			bad("outputs.stdout.format", "%q: want json or text", o.Stdout.Format)
+		if !validFormat(o.Stdout.Format) {
+			bad("outputs.stdout.format", "%q: want json, text or falco", o.Stdout.Format)
 		}
 	}
 	if o.File.Enabled {
 		queue("file", o.File.Queue)
 		need("outputs.file.path", o.File.Path)
+		if !validFormat(o.File.Format) {
+			bad("outputs.file.format", "%q: want json, text or falco", o.File.Format)
+		}
 		if o.File.MaxSizeMB < 0 || o.File.MaxFiles < 1 {
 			bad("outputs.file", "want max_size_mb >= 0 and max_files >= 1")
 		}
@@ -89,14 +100,40 @@ func (c *Config) Validate() error {
 	if o.Program.Enabled {
 		queue("program", o.Program.Queue)
 		need("outputs.program.command", o.Program.Command)
+		if !validFormat(o.Program.Format) {
+			bad("outputs.program.format", "%q: want json, text or falco", o.Program.Format)
+		}
+		if !o.Program.KeepAlive && (o.Program.MaxConcurrent < 1 || o.Program.Timeout <= 0) {
+			bad("outputs.program", "want max_concurrent >= 1 and a positive timeout")
+		}
 	}
 	if o.HTTP.Enabled {
 		queue("http", o.HTTP.Queue)
 		need("outputs.http.url", o.HTTP.URL)
+		if o.HTTP.Compression != "none" && o.HTTP.Compression != "gzip" {
+			bad("outputs.http.compression", "%q: want none or gzip", o.HTTP.Compression)
+		}
 	}
 	if o.NATS.Enabled {
 		queue("nats", o.NATS.Queue)
 		need("outputs.nats.url", o.NATS.URL)
+		n := o.NATS
+		ways := 0
+		for _, set := range []bool{n.Token != "" || n.TokenFile != "", n.Username != "" || n.Password != "" || n.PasswordFile != "",
+			n.CredentialsFile != "", n.NKeySeedFile != ""} {
+			if set {
+				ways++
+			}
+		}
+		if ways > 1 {
+			bad("outputs.nats", "set one way to authenticate: token, username and password, credentials_file or nkey_seed_file")
+		}
+		if n.Token != "" && n.TokenFile != "" || n.Password != "" && n.PasswordFile != "" {
+			bad("outputs.nats", "a secret and its file are both set")
+		}
+		if (n.Password != "" || n.PasswordFile != "") && n.Username == "" {
+			bad("outputs.nats.username", "required with a password")
+		}
 	}
 	if o.Kafka.Enabled {
 		queue("kafka", o.Kafka.Queue)
@@ -107,9 +144,21 @@ func (c *Config) Validate() error {
 		if o.Kafka.Key != "hostname" && o.Kafka.Key != "container_id" {
 			bad("outputs.kafka.key", "%q: want hostname or container_id", o.Kafka.Key)
 		}
+		switch s := o.Kafka.SASL; s.Mechanism {
+		case "":
+		case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+			if s.Username == "" || (s.Password == "") == (s.PasswordFile == "") {
+				bad("outputs.kafka.sasl", "want a username and one of password or password_file")
+			}
+		default:
+			bad("outputs.kafka.sasl.mechanism", "%q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism)
+		}
 	}
 	c.Enforcement.validate(bad)
 	c.VulnWatch.validate(bad)
 	c.Kubernetes.validate(bad)
 	return errors.Join(errs...)
 }
+
+// validFormat says whether f names an alert format of line outputs.
+func validFormat(f string) bool { return f == "json" || f == "text" || f == "falco" }

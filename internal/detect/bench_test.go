@@ -149,3 +149,35 @@ func benchDefaultRules(b *testing.B, opts LoadOptions) {
 		b.Run(c.name, func(b *testing.B) { benchHandle(b, rs.Program, env, c.ev) })
 	}
 }
+
+// BenchmarkRuleMatching compares rule_matching first and all on the
+// embedded rules, on the events of BenchmarkDefaultRules, each event
+// measured with both modes in turn so that the two share the machine's
+// state: first stops at the first match, so it can only gain on events
+// some rule matches.
+func BenchmarkRuleMatching(b *testing.B) {
+	env := benchEnv(b)
+	shadow := benchOpen()
+	shadow.Open.Path, shadow.Open.RawPath, shadow.Open.Flags = "/etc/shadow", "/etc/shadow", 0
+	progs := map[string]*Program{}
+	for _, mode := range []string{"all", "first"} {
+		rs, err := Load(LoadOptions{FirstMatch: mode == "first"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		progs[mode] = rs.Program
+	}
+	for _, c := range []struct {
+		name string
+		ev   *event.Event
+	}{
+		{"exec", benchExec()},
+		{"open", benchOpen()},
+		{"connect", benchConnect()},
+		{"open-alert", shadow},
+	} {
+		for _, mode := range []string{"all", "first"} {
+			b.Run(fmt.Sprintf("%s/matching=%s", c.name, mode), func(b *testing.B) { benchHandle(b, progs[mode], env, c.ev) })
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/vigilsec/vigil/internal/alert"
+	"github.com/vigilsec/vigil/internal/alert/falcocheck"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/proc"
@@ -145,19 +146,31 @@ func TestAlertJSONShape(t *testing.T) {
 	if len(as) != 1 {
 		t.Fatalf("%d alerts", len(as))
 	}
-	b, _ := json.Marshal(as[0])
+	b := as[0].AppendJSON(nil, alert.JSONOptions{})
+	if err := falcocheck.CheckFalco(b); err != nil {
+		t.Errorf("%v: %s", err, b)
+	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
+	if ts, _ := m["time"].(string); !strings.HasSuffix(ts, "Z") {
+		t.Errorf("time %q", m["time"])
+	}
 	delete(m, "time")
+	fields := m["output_fields"].(map[string]any)
+	if _, ok := fields["evt.time"].(float64); !ok {
+		t.Errorf("output_fields lacks evt.time: %v", fields)
+	}
+	delete(fields, "evt.time")
+	m["output"] = alert.StripPrefix(m["output"].(string), "Critical")
 	got, _ := json.Marshal(m)
 	want := `{"context":{"identity":{"cgroup_id":77,"container_id":"host","uid":1000,"user":"alice"},` +
 		`"process":{"ancestors":[],"cmdline":"cat /etc/shadow","exepath":"/usr/bin/cat","pid":50,"ppid":1}},` +
 		`"hostname":"h1","output":"read /etc/shadow by cat pid=50 ret=3 ok=true ip=\u003cNA\u003e host=host unknown=\u003cNA\u003e up=CAT",` +
 		`"output_fields":{"container.id":"host","evt.is_open_read":true,"evt.rawres":3,"fd.name":"/etc/shadow","fd.sip":null,` +
-		`"k8s.pod.name":null,"proc.name":"cat","proc.pid":50,"toupper(proc.name)":"CAT"},` +
-		`"priority":"Critical","rule":"Shape","source":"syscall","tags":["a","T1003"]}`
+		`"k8s.pod.name":null,"proc.name":"cat","proc.pid":50,"toupper(proc.name)":"CAT","vigil.proc.ancestors":[]},` +
+		`"priority":"Critical","rule":"Shape","source":"syscall","tags":["T1003","a"]}`
 	if string(got) != want {
 		t.Errorf("alert JSON\n%s\nwant\n%s", got, want)
 	}

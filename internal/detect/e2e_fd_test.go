@@ -29,7 +29,7 @@ func startDetector(t *testing.T, rules string) (*collector, *RuleSet, *agent.Age
 	if len(rs.Diagnostics) > 0 {
 		t.Fatalf("diagnostics:\n%s", rs.Diagnostics)
 	}
-	col := &collector{}
+	col := &collector{t: t}
 	table := proc.New()
 	env := &fields.Env{Table: table, Clock: ktime.NewClock()}
 	det := New(Config{Program: rs.Program, Env: env, Emit: col.emit})

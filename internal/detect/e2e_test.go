@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/agent"
 	"github.com/vigilsec/vigil/internal/alert"
+	"github.com/vigilsec/vigil/internal/alert/falcocheck"
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/proc"
@@ -113,13 +114,19 @@ const e2eRules = `
   enabled: false
 `
 
-// collector gathers alerts as an Emitter would receive them.
+// collector gathers alerts as an Emitter would receive them, and fails
+// its test on any alert whose JSON falcosidekick would refuse or that is
+// not in Falco's form.
 type collector struct {
+	t      testing.TB
 	mu     sync.Mutex
 	alerts []*alert.Alert
 }
 
 func (c *collector) emit(a *alert.Alert) bool {
+	if err := falcocheck.CheckFalco(a.AppendJSON(nil, alert.JSONOptions{})); err != nil {
+		c.t.Errorf("alert %q: %v", a.Rule, err)
+	}
 	c.mu.Lock()
 	c.alerts = append(c.alerts, a)
 	c.mu.Unlock()
@@ -210,7 +217,7 @@ func TestRulesOnRealEvents(t *testing.T) {
 		t.Errorf("syscall filter %s", got)
 	}
 
-	var col collector
+	col := collector{t: t}
 	table := proc.New()
 	env := &fields.Env{Table: table, Clock: ktime.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group")}
 	det := New(Config{Program: rs.Program, Env: env, Emit: col.emit})

@@ -38,12 +38,19 @@ type LoadOptions struct {
 	Strict bool
 	// Registry resolves fields; nil means fields.New().
 	Registry *fields.Registry
+	// MinPriority, when set, is the least severe priority that runs:
+	// rules below it load disabled, as Falco's priority setting does.
+	MinPriority string
+	// FirstMatch stops the evaluation of an event at its first matching
+	// rule (Falco's rule_matching: first); see compile.Options.
+	FirstMatch bool
 }
 
 // LoadOptionsFrom returns the options the agent loads its rules with:
 // the rule paths and rule switches of the configuration.
 func LoadOptionsFrom(cfg *config.Config) LoadOptions {
-	return LoadOptions{Paths: cfg.Rules, Defaults: cfg.WithDefaults, Strict: cfg.Strict, Experimental: cfg.ExperimentalRules}
+	return LoadOptions{Paths: cfg.Rules, Defaults: cfg.WithDefaults, Strict: cfg.Strict, Experimental: cfg.ExperimentalRules,
+		MinPriority: cfg.Priority, FirstMatch: cfg.RuleMatching == "first"}
 }
 
 // RuleSet is the outcome of Load.
@@ -94,7 +101,14 @@ func Load(opts LoadOptions) (*RuleSet, error) {
 		reg = fields.New()
 	}
 	loaded := l.RuleSet()
-	prog, diags := compile.Compile(loaded, reg, compile.Options{Strict: opts.Strict})
+	if min, ok := loader.ParsePriority(opts.MinPriority); ok {
+		for _, r := range loaded.Rules {
+			if r.Priority > min {
+				r.Enabled = false
+			}
+		}
+	}
+	prog, diags := compile.Compile(loaded, reg, compile.Options{Strict: opts.Strict, FirstMatch: opts.FirstMatch})
 	rs := &RuleSet{Loaded: loaded, Program: prog}
 	calls, more := Syscalls(prog)
 	rs.Syscalls = calls

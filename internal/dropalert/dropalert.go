@@ -105,10 +105,10 @@ func (m *Monitor) alert(dropped, total uint64, span time.Duration) *alert.Alert 
 	ratio := float64(dropped) / float64(total)
 	pct := strconv.FormatFloat(ratio*100, 'f', 2, 64)
 	return &alert.Alert{
-		Time:     time.Now(),
+		Time:     time.Now().UTC(),
 		Rule:     Rule,
 		Priority: "Warning",
-		Source:   "vigil",
+		Source:   alert.InternalSource,
 		Hostname: m.cfg.Hostname,
 		Output: fmt.Sprintf("kernel dropped %d of %d events (%s%%) in the last %s; detections may be missed "+
 			"(raise ring_buffer_size, or load fewer rules)", dropped, total, pct, span),

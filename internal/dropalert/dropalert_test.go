@@ -29,7 +29,7 @@ func TestAlertOncePerWindow(t *testing.T) {
 		t.Fatal("no alert at 12.5 %")
 	}
 	a := got[0]
-	if a.Rule != Rule || a.Priority != "Warning" || a.Source != "vigil" || a.Hostname != "h" ||
+	if a.Rule != Rule || a.Priority != "Warning" || a.Source != alert.InternalSource || a.Time.Location() != time.UTC || a.Hostname != "h" ||
 		a.Output != "kernel dropped 25 of 200 events (12.50%) in the last 2s; detections may be missed (raise ring_buffer_size, or load fewer rules)" ||
 		fmt.Sprint(a.OutputFields) != "map[vigil.drop_ratio:0.125 vigil.events_received:175 vigil.kernel_drops:25 vigil.window:2s]" {
 		t.Errorf("alert %+v", a)

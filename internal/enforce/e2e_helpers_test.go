@@ -43,7 +43,7 @@ func startRig(t *testing.T, rules string, cfg Config) *rig {
 	}
 	t.Cleanup(containers.Close)
 	env := &fields.Env{Table: table, Clock: ktime.NewClock(), Hostname: "e2e", Containers: containers}
-	log := &alertLog{}
+	log := &alertLog{t: t}
 	det := detect.New(detect.Config{Program: rs.Program, Env: env, Emit: log.emit})
 	plans, _ := Plan(rs.Program, Options{})
 	cfg.Plans, cfg.Detector, cfg.Emit = plans, det, log.emit

@@ -273,6 +273,6 @@ func (e *Enforcer) emitSystemAlert(rule, priority, output string, en *alert.Enfo
 	if env := e.cfg.Detector.Env(); env != nil {
 		host = env.Hostname
 	}
-	e.cfg.Emit(&alert.Alert{Time: time.Now().UTC(), Rule: rule, Priority: priority, Source: "vigil", Hostname: host,
+	e.cfg.Emit(&alert.Alert{Time: time.Now().UTC(), Rule: rule, Priority: priority, Source: alert.InternalSource, Hostname: host,
 		Output: output, Tags: []string{"vigil", "enforcement"}, OutputFields: fields, Enforcement: en})
 }

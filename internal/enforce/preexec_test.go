@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/vigilsec/vigil/internal/alert"
+	"github.com/vigilsec/vigil/internal/alert/falcocheck"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/fields"
 	"github.com/vigilsec/vigil/internal/ktime"
@@ -31,12 +32,18 @@ const preExecRules = `
   mode: audit
 `
 
+// alertLog keeps the alerts raised, and fails its test on any alert whose
+// JSON falcosidekick would refuse or that is not in Falco's form.
 type alertLog struct {
+	t      testing.TB
 	mu     sync.Mutex
 	alerts []*alert.Alert
 }
 
 func (l *alertLog) emit(a *alert.Alert) bool {
+	if err := falcocheck.CheckFalco(a.AppendJSON(nil, alert.JSONOptions{})); err != nil {
+		l.t.Errorf("alert %q: %v", a.Rule, err)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.alerts = append(l.alerts, a)
@@ -53,7 +60,7 @@ func newTestEnforcer(t *testing.T, rules string) (*Enforcer, *alertLog, *proc.Ta
 		t.Fatal(err)
 	}
 	env := &fields.Env{Table: table, Clock: ktime.NewClock(), Hostname: "test"}
-	log := &alertLog{}
+	log := &alertLog{t: t}
 	det := detect.New(detect.Config{Program: rs.Program, Env: env, Shards: 1, Emit: log.emit})
 	plans, _ := Plan(rs.Program, Options{})
 	e := New(Config{Plans: plans, Detector: det, Emit: log.emit})

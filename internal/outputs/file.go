@@ -19,13 +19,19 @@ type FileConfig struct {
 	// MaxFiles is how many rotated files (path.1 … path.N, newest first)
 	// are kept; older ones are removed. <= 0 keeps one.
 	MaxFiles int
+	// Encoding renders each line; the zero value is JSON.
+	Encoding Encoding
+	// Buffered collects lines and writes them in batches (see Flusher).
+	Buffered bool
 }
 
-// FileSink appends alerts as JSON lines to a file, rotating it by size.
+// FileSink appends alerts as lines (JSON by default) to a file, rotating
+// it by size.
 type FileSink struct {
 	cfg  FileConfig
 	f    *os.File
-	size int64
+	out  lineBuffer
+	size int64 // of the file, with the lines collected
 	buf  []byte
 }
 
@@ -54,15 +60,13 @@ func (s *FileSink) open() error {
 		return errors.Join(fmt.Errorf("file output: %w", err), f.Close())
 	}
 	s.f, s.size = f, st.Size()
+	s.out = lineBuffer{w: f, buffered: s.cfg.Buffered, buf: s.out.buf[:0]}
 	return nil
 }
 
-// Send appends the alert's JSON line, rotating first if it would not fit.
+// Send appends the alert's line, rotating first if it would not fit.
 func (s *FileSink) Send(_ context.Context, a *alert.Alert) error {
-	var err error
-	if s.buf, err = appendLine(s.buf[:0], a, FormatJSON); err != nil {
-		return err
-	}
+	s.buf = s.cfg.Encoding.appendLine(s.buf[:0], a)
 	if s.f == nil { // a failed rotation left no file open: try again
 		if err := s.open(); err != nil {
 			return err
@@ -73,9 +77,19 @@ func (s *FileSink) Send(_ context.Context, a *alert.Alert) error {
 			return err
 		}
 	}
-	n, err := s.f.Write(s.buf)
-	s.size += int64(n)
-	return err
+	if err := s.out.write(s.buf); err != nil {
+		return err
+	}
+	s.size += int64(len(s.buf))
+	return nil
+}
+
+// Flush writes the lines collected.
+func (s *FileSink) Flush() error {
+	if s.f == nil {
+		return nil
+	}
+	return s.out.flush()
 }
 
 // rotate shifts path.i to path.i+1, dropping the oldest, and starts a new
@@ -83,7 +97,7 @@ func (s *FileSink) Send(_ context.Context, a *alert.Alert) error {
 // the next shift would overwrite it. A failed close of the full file is
 // reported once the new one is open: the alert is then retried there.
 func (s *FileSink) rotate() error {
-	closeErr := s.f.Close()
+	closeErr := errors.Join(s.out.flush(), s.f.Close())
 	s.f = nil
 	p := s.cfg.Path
 	if err := os.Remove(fmt.Sprintf("%s.%d", p, s.cfg.MaxFiles)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -112,5 +126,5 @@ func (s *FileSink) Close() error {
 	if s.f == nil {
 		return nil
 	}
-	return s.f.Close()
+	return errors.Join(s.out.flush(), s.f.Close())
 }

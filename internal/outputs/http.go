@@ -2,6 +2,7 @@ package outputs
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigilsec/vigil/internal/alert"
@@ -16,6 +19,9 @@ import (
 
 // TLSConfig is client TLS for outputs that reach servers over TLS.
 type TLSConfig struct {
+	// Enabled asks for TLS with the system roots when nothing else below
+	// is set.
+	Enabled bool
 	// CAFile verifies the server; empty means the system roots.
 	CAFile string
 	// CertFile and KeyFile are the client certificate for mutual TLS.
@@ -56,18 +62,46 @@ type HTTPConfig struct {
 	URL string
 	// Headers are added to every request (e.g. an Authorization token).
 	Headers map[string]string
+	// UserAgent is the User-Agent header; empty means "vigil".
+	UserAgent string
 	// Timeout bounds each request; <= 0 means 5s.
 	Timeout time.Duration
 	TLS     TLSConfig
+	// JSON chooses the properties of the body.
+	JSON alert.JSONOptions
+	// Compression is "gzip" to compress each body (Content-Encoding:
+	// gzip), or "" for none.
+	Compression string
+	// Echo, if not nil, receives every response body followed by a
+	// newline, as Falco's http_output.echo writes the server's answers to
+	// stdout.
+	Echo io.Writer
 }
 
+// Compression names for HTTPConfig.Compression.
+const (
+	CompressionNone = ""
+	CompressionGzip = "gzip"
+)
+
+// maxResponseRead bounds how much of a response is read (for reusing the
+// connection and for echo); errorExcerpt how much of it an error quotes.
+const (
+	maxResponseRead = 64 << 10
+	errorExcerpt    = 512
+)
+
 // HTTPSink POSTs each alert as the JSON body Falco's http_output sends,
-// so falcosidekick and other Falco webhooks accept it unchanged. Any
-// status other than 2xx is a failure to retry.
+// so falcosidekick and other Falco webhooks accept it unchanged. A 2xx
+// status is success; a 4xx other than 408 and 429 means the receiver
+// refuses this alert, which is not retried (a PermanentError quoting the
+// response); any other status is a failure to retry.
 type HTTPSink struct {
 	cfg    HTTPConfig
 	client *http.Client
 	buf    []byte
+	zbuf   bytes.Buffer
+	zw     *gzip.Writer
 }
 
 // NewHTTPSink checks cfg and builds the client.
@@ -75,8 +109,16 @@ func NewHTTPSink(cfg HTTPConfig) (*HTTPSink, error) {
 	if cfg.URL == "" {
 		return nil, fmt.Errorf("http output: no url")
 	}
+	switch cfg.Compression {
+	case CompressionNone, CompressionGzip:
+	default:
+		return nil, fmt.Errorf("http output: compression %q: want gzip or none", cfg.Compression)
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "vigil"
 	}
 	tc, err := cfg.TLS.Build()
 	if err != nil {
@@ -89,16 +131,30 @@ func NewHTTPSink(cfg HTTPConfig) (*HTTPSink, error) {
 
 // Send POSTs the alert.
 func (s *HTTPSink) Send(ctx context.Context, a *alert.Alert) error {
-	var err error
-	if s.buf, err = appendJSON(s.buf[:0], a); err != nil {
-		return err
+	s.buf = a.AppendJSON(s.buf[:0], s.cfg.JSON)
+	body := s.buf
+	if s.cfg.Compression == CompressionGzip {
+		s.zbuf.Reset()
+		if s.zw == nil {
+			s.zw = gzip.NewWriter(&s.zbuf)
+		} else {
+			s.zw.Reset(&s.zbuf)
+		}
+		s.zw.Write(body)
+		if err := s.zw.Close(); err != nil {
+			return fmt.Errorf("http output: gzip: %w", err)
+		}
+		body = s.zbuf.Bytes()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.URL, bytes.NewReader(s.buf))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.URL, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("http output: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "vigil")
+	req.Header.Set("User-Agent", s.cfg.UserAgent)
+	if s.cfg.Compression == CompressionGzip {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
 	for k, v := range s.cfg.Headers {
 		req.Header.Set(k, v)
 	}
@@ -106,14 +162,29 @@ func (s *HTTPSink) Send(ctx context.Context, a *alert.Alert) error {
 	if err != nil {
 		return fmt.Errorf("http output: %w", err)
 	}
-	// Drain a little so the connection can be reused, never a whole
-	// unbounded body.
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	// Read a bounded part, never a whole unbounded body: enough to reuse
+	// the connection, to echo and to quote in an error.
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
 	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("http output: %s", resp.Status)
+	if s.cfg.Echo != nil && len(answer) > 0 {
+		s.cfg.Echo.Write(append(bytes.TrimRight(answer, "\n"), '\n'))
 	}
-	return nil
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	err = fmt.Errorf("http output: %s: %s", resp.Status, excerpt(answer))
+	if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests {
+		return Permanent(err)
+	}
+	return err
+}
+
+// excerpt quotes the start of a response body on one line.
+func excerpt(b []byte) string {
+	if len(b) > errorExcerpt {
+		b = append(b[:errorExcerpt:errorExcerpt], "..."...)
+	}
+	return strconv.Quote(strings.TrimSpace(string(b)))
 }
 
 // Close releases idle connections.

@@ -1,6 +1,8 @@
 package outputs
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -11,6 +13,7 @@ import (
 	"encoding/pem"
 	"io"
 	"log"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -19,9 +22,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigilsec/vigil/internal/alert"
+	"github.com/vigilsec/vigil/internal/alert/falcocheck"
 )
 
 // falcoKeys are the top-level keys of Falco's http_output JSON, which
@@ -45,6 +52,9 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Header.Get("Authorization") != "Bearer s3cret" || r.Header.Get("X-Team") != "sec" {
 		h.t.Errorf("request %s %v", r.Method, r.Header)
 	}
+	if err := falcocheck.CheckFalco(body); err != nil {
+		h.t.Errorf("%v: %s", err, body)
+	}
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
 		h.t.Errorf("body %v: %s", err, body)
@@ -63,7 +73,7 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
-	h.got = append(h.got, m["output"].(string))
+	h.got = append(h.got, alert.StripPrefix(m["output"].(string), "Warning"))
 }
 
 func (h *webhook) outputs() []string {
@@ -180,4 +190,90 @@ func newCert(t *testing.T, dir, name string, parent *x509.Certificate, parentKey
 	}
 	cert, _ := x509.ParseCertificate(der)
 	return cert, key
+}
+
+// TestHTTPRefusedNotRetried: a 4xx other than 408 and 429 is the
+// receiver refusing the alert, which no retry changes; the alert counts
+// as failed at once, is logged with the start of the answer, and the
+// alerts behind it are not held back. 429 and 5xx are retried.
+func TestHTTPRefusedNotRetried(t *testing.T) {
+	var mu sync.Mutex
+	status := map[string]int{}
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var a alert.Alert
+		body, _ := io.ReadAll(r.Body)
+		json.Unmarshal(body, &a)
+		mu.Lock()
+		defer mu.Unlock()
+		seen[a.Output]++
+		if code := status[a.Output]; code != 0 && seen[a.Output] == 1 {
+			w.WriteHeader(code)
+			io.WriteString(w, "Please send a valid request body\n")
+		}
+	}))
+	defer srv.Close()
+	status["alert 0"] = http.StatusBadRequest
+	status["alert 1"] = http.StatusTooManyRequests
+	status["alert 2"] = http.StatusRequestTimeout
+	status["alert 3"] = http.StatusBadGateway
+	var logs bytes.Buffer
+	s, err := NewHTTPSink(HTTPConfig{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fastRetry
+	cfg.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	q := NewQueue("http", s, cfg)
+	for i := range 5 {
+		q.Enqueue(testAlert(i))
+	}
+	closeQueue(t, q)
+	if st := q.Stats(); st.Sent != 4 || st.Failed != 1 || st.Retries != 3 {
+		t.Errorf("stats %+v", st)
+	}
+	if seen["alert 0"] != 1 || seen["alert 1"] != 2 || seen["alert 2"] != 2 || seen["alert 3"] != 2 || seen["alert 4"] != 1 {
+		t.Errorf("attempts %v", seen)
+	}
+	if l := logs.String(); strings.Count(l, "\n") != 1 || !strings.Contains(l, "400 Bad Request") ||
+		!strings.Contains(l, `Please send a valid request body`) || !strings.Contains(l, "attempts=1") {
+		t.Errorf("log %q", l)
+	}
+}
+
+// TestHTTPGzipEchoUserAgent: compression gzips the body (and says so),
+// echo writes the server's answers to stdout, user_agent is sent.
+func TestHTTPGzipEchoUserAgent(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Content-Encoding") != "gzip" || r.Header.Get("User-Agent") != "falcosecurity/falco" {
+			t.Errorf("headers %v", r.Header)
+		}
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			t.Errorf("not gzip: %v", err)
+			return
+		}
+		body, _ := io.ReadAll(zr)
+		if err := falcocheck.CheckFalco(body); err != nil {
+			t.Errorf("%v: %s", err, body)
+		}
+		io.WriteString(w, `{"status":"ok"}`)
+	}))
+	defer srv.Close()
+	var echo bytes.Buffer
+	s, err := NewHTTPSink(HTTPConfig{URL: srv.URL, Compression: CompressionGzip, Echo: &echo, UserAgent: "falcosecurity/falco"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := s.Send(t.Context(), testAlert(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if echo.String() != "{\"status\":\"ok\"}\n{\"status\":\"ok\"}\n" {
+		t.Errorf("echo %q", echo.String())
+	}
+	if _, err := NewHTTPSink(HTTPConfig{URL: srv.URL, Compression: "zstd"}); err == nil {
+		t.Error("unknown compression accepted")
+	}
 }

@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/vigilsec/vigil/internal/alert"
 )
@@ -27,10 +30,37 @@ type KafkaConfig struct {
 	// <= 0 means 10s.
 	Timeout time.Duration
 	TLS     TLSConfig
+	// JSON chooses the properties of the record value.
+	JSON alert.JSONOptions
+	// SASL authenticates to the brokers; its zero value is none.
+	SASL SASLConfig
+}
+
+// SASLConfig is Kafka's SASL authentication.
+type SASLConfig struct {
+	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty is none.
+	Mechanism          string
+	Username, Password string
+}
+
+func (c SASLConfig) mechanism() (sasl.Mechanism, error) {
+	switch c.Mechanism {
+	case "":
+		return nil, nil
+	case "PLAIN":
+		return plain.Auth{User: c.Username, Pass: c.Password}.AsMechanism(), nil
+	case "SCRAM-SHA-256":
+		return scram.Auth{User: c.Username, Pass: c.Password}.AsSha256Mechanism(), nil
+	case "SCRAM-SHA-512":
+		return scram.Auth{User: c.Username, Pass: c.Password}.AsSha512Mechanism(), nil
+	}
+	return nil, fmt.Errorf("sasl mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", c.Mechanism)
 }
 
 // KafkaSink produces each alert as a JSON record and waits for the
-// brokers' acknowledgement (all in-sync replicas).
+// brokers' acknowledgement (all in-sync replicas). A topic with
+// placeholders (see ExpandTemplate) names one topic per alert, e.g.
+// falcosidekick's falco.<priority>.<rule>.
 type KafkaSink struct {
 	cfg    KafkaConfig
 	opts   []kgo.Opt
@@ -71,6 +101,13 @@ func NewKafkaSink(cfg KafkaConfig) (*KafkaSink, error) {
 	if tc != nil {
 		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
+	mech, err := cfg.SASL.mechanism()
+	if err != nil {
+		return nil, fmt.Errorf("kafka output: %w", err)
+	}
+	if mech != nil {
+		opts = append(opts, kgo.SASL(mech))
+	}
 	s := &KafkaSink{cfg: cfg, opts: opts}
 	if s.client, err = kgo.NewClient(opts...); err != nil {
 		return nil, fmt.Errorf("kafka output: %w", err)
@@ -80,10 +117,8 @@ func NewKafkaSink(cfg KafkaConfig) (*KafkaSink, error) {
 
 // Send produces the alert and waits for its acknowledgement.
 func (s *KafkaSink) Send(ctx context.Context, a *alert.Alert) error {
-	val, err := appendJSON(nil, a)
-	if err != nil {
-		return err
-	}
+	val := a.AppendJSON(nil, s.cfg.JSON)
+	var err error
 	key := a.Hostname
 	if s.cfg.Key == KeyContainerID {
 		key = a.Context.Identity.ContainerID
@@ -95,7 +130,11 @@ func (s *KafkaSink) Send(ctx context.Context, a *alert.Alert) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	if err := s.client.ProduceSync(ctx, &kgo.Record{Key: []byte(key), Value: val}).FirstErr(); err != nil {
+	rec := &kgo.Record{Key: []byte(key), Value: val}
+	if IsTemplate(s.cfg.Topic) {
+		rec.Topic = ExpandTemplate(s.cfg.Topic, a)
+	}
+	if err := s.client.ProduceSync(ctx, rec).FirstErr(); err != nil {
 		// Start over with a new client: one that saw the brokers go away
 		// may hold metadata (epochs, topic ids) a restarted cluster no
 		// longer matches, and never recover.

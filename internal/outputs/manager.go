@@ -3,6 +3,7 @@ package outputs
 import (
 	"context"
 	"io"
+	"log/slog"
 	"reflect"
 	"sort"
 	"sync"
@@ -20,6 +21,7 @@ import (
 // over by output name, so /metrics never sees them go backwards.
 type Manager struct {
 	stdout io.Writer // where the stdout output writes
+	log    *slog.Logger
 	drain  time.Duration
 	cur    atomic.Pointer[stage]
 
@@ -44,9 +46,16 @@ type stage struct {
 	// stage must then not close it.
 	sharedDisp bool
 	inflight   atomic.Int64
+	// minSeverity is the configured priority's syslog severity: alerts
+	// less severe are not emitted (rules below it do not even load; this
+	// covers the agent's own alerts).
+	minSeverity int
 }
 
 func (s *stage) emit(a *alert.Alert) bool {
+	if !alert.AtLeast(a.Priority, s.minSeverity) {
+		return true
+	}
 	if s.limiter != nil {
 		return s.limiter.Emit(a)
 	}
@@ -54,10 +63,11 @@ func (s *stage) emit(a *alert.Alert) bool {
 }
 
 // NewManager starts the outputs and rate limit of cfg; the stdout output
-// writes to stdout. drain bounds how long replaced (and, on Close, the
-// last) outputs may take to deliver what they hold.
-func NewManager(cfg *config.Config, stdout io.Writer, drain time.Duration) (*Manager, error) {
-	m := &Manager{stdout: stdout, drain: drain, outputs: map[string]Stats{}}
+// writes to stdout, and alerts the outputs fail to deliver are logged to
+// log (nil: not logged). drain bounds how long replaced (and, on Close,
+// the last) outputs may take to deliver what they hold.
+func NewManager(cfg *config.Config, stdout io.Writer, drain time.Duration, log *slog.Logger) (*Manager, error) {
+	m := &Manager{stdout: stdout, log: log, drain: drain, outputs: map[string]Stats{}}
 	s, err := m.newStage(cfg, nil)
 	if err != nil {
 		return nil, err
@@ -68,11 +78,14 @@ func NewManager(cfg *config.Config, stdout io.Writer, drain time.Duration) (*Man
 }
 
 func (m *Manager) newStage(cfg *config.Config, prev *stage) (*stage, error) {
-	s := &stage{}
+	s := &stage{minSeverity: 7}
+	if sev, ok := alert.Severity(cfg.Priority); ok {
+		s.minSeverity = sev
+	}
 	if prev != nil && reflect.DeepEqual(cfg.Outputs, m.cfg.Outputs) {
 		s.disp, s.sharedDisp = prev.disp, true
 	} else {
-		d, err := Build(cfg.Outputs, m.stdout)
+		d, err := Build(cfg.Outputs, m.stdout, m.log)
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +108,12 @@ func (m *Manager) Emit(al *alert.Alert) bool {
 // EmitUnlimited hands an alert straight to the outputs, for alerts that
 // limit themselves (the kernel drop alert).
 func (m *Manager) EmitUnlimited(al *alert.Alert) bool {
-	return m.enter(func(s *stage) bool { return s.disp.Emit(al) })
+	return m.enter(func(s *stage) bool {
+		if !alert.AtLeast(al.Priority, s.minSeverity) {
+			return true
+		}
+		return s.disp.Emit(al)
+	})
 }
 
 // enter runs fn on the current stage, counted in its inflight. The
@@ -121,13 +139,14 @@ type Pending struct {
 	cfg config.Config
 }
 
-// Prepare builds the alert path cfg describes, if its outputs or rate
-// limit differ from the running ones; it returns nil when nothing changed.
+// Prepare builds the alert path cfg describes, if its outputs, rate
+// limit or minimum priority differ from the running ones; it returns nil when nothing changed.
 // Nothing running is touched: Commit switches, Discard drops it.
 func (m *Manager) Prepare(cfg *config.Config) (*Pending, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if reflect.DeepEqual(cfg.Outputs, m.cfg.Outputs) && reflect.DeepEqual(cfg.RateLimit, m.cfg.RateLimit) {
+	if reflect.DeepEqual(cfg.Outputs, m.cfg.Outputs) && reflect.DeepEqual(cfg.RateLimit, m.cfg.RateLimit) &&
+		cfg.Priority == m.cfg.Priority {
 		return nil, nil
 	}
 	s, err := m.newStage(cfg, m.cur.Load())

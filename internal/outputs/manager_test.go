@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -43,7 +44,7 @@ func countLines(t *testing.T, path string) int {
 func TestManagerSwapLosesNothing(t *testing.T) {
 	dir := t.TempDir()
 	paths := []string{filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")}
-	al, err := NewManager(fileConfig(paths[0]), io.Discard, 10*time.Second)
+	al, err := NewManager(fileConfig(paths[0]), io.Discard, 10*time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestManagerRateLimitOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.json")
 	c := fileConfig(path)
 	c.RateLimit = config.RateLimit{Enabled: true, Rate: 0, Burst: 2, Window: config.Duration(time.Hour)}
-	al, err := NewManager(c, io.Discard, 10*time.Second)
+	al, err := NewManager(c, io.Discard, 10*time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestManagerRateLimitOnly(t *testing.T) {
 // the running path as it was.
 func TestManagerPrepareFailureKeepsRunning(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.json")
-	al, err := NewManager(fileConfig(path), io.Discard, time.Second)
+	al, err := NewManager(fileConfig(path), io.Discard, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,5 +158,42 @@ func TestManagerPrepareFailureKeepsRunning(t *testing.T) {
 	}
 	if n := countLines(t, path); n != 1 {
 		t.Errorf("%d lines", n)
+	}
+}
+
+// TestManagerMinimumPriority: alerts less severe than the configured
+// priority (the agent's own ones: rules below it do not load) are not
+// emitted; a reload that changes the priority applies.
+func TestManagerMinimumPriority(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "alerts.json")
+	c := fileConfig(path)
+	c.Priority = "warning"
+	m, err := NewManager(c, io.Discard, 10*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range []string{"Notice", "Warning", "Critical", "Debug", "Informational"} {
+		a := testAlert(i)
+		a.Priority = p
+		if !m.Emit(a) {
+			t.Errorf("%s reported dropped", p)
+		}
+	}
+	d := testAlert(5)
+	d.Priority = "Notice"
+	m.EmitUnlimited(d)
+	c2 := fileConfig(path)
+	c2.Priority = "debug"
+	p, err := m.Prepare(c2)
+	if err != nil || p == nil {
+		t.Fatalf("prepare %v %v", p, err)
+	}
+	p.Commit()
+	d = testAlert(6)
+	d.Priority = "Debug"
+	m.Emit(d)
+	m.Close()
+	if got := readOutputs(t, path); !reflect.DeepEqual(got, []string{"alert 1", "alert 2", "alert 6"}) {
+		t.Errorf("delivered %v", got)
 	}
 }

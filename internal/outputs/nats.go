@@ -18,15 +18,60 @@ type NATSConfig struct {
 	// SubjectPrefix is followed by ".<priority>", lower case: the default
 	// "vigil.alerts" gives vigil.alerts.warning.
 	SubjectPrefix string
+	// Subject, when set, is a template (see ExpandTemplate) that replaces
+	// SubjectPrefix: FalcosidekickSubject gives falco.warning.my_rule.
+	Subject string
+	// Auth is how to authenticate; its zero value is not at all.
+	Auth NATSAuth
 	// JetStream publishes through JetStream and waits for the stream's
 	// acknowledgement; a subject no stream captures is then a failure.
 	JetStream bool
 	// Timeout bounds connecting and each publish; <= 0 means 5s.
 	Timeout time.Duration
 	TLS     TLSConfig
+	// JSON chooses the properties of the message.
+	JSON alert.JSONOptions
 }
 
-// NATSSink publishes alerts as JSON to a subject per priority.
+// NATSAuth is one way of authenticating to NATS: a token, a user and
+// password, a credentials file (a user JWT and its NKey seed) or an NKey
+// seed file. The files must be owner-only (CheckSecretFile).
+type NATSAuth struct {
+	Token              string
+	Username, Password string
+	CredentialsFile    string
+	NKeySeedFile       string
+}
+
+func (a NATSAuth) options() ([]nats.Option, error) {
+	var opts []nats.Option
+	if a.Token != "" {
+		opts = append(opts, nats.Token(a.Token))
+	}
+	if a.Username != "" {
+		opts = append(opts, nats.UserInfo(a.Username, a.Password))
+	}
+	if a.CredentialsFile != "" {
+		if err := CheckSecretFile(a.CredentialsFile); err != nil {
+			return nil, err
+		}
+		opts = append(opts, nats.UserCredentials(a.CredentialsFile))
+	}
+	if a.NKeySeedFile != "" {
+		if err := CheckSecretFile(a.NKeySeedFile); err != nil {
+			return nil, err
+		}
+		o, err := nats.NkeyOptionFromSeed(a.NKeySeedFile)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, o)
+	}
+	return opts, nil
+}
+
+// NATSSink publishes alerts as JSON to a subject per priority, or per the
+// subject template.
 type NATSSink struct {
 	cfg  NATSConfig
 	nc   *nats.Conn
@@ -63,10 +108,23 @@ func NewNATSSink(cfg NATSConfig) (*NATSSink, error) {
 	if tc != nil {
 		opts = append(opts, nats.Secure(tc))
 	}
-	return &NATSSink{cfg: cfg, opts: opts}, nil
+	auth, err := cfg.Auth.options()
+	if err != nil {
+		return nil, fmt.Errorf("nats output: %w", err)
+	}
+	return &NATSSink{cfg: cfg, opts: append(opts, auth...)}, nil
 }
 
-// Subject is the subject an alert of this priority goes to.
+// SubjectOf is the subject a goes to.
+func (s *NATSSink) SubjectOf(a *alert.Alert) string {
+	if s.cfg.Subject != "" {
+		return ExpandTemplate(s.cfg.Subject, a)
+	}
+	return s.Subject(a.Priority)
+}
+
+// Subject is the subject an alert of this priority goes to, without a
+// subject template.
 func (s *NATSSink) Subject(priority string) string {
 	p := strings.Map(func(r rune) rune {
 		// '.', '*', '>' and spaces have meaning in subjects.
@@ -96,11 +154,9 @@ func (s *NATSSink) Send(ctx context.Context, a *alert.Alert) error {
 			}
 		}
 	}
+	s.buf = a.AppendJSON(s.buf[:0], s.cfg.JSON)
 	var err error
-	if s.buf, err = appendJSON(s.buf[:0], a); err != nil {
-		return err
-	}
-	subj := s.Subject(a.Priority)
+	subj := s.SubjectOf(a)
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	if s.js != nil {

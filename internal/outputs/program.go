@@ -17,21 +17,35 @@ import (
 // program had not read when it died are lost with it: a pipe has no
 // acknowledgement.
 type ProgramSink struct {
-	command string
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	exited  chan struct{}
-	buf     []byte
+	command  string
+	enc      Encoding
+	buffered bool
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	out      lineBuffer
+	exited   chan struct{}
+	buf      []byte
 
 	starts, exits atomic.Uint64
 }
 
-// NewProgramSink starts command.
-func NewProgramSink(command string) (*ProgramSink, error) {
+// NewProgramSink starts command; enc renders each line (the zero value
+// is JSON).
+func NewProgramSink(command string, enc Encoding) (*ProgramSink, error) {
+	return newProgramSink(command, enc, false)
+}
+
+// NewBufferedProgramSink is NewProgramSink with buffering (Falco's
+// buffered_outputs): lines are written in batches, see Flusher.
+func NewBufferedProgramSink(command string, enc Encoding) (*ProgramSink, error) {
+	return newProgramSink(command, enc, true)
+}
+
+func newProgramSink(command string, enc Encoding, buffered bool) (*ProgramSink, error) {
 	if command == "" {
 		return nil, fmt.Errorf("program output: no command")
 	}
-	s := &ProgramSink{command: command}
+	s := &ProgramSink{command: command, enc: enc, buffered: buffered}
 	if err := s.start(); err != nil {
 		return nil, err
 	}
@@ -57,6 +71,7 @@ func (s *ProgramSink) start() error {
 		close(exited)
 	}()
 	s.cmd, s.stdin, s.exited = cmd, stdin, exited
+	s.out = lineBuffer{w: stdin, buffered: s.buffered, buf: s.out.buf[:0]}
 	s.starts.Add(1)
 	return nil
 }
@@ -70,16 +85,25 @@ func (s *ProgramSink) Exits() uint64 { return s.exits.Load() }
 // Send writes the alert's line, restarting the program first if it has
 // exited, and once more if the write finds the pipe broken.
 func (s *ProgramSink) Send(_ context.Context, a *alert.Alert) error {
-	var err error
-	if s.buf, err = appendLine(s.buf[:0], a, FormatJSON); err != nil {
-		return err
-	}
+	s.buf = s.enc.appendLine(s.buf[:0], a)
 	if s.cmd == nil || s.dead() {
 		if err := s.restart(); err != nil {
 			return err
 		}
 	}
-	if _, err = s.stdin.Write(s.buf); err != nil {
+	if err := s.out.write(s.buf); err != nil {
+		s.stop()
+		return fmt.Errorf("program output: %w", err)
+	}
+	return nil
+}
+
+// Flush writes the lines collected.
+func (s *ProgramSink) Flush() error {
+	if s.cmd == nil {
+		return nil
+	}
+	if err := s.out.flush(); err != nil {
 		s.stop()
 		return fmt.Errorf("program output: %w", err)
 	}
@@ -122,7 +146,10 @@ func (s *ProgramSink) Close() error {
 	if s.cmd == nil {
 		return nil
 	}
-	_ = s.stdin.Close() // fails only on a pipe already closed: the program is ending either way
+	// A failed flush or close means a pipe already closed: the program is
+	// ending either way.
+	_ = s.out.flush()
+	_ = s.stdin.Close()
 	t := time.NewTimer(5 * time.Second)
 	defer t.Stop()
 	select {

@@ -2,6 +2,8 @@ package outputs
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,7 +32,28 @@ type QueueConfig struct {
 	// doubles, up to MaxBackoff. <= 0 means the defaults.
 	InitialBackoff time.Duration
 	MaxBackoff     time.Duration
+	// Log receives a line when an alert counts as failed (at most one a
+	// failLogEvery per output, with how many more failed meanwhile); nil
+	// logs nothing.
+	Log *slog.Logger
 }
+
+// failLogEvery bounds the failure logs of one output, so that a dead
+// receiver does not flood the agent's log.
+const failLogEvery = 10 * time.Second
+
+// PermanentError is a failed send that retrying cannot fix, such as an
+// HTTP 4xx other than 408 and 429: the queue counts the alert as failed
+// at once instead of holding back the alerts behind it.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent marks err as not worth retrying.
+func Permanent(err error) error { return &PermanentError{Err: err} }
 
 func (c QueueConfig) withDefaults() QueueConfig {
 	if c.Size <= 0 {
@@ -83,6 +106,12 @@ type Queue struct {
 
 	sent, failed, dropped, retries atomic.Uint64
 	closeErr                       error
+
+	// Failure logging, touched only by the writer goroutine.
+	lastFailLog   time.Time
+	failsUnlogged int
+	// lastFlush is when a buffering sink last flushed.
+	lastFlush time.Time
 }
 
 // NewQueue starts a queue delivering to sink under name (the metrics
@@ -155,6 +184,7 @@ func (q *Queue) run() {
 			continue
 		}
 		q.deliver(a)
+		q.flush()
 	}
 	q.closeErr = q.sink.Close()
 }
@@ -164,12 +194,15 @@ func (q *Queue) run() {
 func (q *Queue) deliver(a *alert.Alert) {
 	wait := q.cfg.InitialBackoff
 	for attempt := 0; ; attempt++ {
-		if err := q.sink.Send(q.ctx, a); err == nil {
+		err := q.sink.Send(q.ctx, a)
+		if err == nil {
 			q.sent.Add(1)
 			return
 		}
-		if attempt >= q.cfg.MaxRetries || q.ctx.Err() != nil {
+		var perm *PermanentError
+		if attempt >= q.cfg.MaxRetries || q.ctx.Err() != nil || errors.As(err, &perm) {
 			q.failed.Add(1)
+			q.logFailure(a, attempt+1, err)
 			return
 		}
 		q.retries.Add(1)
@@ -182,5 +215,34 @@ func (q *Queue) deliver(a *alert.Alert) {
 			return
 		}
 		wait = min(wait*2, q.cfg.MaxBackoff)
+	}
+}
+
+// logFailure logs an alert given up on, or counts it for the next line
+// when the output logged one less than failLogEvery ago.
+func (q *Queue) logFailure(a *alert.Alert, attempts int, err error) {
+	if q.cfg.Log == nil {
+		return
+	}
+	now := time.Now()
+	if !q.lastFailLog.IsZero() && now.Sub(q.lastFailLog) < failLogEvery {
+		q.failsUnlogged++
+		return
+	}
+	q.cfg.Log.Error("output failed to deliver an alert", "output", q.name, "rule", a.Rule,
+		"attempts", attempts, "error", err.Error(), "failed_since_last_log", q.failsUnlogged)
+	q.lastFailLog, q.failsUnlogged = now, 0
+}
+
+// flush lets a buffering sink write what it collected once no alert waits,
+// or when flushEvery has passed under a steady flow.
+func (q *Queue) flush() {
+	f, ok := q.sink.(Flusher)
+	if !ok || len(q.queue) > 0 && time.Since(q.lastFlush) < flushEvery {
+		return
+	}
+	q.lastFlush = time.Now()
+	if err := f.Flush(); err != nil && q.cfg.Log != nil {
+		q.cfg.Log.Error("output failed to write buffered alerts", "output", q.name, "error", err.Error())
 	}
 }

@@ -114,28 +114,40 @@ func TestQueueCloseDeadline(t *testing.T) {
 }
 
 func TestWriterSinkFormats(t *testing.T) {
-	var js, txt bytes.Buffer
-	d := NewDispatcher(NewQueue("stdout", NewWriterSink(&js, FormatJSON), QueueConfig{}),
-		NewQueue("text", NewWriterSink(&txt, FormatText), QueueConfig{}))
-	d.Emit(testAlert(7))
+	var js, txt, falco, iso bytes.Buffer
+	d := NewDispatcher(NewQueue("stdout", NewWriterSink(&js, Encoding{Format: FormatJSON}), QueueConfig{}),
+		NewQueue("text", NewWriterSink(&txt, Encoding{Format: FormatText}), QueueConfig{}),
+		NewQueue("falco", NewWriterSink(&falco, Encoding{Format: FormatFalco}), QueueConfig{}),
+		NewQueue("iso", NewWriterSink(&iso, Encoding{Format: FormatFalco, JSON: alert.JSONOptions{TimeISO8601: true}}), QueueConfig{}))
+	a := testAlert(7)
+	a.Output = "line\nbreak"
+	d.Emit(a)
 	if err := d.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(js.String(), `{"time":"2024-05-01T10:00:00.123456789Z","rule":"Test rule","priority":"Warning",`) ||
+	if !strings.HasPrefix(js.String(), `{"hostname":"node-1","output":"`) ||
 		!strings.HasSuffix(js.String(), "}\n") || strings.Count(js.String(), "\n") != 1 {
 		t.Errorf("json %q", js.String())
 	}
-	if txt.String() != "2024-05-01T10:00:00.123456789Z Warning Test rule: alert 7\n" {
+	if txt.String() != "2024-05-01T10:00:00.123456789Z Warning Test rule: line break\n" {
 		t.Errorf("text %q", txt.String())
 	}
-	if st := d.EmitterStats(); st.Emitted != 1 || st.Written != 2 || st.Dropped != 0 {
+	// Falco's text output: the local time of day, or the UTC date and
+	// time, then the priority; control characters escaped as in JSON.
+	if want := a.Time.Local().Format("15:04:05.000000000") + ": Warning line\\nbreak\n"; falco.String() != want {
+		t.Errorf("falco %q, want %q", falco.String(), want)
+	}
+	if iso.String() != "2024-05-01T10:00:00.123456789+0000: Warning line\\nbreak\n" {
+		t.Errorf("falco iso %q", iso.String())
+	}
+	if st := d.EmitterStats(); st.Emitted != 1 || st.Written != 4 || st.Dropped != 0 {
 		t.Errorf("emitter stats %+v", st)
 	}
 }
 
 func TestFileSinkRotates(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "alerts.json")
-	line, _ := appendLine(nil, testAlert(0), FormatJSON)
+	line := Encoding{}.appendLine(nil, testAlert(0))
 	// Two lines fit in a file; keep two rotated files.
 	s, err := NewFileSink(FileConfig{Path: path, MaxSize: int64(2*len(line) + 1), MaxFiles: 2})
 	if err != nil {
@@ -157,3 +169,61 @@ func TestFileSinkRotates(t *testing.T) {
 		t.Error("file in a missing directory opened")
 	}
 }
+
+// countingWriter counts Write calls.
+type countingWriter struct {
+	mu     sync.Mutex
+	writes int
+	buf    bytes.Buffer
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes++
+	return w.buf.Write(p)
+}
+
+// TestBufferedWriterBatches: buffered, a burst of alerts is written in
+// few writes of whole lines, and nothing waits once the queue is empty.
+func TestBufferedWriterBatches(t *testing.T) {
+	var w countingWriter
+	block := make(chan struct{})
+	gate := &gatedSink{release: block, next: NewBufferedWriterSink(&w, Encoding{Format: FormatText})}
+	q := NewQueue("stdout", gate, QueueConfig{Size: 200})
+	for i := range 100 {
+		q.Enqueue(testAlert(i))
+	}
+	close(block) // the whole burst is queued before the first write
+	waitFor(t, "the burst to be written", func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return strings.Count(w.buf.String(), "\n") == 100
+	})
+	w.mu.Lock()
+	writes := w.writes
+	w.mu.Unlock()
+	if writes > 3 {
+		t.Errorf("%d writes for a burst of 100 short lines", writes)
+	}
+	q.Enqueue(testAlert(100))
+	waitFor(t, "a lone alert", func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return strings.Count(w.buf.String(), "\n") == 101
+	})
+	closeQueue(t, q)
+}
+
+// gatedSink holds its first Send until release is closed.
+type gatedSink struct {
+	release chan struct{}
+	next    *WriterSink
+}
+
+func (g *gatedSink) Send(ctx context.Context, a *alert.Alert) error {
+	<-g.release
+	return g.next.Send(ctx, a)
+}
+func (g *gatedSink) Flush() error { return g.next.Flush() }
+func (g *gatedSink) Close() error { return g.next.Close() }

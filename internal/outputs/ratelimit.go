@@ -139,13 +139,14 @@ func (l *Limiter) summary(k limitKey, b *bucket, now time.Time) *alert.Alert {
 	// "60s", not Duration's "1m0s": the summary is read by people.
 	window := strconv.FormatFloat(l.cfg.Window.Seconds(), 'f', -1, 64) + "s"
 	out := fmt.Sprintf("rule %s: %d alerts suppressed in the last %s", k.rule, b.suppressed, window)
-	fields := map[string]any{"suppressed.rule": k.rule, "suppressed.count": b.suppressed, "suppressed.window": window}
+	fields := map[string]any{"suppressed.rule": k.rule, "suppressed.count": b.suppressed, "suppressed.window": window,
+		"suppressed.source": b.sample.Source}
 	if l.cfg.PerContainer {
 		out = fmt.Sprintf("rule %s (container %s): %d alerts suppressed in the last %s", k.rule, k.container, b.suppressed, window)
 		fields["container.id"] = k.container
 	}
 	return &alert.Alert{
-		Time: now, Rule: SuppressedRule, Priority: b.sample.Priority, Source: b.sample.Source,
+		Time: now.UTC(), Rule: SuppressedRule, Priority: b.sample.Priority, Source: alert.InternalSource,
 		Hostname: b.sample.Hostname, Output: out, Tags: []string{"vigil", "rate_limit"}, OutputFields: fields,
 	}
 }

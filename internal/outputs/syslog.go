@@ -95,23 +95,8 @@ func (s *SyslogSink) Close() error {
 // Severity maps a Falco priority to a syslog severity (0 emergency … 7
 // debug); an unknown priority is a warning (4), Falco's most common one.
 func Severity(priority string) int {
-	switch strings.ToLower(priority) {
-	case "emergency":
-		return 0
-	case "alert":
-		return 1
-	case "critical":
-		return 2
-	case "error":
-		return 3
-	case "warning":
-		return 4
-	case "notice":
-		return 5
-	case "informational", "info":
-		return 6
-	case "debug":
-		return 7
+	if s, ok := alert.Severity(priority); ok {
+		return s
 	}
 	return 4
 }

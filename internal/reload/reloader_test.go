@@ -64,7 +64,7 @@ func newRig(t *testing.T, cfgPath string, load func() (*config.Config, error)) *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	al, err := outputs.NewManager(cfg, io.Discard, time.Second)
+	al, err := outputs.NewManager(cfg, io.Discard, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,7 +127,7 @@ func Start(sc Config) (*Agent, error) {
 	}
 	env := &fields.Env{Table: table, Clock: ktime.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group"),
 		Hostname: host, Containers: a.containers}
-	if a.outputs, err = outputs.NewManager(cfg, sc.Stdout, shutdownTimeout); err != nil {
+	if a.outputs, err = outputs.NewManager(cfg, sc.Stdout, shutdownTimeout, log); err != nil {
 		a.containers.Close()
 		a.stopPods()
 		return nil, err

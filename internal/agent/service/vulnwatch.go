@@ -67,7 +67,7 @@ func vulnAlert(a vulnrank.Alert, host string) *alert.Alert {
 		pids = append(pids, p.PID)
 	}
 	out := &alert.Alert{Time: time.Now().UTC(), Rule: "Critical vulnerability in use", Priority: "Critical",
-		Source: "vigil", Hostname: host, Output: a.Message(),
+		Source: alert.InternalSource, Hostname: host, Output: a.Message(),
 		Tags: []string{"vulnerability", "vigil"},
 		OutputFields: map[string]any{"container.id": a.Container.ID, "container.name": a.Container.Name,
 			"vuln.id": id, "vuln.ids": strings.Join(r.Finding.IDs, ","), "vuln.score": r.Score,

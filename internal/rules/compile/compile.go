@@ -20,6 +20,10 @@ type Options struct {
 	// GateField is the string field rules are gated on (see gate.go); the
 	// default is "proc.name", and a resolver without it has no gates.
 	GateField string
+	// FirstMatch makes Program.Match stop at the first matching rule, in
+	// load order, as Falco's rule_matching: first does; rules with an
+	// action are still evaluated after it (see Program.Match).
+	FirstMatch bool
 }
 
 // DefaultEventTypeField is the field rules are indexed by.
@@ -37,7 +41,7 @@ func Compile[C any](rs *loader.RuleSet, r FieldResolver[C], opts Options) (*Prog
 		opts.GateField = DefaultGateField
 	}
 	var diags lang.Diagnostics
-	p := &Program[C]{byName: map[string]*Rule[C]{}}
+	p := &Program[C]{byName: map[string]*Rule[C]{}, firstMatch: opts.FirstMatch}
 	if f, err := r.Lookup(opts.GateField, nil); err == nil && f.Type == TypeString && f.Str != nil && f.Any == nil {
 		p.gate = f.Str
 	}

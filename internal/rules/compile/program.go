@@ -29,6 +29,11 @@ type Program[C any] struct {
 	// gate, nil where it has none (see gate.go).
 	gate  func(C) (string, bool)
 	gates []*gateIndex
+	// firstMatch stops Match at the first matching rule; lastAction is,
+	// per bucket, one past the last rule with an action, which Match
+	// still evaluates after the first match.
+	firstMatch bool
+	lastAction []int
 }
 
 // Rule is a compiled rule.
@@ -85,20 +90,17 @@ func (p *Program[C]) EventTypeNames() []string { return p.names }
 
 // RulesFor returns the enabled rules an event of type t is tested against.
 func (p *Program[C]) RulesFor(t EventType) []*Rule[C] {
-	if int(t) >= len(p.buckets) {
-		t = OtherTypes
-	}
-	return p.buckets[t]
+	return p.buckets[p.bucket(t)]
 }
 
 // Match evaluates every rule that can match an event of type t, which must
-// be the event's own evt.type, and appends those that match to dst. All
-// matching rules are returned, in load order. With a dst of enough
-// capacity it does not allocate.
+// be the event's own evt.type, and appends those that match to dst, in
+// load order. With FirstMatch it stops at the first match, except that
+// rules with an action (block, kill) after it are still evaluated: a rule
+// order that shadows an enforcement rule must not switch enforcement off.
+// With a dst of enough capacity it does not allocate.
 func (p *Program[C]) Match(c C, t EventType, dst []*Rule[C]) []*Rule[C] {
-	if int(t) >= len(p.buckets) {
-		t = OtherTypes
-	}
+	t = p.bucket(t)
 	conds, rules := p.conds[t], p.buckets[t]
 	if g := p.gates[t]; g != nil {
 		list := g.plain
@@ -111,6 +113,9 @@ func (p *Program[C]) Match(c C, t EventType, dst []*Rule[C]) []*Rule[C] {
 			if conds[i](c) {
 				rules[i].matches.Add(1)
 				dst = append(dst, rules[i])
+				if p.firstMatch {
+					return p.matchActions(c, t, int(i)+1, dst)
+				}
 			}
 		}
 		return dst
@@ -119,9 +124,36 @@ func (p *Program[C]) Match(c C, t EventType, dst []*Rule[C]) []*Rule[C] {
 		if conds[i](c) {
 			r.matches.Add(1)
 			dst = append(dst, r)
+			if p.firstMatch {
+				return p.matchActions(c, t, i+1, dst)
+			}
 		}
 	}
 	return dst
+}
+
+// matchActions appends the rules with an action that match, among the
+// rules of bucket t from index from on. It ignores the name gate, which
+// only skips conditions that cannot hold.
+func (p *Program[C]) matchActions(c C, t EventType, from int, dst []*Rule[C]) []*Rule[C] {
+	conds, rules := p.conds[t], p.buckets[t]
+	for i := from; i < p.lastAction[t]; i++ {
+		if r := rules[i]; r.Action != loader.ActionAlert && conds[i](c) {
+			r.matches.Add(1)
+			dst = append(dst, r)
+		}
+	}
+	return dst
+}
+
+// FirstMatch reports whether Match stops at the first matching rule.
+func (p *Program[C]) FirstMatch() bool { return p.firstMatch }
+
+func (p *Program[C]) bucket(t EventType) EventType {
+	if int(t) >= len(p.buckets) {
+		return OtherTypes
+	}
+	return t
 }
 
 // index builds the per-type buckets: a rule goes into the bucket of each
@@ -140,6 +172,7 @@ func (p *Program[C]) index() {
 	}
 	p.buckets = make([][]*Rule[C], len(p.names))
 	p.conds = make([][]func(C) bool, len(p.names))
+	p.lastAction = make([]int, len(p.names))
 	for _, r := range p.rules {
 		if !r.Enabled {
 			continue
@@ -152,6 +185,9 @@ func (p *Program[C]) index() {
 				}
 				p.buckets[t] = append(p.buckets[t], r)
 				p.conds[t] = append(p.conds[t], cond)
+				if r.Action != loader.ActionAlert {
+					p.lastAction[t] = len(p.buckets[t])
+				}
 			}
 		}
 	}

@@ -192,3 +192,38 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 		t.Errorf("matched %d rules", len(dst))
 	}
 }
+
+// TestFirstMatch: with FirstMatch, Match stops at the first matching rule
+// in load order, except that rules with an action after it still match.
+func TestFirstMatch(t *testing.T) {
+	yaml := indexRules +
+		rule("miss", "spawned and proc.name = zsh") +
+		rule("first", "spawned and proc.name = bash") +
+		rule("second", "spawned") +
+		rule("kill", "spawned and proc.name = bash", "  action: kill\n") +
+		rule("third", "proc.name = bash", "  warn_evttypes: false\n")
+	all, _ := load(t, yaml, Options{})
+	first, _ := load(t, yaml, Options{FirstMatch: true})
+	if all.FirstMatch() || !first.FirstMatch() {
+		t.Fatal("FirstMatch not recorded")
+	}
+	typ := all.EventType("execve")
+	if got := names(all.Match(shell(), typ, nil)); got != "first,second,kill,third" {
+		t.Errorf("all: %s", got)
+	}
+	if got := names(first.Match(shell(), first.EventType("execve"), nil)); got != "first,kill" {
+		t.Errorf("first: %s", got)
+	}
+	if n := first.Rule("second").Matches(); n != 0 {
+		t.Errorf("a rule after the first match was evaluated: %d matches", n)
+	}
+	ev := shell()
+	ev.Proc = "sh"
+	if got := names(first.Match(ev, first.EventType("execve"), nil)); got != "second" {
+		t.Errorf("first, without the first rule matching: %s", got)
+	}
+	ev.Type = "connect"
+	if got := names(first.Match(ev, first.EventType("connect"), nil)); got != "" {
+		t.Errorf("first on another type: %s", got)
+	}
+}
