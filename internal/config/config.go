@@ -37,6 +37,8 @@ type Config struct {
 	Enforcement       Enforcement     `yaml:"enforcement"`
 	VulnWatch         VulnWatch       `yaml:"vuln_watch"`
 	Kubernetes        Kubernetes      `yaml:"kubernetes"`
+	Host              Host            `yaml:"host"`
+	Transport         Transport       `yaml:"transport"`
 }
 
 // Reload is how the agent notices changed rules and configuration (it
@@ -187,6 +189,8 @@ func Default() *Config {
 		RateLimit:       RateLimit{Rate: 10, Burst: 100, Window: Duration(time.Minute)},
 		Enforcement:     defaultEnforcement(),
 		VulnWatch:       defaultVulnWatch(),
+		Host:            defaultHost(),
+		Transport:       defaultTransport(),
 		Outputs: Outputs{
 			Stdout:  Stdout{Enabled: true, Format: "json", Queue: q},
 			File:    File{Path: "/var/log/vigil/alerts.json", MaxSizeMB: 100, MaxFiles: 5, Queue: q},

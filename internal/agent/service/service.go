@@ -23,12 +23,12 @@ import (
 	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/config"
 	"github.com/vigilsec/vigil/internal/container"
-	containersources "github.com/vigilsec/vigil/internal/container/sources"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/dropalert"
 	"github.com/vigilsec/vigil/internal/enforce"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
+	"github.com/vigilsec/vigil/internal/hostfs"
 	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/metrics"
 	"github.com/vigilsec/vigil/internal/outputs"
@@ -94,6 +94,12 @@ type Stats struct {
 // enabled rule; every error names what is wrong.
 func Start(sc Config) (*Agent, error) {
 	cfg, log := sc.Config, sc.Log
+	if err := hostfs.SetRoot(cfg.Host.Root); err != nil {
+		return nil, fmt.Errorf("not starting: host.root: %w", err)
+	}
+	if !hostfs.OnHost() {
+		log.Info("reading the host under "+hostfs.Root(), "host_root", hostfs.Root())
+	}
 	if err := preflight(log); err != nil {
 		return nil, err
 	}
@@ -109,19 +115,19 @@ func Start(sc Config) (*Agent, error) {
 	if shards <= 0 {
 		shards = runtime.NumCPU()
 	}
-	host, _ := os.Hostname()
+	host := cfg.NodeName()
 	a := &Agent{}
 	table := proc.New()
 	// Container identity: runtimes found on this host are listed now and
 	// followed from then on; lookups on the event path never block.
-	sources := containersources.Detect()
+	sources := runtimeSources(cfg.Host.Runtimes, log)
 	pods, stopPods := startPodWatch(cfg.Kubernetes, log)
 	a.stopPods = stopPods
 	a.containers = container.New(container.Config{Sources: sources, Pods: pods})
 	if err := a.containers.Start(context.Background()); err != nil {
 		log.Warn("container metadata unavailable, container ids only", "error", err.Error())
 	}
-	env := &fields.Env{Table: table, Clock: ktime.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group"),
+	env := &fields.Env{Table: table, Clock: ktime.NewClock(), Users: fields.NewUsers(hostfs.Path("/etc/passwd"), hostfs.Path("/etc/group")),
 		Hostname: host, Containers: a.containers}
 	if a.outputs, err = outputs.NewManager(cfg, sc.Stdout, shutdownTimeout); err != nil {
 		a.containers.Close()
