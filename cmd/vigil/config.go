@@ -24,6 +24,7 @@ type configFlags struct {
 	queueLen     int
 	logFmt       string
 	logLevel     string
+	server       string
 }
 
 // register declares the flags with config.Default's values as their
@@ -42,6 +43,7 @@ func (f *configFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.queueLen, "alert-queue", d.Outputs.Stdout.QueueSize, "stdout alerts waiting to be written before new ones are dropped")
 	fs.StringVar(&f.logFmt, "log-format", d.LogFormat, "the agent's logs on stderr: text or json")
 	fs.StringVar(&f.logLevel, "log-level", d.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&f.server, "server", d.Transport.URL, "send alerts and heartbeats to the central service through this NATS JetStream (nats://host:4222; transport.url)")
 }
 
 // load reads the file and environment, then applies the flags given on
@@ -83,6 +85,9 @@ func (f *configFlags) load(fs *pflag.FlagSet) (*config.Config, error) {
 	}
 	if fs.Changed("log-level") {
 		c.LogLevel = f.logLevel
+	}
+	if fs.Changed("server") {
+		c.Transport.URL = f.server
 	}
 	return c, c.Validate()
 }

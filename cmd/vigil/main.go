@@ -7,6 +7,8 @@ import (
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
+
+	"github.com/vigilsec/vigil/internal/agent/service"
 )
 
 // Set at link time: -ldflags "-X main.version=... -X main.commit=...".
@@ -16,6 +18,7 @@ var (
 )
 
 func main() {
+	service.Version = version
 	root := &cobra.Command{
 		Use:           "vigil",
 		Short:         "Runtime security for Linux hosts, containers and Kubernetes",
@@ -41,6 +44,7 @@ func main() {
 	root.AddCommand(newDBCmd())
 	root.AddCommand(newScanCmd())
 	root.AddCommand(newEnforceCmd())
+	root.AddCommand(newServerCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "vigil:", err)
 		os.Exit(1)

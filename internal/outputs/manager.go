@@ -22,6 +22,9 @@ type Manager struct {
 	stdout io.Writer // where the stdout output writes
 	drain  time.Duration
 	cur    atomic.Pointer[stage]
+	// forward, when set, also receives every alert the outputs receive
+	// (past the rate limit): the transport to the central service.
+	forward atomic.Pointer[func(*alert.Alert) bool]
 
 	mu  sync.Mutex // serializes Prepare/Commit and Close
 	cfg config.Config
@@ -46,12 +49,26 @@ type stage struct {
 	inflight   atomic.Int64
 }
 
-func (s *stage) emit(a *alert.Alert) bool {
+func (m *Manager) emit(s *stage, a *alert.Alert) bool {
 	if s.limiter != nil {
 		return s.limiter.Emit(a)
 	}
-	return s.disp.Emit(a)
+	return m.deliver(s, a)
 }
+
+// deliver hands an alert to the stage's outputs and to the forward.
+func (m *Manager) deliver(s *stage, a *alert.Alert) bool {
+	ok := s.disp.Emit(a)
+	if f := m.forward.Load(); f != nil && !(*f)(a) {
+		ok = false
+	}
+	return ok
+}
+
+// Forward makes fn receive every alert the outputs receive, past the rate
+// limit, until the Manager closes; fn must not block. It is how alerts
+// reach the central service, which is not an output a reload replaces.
+func (m *Manager) Forward(fn func(*alert.Alert) bool) { m.forward.Store(&fn) }
 
 // NewManager starts the outputs and rate limit of cfg; the stdout output
 // writes to stdout. drain bounds how long replaced (and, on Close, the
@@ -80,7 +97,7 @@ func (m *Manager) newStage(cfg *config.Config, prev *stage) (*stage, error) {
 	}
 	if rl := cfg.RateLimit; rl.Enabled {
 		s.limiter = NewLimiter(LimitConfig{Rate: rl.Rate, Burst: rl.Burst, PerContainer: rl.PerContainer,
-			Window: time.Duration(rl.Window)}, s.disp.Emit, nil)
+			Window: time.Duration(rl.Window)}, func(a *alert.Alert) bool { return m.deliver(s, a) }, nil)
 		s.limiter.Start()
 	}
 	return s, nil
@@ -89,13 +106,13 @@ func (m *Manager) newStage(cfg *config.Config, prev *stage) (*stage, error) {
 // Emit hands an alert to the rate limiter or, without one, the outputs.
 // It is the detector's Emit.
 func (m *Manager) Emit(al *alert.Alert) bool {
-	return m.enter(func(s *stage) bool { return s.emit(al) })
+	return m.enter(func(s *stage) bool { return m.emit(s, al) })
 }
 
 // EmitUnlimited hands an alert straight to the outputs, for alerts that
 // limit themselves (the kernel drop alert).
 func (m *Manager) EmitUnlimited(al *alert.Alert) bool {
-	return m.enter(func(s *stage) bool { return s.disp.Emit(al) })
+	return m.enter(func(s *stage) bool { return m.deliver(s, al) })
 }
 
 // enter runs fn on the current stage, counted in its inflight. The

@@ -97,3 +97,9 @@ func CopyExecutable(t testing.TB, src, dst string) string {
 	}
 	return path
 }
+
+// RequireRoot skips the test when not run as root, or fails it in CI.
+func RequireRoot(t testing.TB, why string) {
+	t.Helper()
+	Require(t, os.Geteuid() == 0, "root: "+why)
+}

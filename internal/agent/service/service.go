@@ -35,6 +35,7 @@ import (
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/reload"
 	"github.com/vigilsec/vigil/internal/sensor"
+	"github.com/vigilsec/vigil/internal/transport"
 )
 
 // shutdownTimeout bounds how long outputs may take to deliver what is
@@ -69,8 +70,9 @@ type Agent struct {
 	det         *detect.Detector
 	outputs     *outputs.Manager
 	enforcement *enforce.Manager
-	drops       *dropalert.Monitor // nil when the drop alert is off
-	metrics     *metrics.Server    // nil without metrics_addr
+	drops       *dropalert.Monitor   // nil when the drop alert is off
+	metrics     *metrics.Server      // nil without metrics_addr
+	transport   *transport.Publisher // nil without transport.url
 
 	stopVulnWatch func()
 	stopPods      func() // stops the pod informer; a no-op when it is off
@@ -87,6 +89,9 @@ type Stats struct {
 	// summary alerts).
 	Suppressed uint64
 	Agent      agent.Stats
+	// Transport is the central service transport's counters, nil when
+	// it is off.
+	Transport *transport.Stats
 }
 
 // Start checks the host, loads the rules and starts the agent that sc
@@ -162,11 +167,21 @@ func Start(sc Config) (*Agent, error) {
 	reloader := reload.New(reload.Config{Log: log, LoadConfig: sc.LoadConfig, ConfigPath: sc.ConfigPath, Detector: a.det,
 		Kernel: a.pipeline.Sensor, FDs: a.pipeline.Table, Outputs: a.outputs, Enforcement: a.enforcement}, cfg, rs, rs.NeedsFDTable)
 	a.drops = startDropAlert(cfg.KernelDropAlert, a.pipeline, a.outputs, host)
+	if a.transport, err = startTransport(cfg.Transport, host, a.outputs, heartbeatCounters(a.pipeline, a.det, a.outputs), log); err != nil {
+		a.pipeline.Stop()
+		a.outputs.Close()
+		a.stopDropAlert()
+		a.enforcement.Close()
+		a.containers.Close()
+		a.stopPods()
+		return nil, err
+	}
 	a.stopVulnWatch = startVulnWatch(cfg.VulnWatch, sources, a.outputs.Emit, host, log)
 	if addr := cfg.MetricsAddr; addr != "" {
 		if err := a.serveMetrics(addr, latency, reloader); err != nil {
 			a.pipeline.Stop()
 			a.outputs.Close()
+			stopTransport(a.transport)
 			a.stopVulnWatch()
 			a.stopDropAlert()
 			a.enforcement.Close()
@@ -201,8 +216,13 @@ func (a *Agent) Stop() (Stats, error) {
 	runErr := a.pipeline.Stop() // drains the pipeline, so every alert is emitted before the outputs close
 	a.enforcement.Close()       // container kills still queued report before the outputs close
 	writeErr := a.outputs.Close()
+	stopTransport(a.transport) // after the outputs: their last alerts are forwarded too
 	st := Stats{Detector: a.det.Stats(), Delivery: a.outputs.EmitterStats(), Outputs: a.outputs.Stats(),
 		Suppressed: a.outputs.Suppressed(), Agent: a.pipeline.Stats()}
+	if a.transport != nil {
+		ts := a.transport.Stats()
+		st.Transport = &ts
+	}
 	if a.metrics != nil {
 		a.metrics.Close()
 	}
