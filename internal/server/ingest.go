@@ -160,6 +160,9 @@ func (s *Server) heartbeat(ctx context.Context, m jetstream.Msg) {
 		Version: hb.Version, Started: hb.Started, IntervalMS: hb.IntervalMS, Seq: hb.Seq, Counters: hb.Counters},
 		s.cfg.Agents.KernelDropRatio)
 	if err != nil {
+		// Heartbeats that could not be recorded say nothing against the
+		// agents: the silence clock restarts once the database is back.
+		s.connectedSince.Store(time.Now().UnixNano())
 		s.stats.dbErrors.Add(1)
 		if ctx.Err() == nil {
 			s.log.Warn("server: cannot record a heartbeat", "node", e.Node, "error", err.Error())
