@@ -30,6 +30,7 @@ type configFlags struct {
 	// skipFormat leaves --format out of the configuration, for commands
 	// where it names a report's format instead.
 	skipFormat bool
+	server       string
 }
 
 // register declares the flags with config.Default's values as their
@@ -50,6 +51,7 @@ func (f *configFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.queueLen, "alert-queue", d.Outputs.Stdout.QueueSize, "stdout alerts waiting to be written before new ones are dropped")
 	fs.StringVar(&f.logFmt, "log-format", d.LogFormat, "the agent's logs on stderr: text or json")
 	fs.StringVar(&f.logLevel, "log-level", d.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&f.server, "server", d.Transport.URL, "send alerts and heartbeats to the central service through this NATS JetStream (nats://host:4222; transport.url)")
 }
 
 // load reads the file and environment, then applies the flags given on
@@ -98,6 +100,9 @@ func (f *configFlags) loadFile(fs *pflag.FlagSet) (*config.Config, *config.FileI
 	}
 	if fs.Changed("log-level") {
 		c.LogLevel = f.logLevel
+	}
+	if fs.Changed("server") {
+		c.Transport.URL = f.server
 	}
 	return c, info, c.Validate()
 }

@@ -8,6 +8,8 @@ import (
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
+
+	"github.com/vigilsec/vigil/internal/agent/service"
 )
 
 // Set at link time: -ldflags "-X main.version=... -X main.commit=...".
@@ -17,6 +19,7 @@ var (
 )
 
 func main() {
+	service.Version = version
 	if err := newRootCmd().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "vigil:", err)
 		os.Exit(1)
@@ -54,6 +57,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newDBCmd())
 	root.AddCommand(newScanCmd())
 	root.AddCommand(newEnforceCmd())
+	root.AddCommand(newServerCmd())
 	root.AddCommand(newGenDocsCmd(root))
 	return root
 }

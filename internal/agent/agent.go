@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil/internal/event"
+	"github.com/vigilsec/vigil/internal/hostfs"
 	"github.com/vigilsec/vigil/internal/pipeline"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/sensor"
@@ -66,7 +67,7 @@ type Agent struct {
 // born in between is seen by one or the other, never by neither.
 func Start(cfg Config) (*Agent, error) {
 	if cfg.ProcRoot == "" {
-		cfg.ProcRoot = "/proc"
+		cfg.ProcRoot = hostfs.Proc()
 	}
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = time.Minute

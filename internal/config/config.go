@@ -43,6 +43,8 @@ type Config struct {
 	Enforcement     Enforcement     `yaml:"enforcement"`
 	VulnWatch       VulnWatch       `yaml:"vuln_watch"`
 	Kubernetes      Kubernetes      `yaml:"kubernetes"`
+	Host            Host            `yaml:"host"`
+	Transport       Transport       `yaml:"transport"`
 }
 
 // Reload is how the agent notices changed rules and configuration (it
@@ -257,6 +259,8 @@ func Default() *Config {
 		RateLimit:       RateLimit{Rate: 10, Burst: 100, Window: Duration(time.Minute)},
 		Enforcement:     defaultEnforcement(),
 		VulnWatch:       defaultVulnWatch(),
+		Host:            defaultHost(),
+		Transport:       defaultTransport(),
 		Outputs: Outputs{
 			JSON: JSON{IncludeOutputProperty: true, IncludeTagsProperty: true, IncludeOutputFieldsProperty: true,
 				IncludeVigilProperties: true, VigilOutputFields: true},

@@ -81,6 +81,10 @@ func LoadFile(path string, required bool, environ, overrides []string) (*Config,
 // Parse decodes Vigil's YAML data over c. Keys missing from data keep c's
 // values; unknown keys and mistyped values are errors at file:line:col.
 func Parse(c *Config, data []byte, file string) error {
+	return parseInto(reflect.ValueOf(c).Elem(), data, file)
+}
+
+func parseInto(v reflect.Value, data []byte, file string) error {
 	doc, err := yamldoc.ParseOne(file, data)
 	if err != nil {
 		return err
@@ -88,7 +92,7 @@ func Parse(c *Config, data []byte, file string) error {
 	if doc == nil || len(doc.Content) == 0 { // empty file
 		return nil
 	}
-	return decode(file, doc.Content[0], reflect.ValueOf(c).Elem(), "", 0)
+	return decode(file, doc.Content[0], v, "", 0)
 }
 
 // posError is an error at a node's position.

@@ -53,6 +53,10 @@ func walk(v reflect.Value, path string, fn func(string, reflect.Value)) {
 // that name no key are ignored: the environment is shared with other
 // programs.
 func ApplyEnv(c *Config, environ []string) error {
+	return applyEnv(reflect.ValueOf(c).Elem(), environ)
+}
+
+func applyEnv(v reflect.Value, environ []string) error {
 	env := map[string]string{}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, EnvPrefix) {
@@ -60,7 +64,7 @@ func ApplyEnv(c *Config, environ []string) error {
 		}
 	}
 	var err error
-	walk(reflect.ValueOf(c).Elem(), "", func(path string, f reflect.Value) {
+	walk(v, "", func(path string, f reflect.Value) {
 		name := EnvName(path)
 		val, ok := env[name]
 		if !ok || err != nil {

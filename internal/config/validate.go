@@ -157,6 +157,8 @@ func (c *Config) Validate() error {
 	c.Enforcement.validate(bad)
 	c.VulnWatch.validate(bad)
 	c.Kubernetes.validate(bad)
+	c.Host.validate(bad)
+	c.Transport.validate(bad)
 	return errors.Join(errs...)
 }
 

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/vigilsec/vigil/internal/hostfs"
 )
 
 // Config configures a Resolver. Zero values pick the defaults noted.
@@ -46,8 +48,8 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
-	setDefault(&c.CgroupRoot, "/sys/fs/cgroup")
-	setDefault(&c.ProcRoot, "/proc")
+	setDefault(&c.CgroupRoot, hostfs.Path("/sys/fs/cgroup"))
+	setDefault(&c.ProcRoot, hostfs.Proc())
 	setDefault(&c.MaxContainers, 4096)
 	setDefault(&c.MaxCgroups, 16384)
 	setDefault(&c.QueueLen, 1024)

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/vigilsec/vigil/internal/container"
+	"github.com/vigilsec/vigil/internal/hostfs"
 )
 
 // containerCgroups tracks which cgroup v2 ids belong to containers, for
@@ -277,7 +278,7 @@ func (cc *containerCgroups) firstPID(cg uint64) uint32 {
 }
 
 func processExists(pid uint32) bool {
-	_, err := os.Stat("/proc/" + strconv.FormatUint(uint64(pid), 10))
+	_, err := os.Stat(hostfs.ProcPID(int(pid)))
 	return err == nil
 }
 

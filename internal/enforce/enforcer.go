@@ -19,6 +19,7 @@ import (
 	"github.com/vigilsec/vigil/internal/enforce/sockguard"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
+	"github.com/vigilsec/vigil/internal/hostfs"
 	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/rules/loader"
 )
@@ -117,7 +118,7 @@ const containerQueueLen = 256
 // New returns an Enforcer for cfg.Plans. Close it to stop its workers.
 func New(cfg Config) *Enforcer {
 	if cfg.ProcRoot == "" {
-		cfg.ProcRoot = "/proc"
+		cfg.ProcRoot = hostfs.Proc()
 	}
 	if cfg.ContainerKillTimeout <= 0 {
 		cfg.ContainerKillTimeout = 10 * time.Second

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/enforce/fanguard"
+	"github.com/vigilsec/vigil/internal/hostfs"
 	"github.com/vigilsec/vigil/internal/ktime"
 )
 
@@ -51,8 +52,9 @@ func (e *Enforcer) startFanotify(ctx context.Context) error {
 	}
 	e.fan = g
 	if needExec && e.cfg.HostExec {
-		for _, m := range execMounts("/proc/self/mountinfo") {
-			if err := g.WatchExecMount(m); err != nil {
+		mountinfo, under := hostMounts()
+		for _, m := range execMounts(mountinfo) {
+			if err := g.WatchExecMount(under + m); err != nil {
 				e.noteMarkError(m, err)
 			}
 		}
@@ -87,9 +89,9 @@ func (e *Enforcer) markContainer(cg uint64, exec, open bool) {
 	if pid == 0 {
 		return
 	}
-	root := "/proc/" + strconv.Itoa(int(pid)) + "/root"
+	root := hostfs.ProcPID(int(pid)) + "/root"
 	if exec {
-		for _, m := range execMounts("/proc/" + strconv.Itoa(int(pid)) + "/mountinfo") {
+		for _, m := range execMounts(hostfs.ProcPID(int(pid)) + "/mountinfo") {
 			if err := e.fan.WatchExecMount(path.Join(root, m)); err != nil {
 				e.noteMarkError(root+m, err)
 			}
@@ -275,4 +277,15 @@ func (e *Enforcer) emitSystemAlert(rule, priority, output string, en *alert.Enfo
 	}
 	e.cfg.Emit(&alert.Alert{Time: time.Now().UTC(), Rule: rule, Priority: priority, Source: alert.InternalSource, Hostname: host,
 		Output: output, Tags: []string{"vigil", "enforcement"}, OutputFields: fields, Enforcement: en})
+}
+
+// hostMounts returns the mount table that lists the host's mounts and the
+// prefix under which they are reached: the agent's own on the host; in a
+// container, init's, through its root, since the agent's mount namespace
+// is the container's.
+func hostMounts() (mountinfo, under string) {
+	if hostfs.OnHost() {
+		return "/proc/self/mountinfo", ""
+	}
+	return hostfs.ProcPID(1) + "/mountinfo", hostfs.ProcPID(1) + "/root"
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/enforce/execguard"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
+	"github.com/vigilsec/vigil/internal/hostfs"
 	"github.com/vigilsec/vigil/internal/ktime"
 )
 
@@ -118,7 +118,7 @@ func (e *Enforcer) killRules() []execguard.KillRule {
 // rootOf returns /proc/<pid>/root for a process of cgroup cg, or "".
 func (e *Enforcer) rootOf(cg uint64) string {
 	if pid := e.cgroups.firstPID(cg); pid != 0 {
-		return "/proc/" + strconv.Itoa(int(pid)) + "/root"
+		return hostfs.ProcPID(int(pid)) + "/root"
 	}
 	return ""
 }

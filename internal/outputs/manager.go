@@ -24,6 +24,9 @@ type Manager struct {
 	log    *slog.Logger
 	drain  time.Duration
 	cur    atomic.Pointer[stage]
+	// forward, when set, also receives every alert the outputs receive
+	// (past the rate limit): the transport to the central service.
+	forward atomic.Pointer[func(*alert.Alert) bool]
 
 	mu  sync.Mutex // serializes Prepare/Commit and Close
 	cfg config.Config
@@ -52,15 +55,29 @@ type stage struct {
 	minSeverity int
 }
 
-func (s *stage) emit(a *alert.Alert) bool {
+func (m *Manager) emit(s *stage, a *alert.Alert) bool {
 	if !alert.AtLeast(a.Priority, s.minSeverity) {
 		return true
 	}
 	if s.limiter != nil {
 		return s.limiter.Emit(a)
 	}
-	return s.disp.Emit(a)
+	return m.deliver(s, a)
 }
+
+// deliver hands an alert to the stage's outputs and to the forward.
+func (m *Manager) deliver(s *stage, a *alert.Alert) bool {
+	ok := s.disp.Emit(a)
+	if f := m.forward.Load(); f != nil && !(*f)(a) {
+		ok = false
+	}
+	return ok
+}
+
+// Forward makes fn receive every alert the outputs receive, past the rate
+// limit, until the Manager closes; fn must not block. It is how alerts
+// reach the central service, which is not an output a reload replaces.
+func (m *Manager) Forward(fn func(*alert.Alert) bool) { m.forward.Store(&fn) }
 
 // NewManager starts the outputs and rate limit of cfg; the stdout output
 // writes to stdout, and alerts the outputs fail to deliver are logged to
@@ -93,7 +110,7 @@ func (m *Manager) newStage(cfg *config.Config, prev *stage) (*stage, error) {
 	}
 	if rl := cfg.RateLimit; rl.Enabled {
 		s.limiter = NewLimiter(LimitConfig{Rate: rl.Rate, Burst: rl.Burst, PerContainer: rl.PerContainer,
-			Window: time.Duration(rl.Window)}, s.disp.Emit, nil)
+			Window: time.Duration(rl.Window)}, func(a *alert.Alert) bool { return m.deliver(s, a) }, nil)
 		s.limiter.Start()
 	}
 	return s, nil
@@ -102,7 +119,7 @@ func (m *Manager) newStage(cfg *config.Config, prev *stage) (*stage, error) {
 // Emit hands an alert to the rate limiter or, without one, the outputs.
 // It is the detector's Emit.
 func (m *Manager) Emit(al *alert.Alert) bool {
-	return m.enter(func(s *stage) bool { return s.emit(al) })
+	return m.enter(func(s *stage) bool { return m.emit(s, al) })
 }
 
 // EmitUnlimited hands an alert straight to the outputs, for alerts that
@@ -112,7 +129,7 @@ func (m *Manager) EmitUnlimited(al *alert.Alert) bool {
 		if !alert.AtLeast(al.Priority, s.minSeverity) {
 			return true
 		}
-		return s.disp.Emit(al)
+		return m.deliver(s, al)
 	})
 }
 

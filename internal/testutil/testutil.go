@@ -154,3 +154,9 @@ func RunToExit(t testing.TB, cmd *exec.Cmd) {
 		t.Fatal(err)
 	}
 }
+
+// RequireRoot skips the test when not run as root, or fails it in CI.
+func RequireRoot(t testing.TB, why string) {
+	t.Helper()
+	Require(t, os.Geteuid() == 0, "root: "+why)
+}

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/vigilsec/vigil/internal/hostfs"
 )
 
 // ProcOptions select and bound the processes CollectProc reads.
@@ -35,7 +37,7 @@ type ProcOptions struct {
 
 func (o *ProcOptions) defaults() {
 	if o.Proc == "" {
-		o.Proc = "/proc"
+		o.Proc = hostfs.Proc()
 	}
 	if o.RootPID == 0 {
 		o.RootPID = os.Getpid()

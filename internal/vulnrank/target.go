@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/vigilsec/vigil/internal/container"
+	"github.com/vigilsec/vigil/internal/hostfs"
 	"github.com/vigilsec/vigil/internal/sbom"
 	"github.com/vigilsec/vigil/internal/sbom/scan"
 	"github.com/vigilsec/vigil/internal/vulndb"
@@ -61,5 +61,5 @@ func ContainerTarget(ctx context.Context, info *container.Info, opts scan.Option
 	if err != nil {
 		return nil, err
 	}
-	return &Target{Inventory: inv, Facts: facts, Root: "/proc/" + strconv.Itoa(pid) + "/root"}, nil
+	return &Target{Inventory: inv, Facts: facts, Root: hostfs.ProcPID(pid) + "/root"}, nil
 }

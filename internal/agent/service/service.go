@@ -27,18 +27,19 @@ import (
 	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/config"
 	"github.com/vigilsec/vigil/internal/container"
-	containersources "github.com/vigilsec/vigil/internal/container/sources"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/dropalert"
 	"github.com/vigilsec/vigil/internal/enforce"
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/fields"
+	"github.com/vigilsec/vigil/internal/hostfs"
 	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/metrics"
 	"github.com/vigilsec/vigil/internal/outputs"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/reload"
 	"github.com/vigilsec/vigil/internal/sensor"
+	"github.com/vigilsec/vigil/internal/transport"
 )
 
 // shutdownTimeout bounds how long outputs may take to deliver what is
@@ -73,8 +74,9 @@ type Agent struct {
 	det         *detect.Detector
 	outputs     *outputs.Manager
 	enforcement *enforce.Manager
-	drops       *dropalert.Monitor // nil when the drop alert is off
-	metrics     *metrics.Server    // nil without metrics_addr
+	drops       *dropalert.Monitor   // nil when the drop alert is off
+	metrics     *metrics.Server      // nil without metrics_addr
+	transport   *transport.Publisher // nil without transport.url
 
 	stopVulnWatch func()
 	stopPods      func() // stops the pod informer; a no-op when it is off
@@ -91,6 +93,9 @@ type Stats struct {
 	// summary alerts).
 	Suppressed uint64
 	Agent      agent.Stats
+	// Transport is the central service transport's counters, nil when
+	// it is off.
+	Transport *transport.Stats
 }
 
 // Start checks the host, loads the rules and starts the agent that sc
@@ -98,6 +103,12 @@ type Stats struct {
 // enabled rule; every error names what is wrong.
 func Start(sc Config) (*Agent, error) {
 	cfg, log := sc.Config, sc.Log
+	if err := hostfs.SetRoot(cfg.Host.Root); err != nil {
+		return nil, fmt.Errorf("not starting: host.root: %w", err)
+	}
+	if !hostfs.OnHost() {
+		log.Info("reading the host under "+hostfs.Root(), "host_root", hostfs.Root())
+	}
 	if err := preflight(log); err != nil {
 		return nil, err
 	}
@@ -113,19 +124,19 @@ func Start(sc Config) (*Agent, error) {
 	if shards <= 0 {
 		shards = runtime.NumCPU()
 	}
-	host, _ := os.Hostname()
+	host := cfg.NodeName()
 	a := &Agent{}
 	table := proc.New()
 	// Container identity: runtimes found on this host are listed now and
 	// followed from then on; lookups on the event path never block.
-	sources := containersources.Detect()
+	sources := runtimeSources(cfg.Host.Runtimes, log)
 	pods, stopPods := startPodWatch(cfg.Kubernetes, log)
 	a.stopPods = stopPods
 	a.containers = container.New(container.Config{Sources: sources, Pods: pods})
 	if err := a.containers.Start(context.Background()); err != nil {
 		log.Warn("container metadata unavailable, container ids only", "error", err.Error())
 	}
-	env := &fields.Env{Table: table, Clock: ktime.NewClock(), Users: fields.NewUsers("/etc/passwd", "/etc/group"),
+	env := &fields.Env{Table: table, Clock: ktime.NewClock(), Users: fields.NewUsers(hostfs.Path("/etc/passwd"), hostfs.Path("/etc/group")),
 		Hostname: host, Containers: a.containers}
 	if a.outputs, err = outputs.NewManager(cfg, sc.Stdout, shutdownTimeout, log); err != nil {
 		a.containers.Close()
@@ -160,10 +171,20 @@ func Start(sc Config) (*Agent, error) {
 	reloader := reload.New(reload.Config{Log: log, LoadConfig: sc.LoadConfig, ConfigPath: sc.ConfigPath, Detector: a.det,
 		Kernel: a.pipeline.Sensor, FDs: a.pipeline.Table, Outputs: a.outputs, Enforcement: a.enforcement}, cfg, rs, rs.NeedsFDTable)
 	a.drops = startDropAlert(cfg.KernelDropAlert, a.pipeline, a.outputs, host)
+	if a.transport, err = startTransport(cfg.Transport, host, a.outputs, heartbeatCounters(a.pipeline, a.det, a.outputs), log); err != nil {
+		a.pipeline.Stop()
+		a.outputs.Close()
+		a.stopDropAlert()
+		a.enforcement.Close()
+		a.containers.Close()
+		a.stopPods()
+		return nil, err
+	}
 	a.stopVulnWatch = startVulnWatch(cfg.VulnWatch, sources, a.outputs.Emit, host, log)
 	if addr := cfg.MetricsAddr; addr != "" {
 		if err := a.serveMetrics(addr, latency, reloader); err != nil {
 			err = errors.Join(fmt.Errorf("metrics_addr: %w", err), a.pipeline.Stop(), a.outputs.Close())
+			stopTransport(a.transport)
 			a.stopVulnWatch()
 			a.stopDropAlert()
 			a.enforcement.Close()
@@ -198,8 +219,13 @@ func (a *Agent) Stop() (Stats, error) {
 	runErr := a.pipeline.Stop() // drains the pipeline, so every alert is emitted before the outputs close
 	a.enforcement.Close()       // container kills still queued report before the outputs close
 	writeErr := a.outputs.Close()
+	stopTransport(a.transport) // after the outputs: their last alerts are forwarded too
 	st := Stats{Detector: a.det.Stats(), Delivery: a.outputs.EmitterStats(), Outputs: a.outputs.Stats(),
 		Suppressed: a.outputs.Suppressed(), Agent: a.pipeline.Stats()}
+	if a.transport != nil {
+		ts := a.transport.Stats()
+		st.Transport = &ts
+	}
 	var metricsErr error
 	if a.metrics != nil {
 		metricsErr = a.metrics.Close()

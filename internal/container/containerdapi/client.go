@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/container/ocispec"
+	"github.com/vigilsec/vigil/internal/hostfs"
 )
 
 // DefaultSocket is where a standalone containerd listens; DockerSocket is
@@ -70,7 +71,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Socket = DefaultSocket
 	}
 	if cfg.ProcRoot == "" {
-		cfg.ProcRoot = "/proc"
+		cfg.ProcRoot = hostfs.Proc()
 	}
 	if cfg.DialTimeout == 0 {
 		cfg.DialTimeout = 2 * time.Second

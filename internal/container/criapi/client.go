@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/container/ocispec"
+	"github.com/vigilsec/vigil/internal/hostfs"
 )
 
 // Default sockets.
@@ -62,7 +63,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.PollInterval = 2 * time.Second
 	}
 	if cfg.ProcRoot == "" {
-		cfg.ProcRoot = "/proc"
+		cfg.ProcRoot = hostfs.Proc()
 	}
 	conn, err := grpc.NewClient("unix://"+cfg.Socket,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),

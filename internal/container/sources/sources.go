@@ -17,6 +17,7 @@ import (
 	"github.com/vigilsec/vigil/internal/container/containerdapi"
 	"github.com/vigilsec/vigil/internal/container/criapi"
 	"github.com/vigilsec/vigil/internal/container/dockerapi"
+	"github.com/vigilsec/vigil/internal/hostfs"
 )
 
 // Sockets are where runtimes are looked for.
@@ -24,13 +25,14 @@ type Sockets struct {
 	Docker, Podman, Containerd, CRIO string
 }
 
-// DefaultSockets are the runtimes' default paths when run as root.
+// DefaultSockets are the runtimes' default paths when run as root, under
+// the host root.
 func DefaultSockets() Sockets {
 	return Sockets{
-		Docker:     dockerapi.DefaultDockerSocket,
-		Podman:     dockerapi.DefaultPodmanSocket,
-		Containerd: containerdapi.DefaultSocket,
-		CRIO:       criapi.CRIOSocket,
+		Docker:     hostfs.Path(dockerapi.DefaultDockerSocket),
+		Podman:     hostfs.Path(dockerapi.DefaultPodmanSocket),
+		Containerd: hostfs.Path(containerdapi.DefaultSocket),
+		CRIO:       hostfs.Path(criapi.CRIOSocket),
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vigilsec/vigil/internal/hostfs"
 )
 
 // threadGroupOf returns the thread-group id of thread tid. pidfd_open
@@ -30,8 +32,8 @@ func threadGroupOf(tid uint32) uint32 {
 // statusTgid reads the Tgid line of /proc/<tid>/status; it sits in the first
 // few lines, so one small read is enough.
 func statusTgid(tid uint32) (uint32, bool) {
-	var pathBuf [32]byte
-	path := strconv.AppendUint(append(pathBuf[:0], "/proc/"...), uint64(tid), 10)
+	var pathBuf [128]byte
+	path := strconv.AppendUint(append(append(pathBuf[:0], hostfs.Proc()...), '/'), uint64(tid), 10)
 	path = append(path, "/status"...)
 	fd, err := unix.Open(string(path), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -7,15 +7,21 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vigilsec/vigil/internal/hostfs"
 )
 
-// The places a cgroup v2 hierarchy is mounted: pure v2 hosts mount it at
-// /sys/fs/cgroup, hybrid ones (v1 controllers plus v2) at .../unified.
-var cgroupRoots = []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}
+// cgroupRoots are the places a cgroup v2 hierarchy is mounted on the host:
+// pure v2 hosts mount it at /sys/fs/cgroup, hybrid ones (v1 controllers
+// plus v2) at .../unified.
+func cgroupRoots() []string {
+	return []string{hostfs.Path("/sys/fs/cgroup"), hostfs.Path("/sys/fs/cgroup/unified")}
+}
 
 // FindCgroupRoot returns the mount point of the cgroup v2 hierarchy. The
 // programs are attached there so that every cgroup below inherits them.
 func FindCgroupRoot() (string, error) {
+	cgroupRoots := cgroupRoots()
 	for _, p := range cgroupRoots {
 		if isCgroup2(p) == nil {
 			return p, nil

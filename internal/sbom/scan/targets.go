@@ -3,9 +3,9 @@ package scan
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/vigilsec/vigil/internal/container"
+	"github.com/vigilsec/vigil/internal/hostfs"
 	"github.com/vigilsec/vigil/internal/sbom"
 )
 
@@ -34,7 +34,7 @@ func Process(ctx context.Context, pid int, opts Options) (*sbom.Inventory, error
 	if pid <= 0 {
 		return nil, fmt.Errorf("no process %d", pid)
 	}
-	return Scan(ctx, "/proc/"+strconv.Itoa(pid)+"/root", opts)
+	return Scan(ctx, hostfs.ProcPID(pid)+"/root", opts)
 }
 
 // Container inventories a running container through its first process's
