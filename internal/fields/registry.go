@@ -53,6 +53,7 @@ func New() *Registry {
 	registerFD(r)
 	registerStdio(r)
 	registerContainer(r)
+	registerWorkload(r)
 	registerTarget(r)
 	registerLoaderEnv(r)
 	return r
