@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigilsec/vigil/internal/alert"
+	"github.com/vigilsec/vigil/internal/baseline"
 )
 
 // DefaultPath is read when no --config is given; it may be absent.
@@ -37,6 +38,8 @@ type Config struct {
 	Enforcement       Enforcement     `yaml:"enforcement"`
 	VulnWatch         VulnWatch       `yaml:"vuln_watch"`
 	Kubernetes        Kubernetes      `yaml:"kubernetes"`
+	// Baselines are the learned baselines (docs/baselines.md).
+	Baselines baseline.Config `yaml:"baselines"`
 }
 
 // Reload is how the agent notices changed rules and configuration (it
@@ -187,6 +190,7 @@ func Default() *Config {
 		RateLimit:       RateLimit{Rate: 10, Burst: 100, Window: Duration(time.Minute)},
 		Enforcement:     defaultEnforcement(),
 		VulnWatch:       defaultVulnWatch(),
+		Baselines:       baseline.Default(),
 		Outputs: Outputs{
 			Stdout:  Stdout{Enabled: true, Format: "json", Queue: q},
 			File:    File{Path: "/var/log/vigil/alerts.json", MaxSizeMB: 100, MaxFiles: 5, Queue: q},

@@ -111,5 +111,8 @@ func (c *Config) Validate() error {
 	c.Enforcement.validate(bad)
 	c.VulnWatch.validate(bad)
 	c.Kubernetes.validate(bad)
+	if err := c.Baselines.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
