@@ -25,6 +25,7 @@ import (
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/sensor"
 	"github.com/vigilsec/vigil/internal/syscalls"
+	"github.com/vigilsec/vigil/internal/workload"
 )
 
 type eventsOptions struct {
@@ -139,6 +140,7 @@ func runEvents(cmd *cobra.Command, o eventsOptions) error {
 	}
 	defer containers.Close()
 	writer.Containers = containers
+	writer.Workloads = workload.NewResolver(workload.Config{Containers: containers, Processes: table})
 
 	a, err := agent.Start(agent.Config{
 		Sensor: sensor.Config{RingBufferBytes: o.ringSize, Syscalls: calls},

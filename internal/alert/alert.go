@@ -62,6 +62,18 @@ type Enforcement struct {
 type Context struct {
 	Process  Process  `json:"process"`
 	Identity Identity `json:"identity"`
+	// Workload is the workload the process belongs to (the identity
+	// baselines are kept under); nil when none could be named.
+	Workload *Workload `json:"workload,omitempty"`
+}
+
+// Workload names a workload: every replica and restart of a Deployment,
+// or of a named container, share it (docs/baselines.md).
+type Workload struct {
+	// ID is the stable identity, e.g. k8s/shop/deployment/web/app.
+	ID string `json:"id"`
+	// Name describes it for people, e.g. "deployment shop/web, container app".
+	Name string `json:"name"`
 }
 
 // Process is the process and its ancestry.

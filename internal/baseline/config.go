@@ -24,6 +24,11 @@ type Config struct {
 	// ProtectAllowed lets workloads be put in protect mode; without it a
 	// request for protect is refused.
 	ProtectAllowed bool `yaml:"protect_allowed"`
+	// ProtectKill, in protect mode, kills a process whose departure no
+	// mechanism could stop before it happened (a file written, a port
+	// listened on, an exec on a mount not watched); without it such a
+	// departure is only alerted.
+	ProtectKill bool `yaml:"protect_kill"`
 	// MaxWorkloads bounds how many workloads are tracked; past it, new
 	// workloads are counted and ignored.
 	MaxWorkloads int `yaml:"max_workloads"`
@@ -35,7 +40,7 @@ type Config struct {
 	Dimensions Dimensions `yaml:"dimensions"`
 	// SensitivePaths are patterns added to the built-in list of
 	// sensitive files whose reads are recorded (see SensitivePaths).
-	SensitivePaths []string `yaml:"sensitive_paths"`
+	SensitivePaths []string `yaml:"sensitive_paths,omitempty"`
 }
 
 // Learning is when a workload leaves learn mode by itself.
@@ -73,10 +78,11 @@ type StoreConf struct {
 // Exclude lists workloads that get no baseline.
 type Exclude struct {
 	// Workloads are patterns on workload ids (path.Match syntax, where '*'
-	// does not cross '/'), e.g. "k8s/kube-system/*/*/*".
-	Workloads []string `yaml:"workloads"`
+	// does not cross '/'), e.g. "k8s/kube-system/*/*/*"; a final "/**"
+	// matches any number of further segments, e.g. "host/**".
+	Workloads []string `yaml:"workloads,omitempty"`
 	// Namespaces are Kubernetes namespaces, excluded whole.
-	Namespaces []string `yaml:"namespaces"`
+	Namespaces []string `yaml:"namespaces,omitempty"`
 }
 
 // Dimensions configures each dimension.
@@ -250,8 +256,28 @@ func (c *Config) excluded(id, ns string) bool {
 		}
 	}
 	for _, p := range c.Exclude.Workloads {
-		if ok, _ := path.Match(p, id); ok {
+		if matchWorkload(p, id) {
 			return true
+		}
+	}
+	return false
+}
+
+// matchWorkload matches a workload id against an exclusion pattern:
+// path.Match syntax, plus a final "/**" for any number of further
+// segments ("host/**" is every host process, whose ids have a varying
+// number of segments).
+func matchWorkload(pattern, id string) bool {
+	prefix, deep := strings.CutSuffix(pattern, "/**")
+	if !deep {
+		ok, _ := path.Match(pattern, id)
+		return ok
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] == '/' {
+			if ok, _ := path.Match(prefix, id[:i]); ok {
+				return true
+			}
 		}
 	}
 	return false

@@ -263,10 +263,10 @@ func (e *Engine) Import(d *Document) error {
 	if !ok {
 		return fmt.Errorf("mode %q: want learn, monitor or protect", d.Mode)
 	}
-	if m == Protect && !e.cfg.ProtectAllowed {
+	if m == Protect && !e.s().cfg.ProtectAllowed {
 		return ErrProtectNotAllowed
 	}
-	if e.cfg.excluded(w.ID, w.Namespace) {
+	if e.s().cfg.excluded(w.ID, w.Namespace) {
 		return fmt.Errorf("%s is excluded by baselines.exclude", w.ID)
 	}
 	p := e.profile(w, false)
@@ -281,7 +281,7 @@ func (e *Engine) Import(d *Document) error {
 	}
 	v := emptyView
 	for dim := range NumDimensions {
-		v, _, _ = v.with(dim, pend[dim], e.cfg.limits(dim))
+		v, _, _ = v.with(dim, pend[dim], e.s().cfg.limits(dim))
 	}
 	now := e.opts.Now().UnixNano()
 	orNow := func(t time.Time) int64 {

@@ -20,8 +20,8 @@ const Source = "syscall"
 const nearestShown = 3
 
 // drift handles a departure of a workload that does not learn.
-func (e *Engine) drift(p *profile, f *Fact, c *fields.Context, snap *captured, m Mode, now int64) {
-	ok, suppressed := p.shouldAlert(f, now, e.cfg.Alerts)
+func (e *Engine) drift(set *settings, p *profile, f *Fact, c *fields.Context, snap *captured, m Mode, now int64) {
+	ok, suppressed := p.shouldAlert(f, now, set.cfg.Alerts)
 	if !ok {
 		e.n.suppressed.Add(1)
 		return
@@ -51,7 +51,7 @@ func (e *Engine) Blocked(w *workload.Workload, f *Fact, c *fields.Context, mecha
 		return
 	}
 	e.n.drift.Add(1)
-	ok, suppressed := p.shouldAlert(f, e.opts.Now().UnixNano(), e.cfg.Alerts)
+	ok, suppressed := p.shouldAlert(f, e.opts.Now().UnixNano(), e.s().cfg.Alerts)
 	if !ok {
 		e.n.suppressed.Add(1)
 		return
@@ -97,6 +97,7 @@ func (e *Engine) driftAlert(p *profile, f *Fact, c *fields.Context, snap *captur
 		snap = capture(c)
 	}
 	ctx := snap.ctx
+	ctx.Workload = &alert.Workload{ID: p.w.ID, Name: p.w.Name}
 	for k, v := range snap.fields {
 		of[k] = v
 	}
@@ -144,7 +145,7 @@ func (e *Engine) driftAlert(p *profile, f *Fact, c *fields.Context, snap *captur
 // priority returns a dimension's configured priority as Falco spells it
 // ("Warning").
 func (e *Engine) priority(d Dimension) string {
-	p := strings.ToLower(e.cfg.Dimension(d).Priority)
+	p := strings.ToLower(e.s().cfg.Dimension(d).Priority)
 	if p == "" {
 		return "Warning"
 	}

@@ -76,12 +76,9 @@ const numShards = 64
 // functions are safe for concurrent use and, for what the baseline
 // already holds, take no lock and allocate nothing.
 type Engine struct {
-	cfg       Config
-	opts      Options
-	log       *slog.Logger
-	defMode   Mode
-	enabled   [NumDimensions]bool
-	sensitive *PathSet
+	set  atomic.Pointer[settings] // replaced whole by SetConfig
+	opts Options
+	log  *slog.Logger
 
 	shards    [numShards]profileShard
 	nProfiles atomic.Int64
@@ -104,23 +101,41 @@ func New(cfg Config, opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	e := &Engine{cfg: cfg, opts: opts, log: opts.Logger, sensitive: newSensitive(cfg.SensitivePaths)}
+	e := &Engine{opts: opts, log: opts.Logger}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
-	e.defMode, _ = ParseMode(cfg.DefaultMode)
-	for d := range NumDimensions {
-		e.enabled[d] = cfg.Dimension(d).Enabled
-	}
+	e.set.Store(newSettings(cfg))
 	return e, nil
 }
 
+// settings is what the engine derives from its configuration. The event
+// path reads it through one atomic load, so that SetConfig can replace
+// it while events flow.
+type settings struct {
+	cfg       Config
+	defMode   Mode
+	enabled   [NumDimensions]bool
+	sensitive *PathSet
+}
+
+func newSettings(cfg Config) *settings {
+	s := &settings{cfg: cfg, sensitive: newSensitive(cfg.SensitivePaths)}
+	s.defMode, _ = ParseMode(cfg.DefaultMode)
+	for d := range NumDimensions {
+		s.enabled[d] = cfg.Dimension(d).Enabled
+	}
+	return s
+}
+
+func (e *Engine) s() *settings { return e.set.Load() }
+
 // Config returns the engine's configuration.
-func (e *Engine) Config() Config { return e.cfg }
+func (e *Engine) Config() Config { return e.s().cfg }
 
 // Sensitive reports whether reading path is recorded (see
 // DefaultSensitivePaths). It does not allocate.
-func (e *Engine) Sensitive(path string) bool { return e.sensitive.Match(path) }
+func (e *Engine) Sensitive(path string) bool { return e.s().sensitive.Match(path) }
 
 // Observe checks one fact of workload w against its baseline: a known
 // fact costs a map lookup and a few comparisons. A new fact is queued
@@ -134,7 +149,11 @@ func (e *Engine) Observe(w *workload.Workload, f *Fact, c *fields.Context) Resul
 // observe is Observe for a fact whose event may be gone: snap, when not
 // nil, stands for c in alerts.
 func (e *Engine) observe(w *workload.Workload, f *Fact, c *fields.Context, snap *captured) Result {
-	if w == nil || f.Dim >= NumDimensions || !e.enabled[f.Dim] {
+	if w == nil || f.Dim >= NumDimensions {
+		return Ignored
+	}
+	set := e.s()
+	if !set.enabled[f.Dim] {
 		return Ignored
 	}
 	p := e.profile(w, true)
@@ -154,7 +173,7 @@ func (e *Engine) observe(w *workload.Workload, f *Fact, c *fields.Context, snap 
 		return Learned
 	default:
 		e.n.drift.Add(1)
-		e.drift(p, f, c, snap, m, now)
+		e.drift(set, p, f, c, snap, m, now)
 		return Drift
 	}
 }
@@ -202,7 +221,7 @@ func (e *Engine) profile(w *workload.Workload, create bool) *profile {
 	if ok || !create {
 		return p
 	}
-	return e.create(w, e.defMode)
+	return e.create(w, e.s().defMode)
 }
 
 // create adds a profile for w. An excluded workload is remembered as a
@@ -214,11 +233,11 @@ func (e *Engine) create(w *workload.Workload, m Mode) *profile {
 	if p, ok := sh.get(w.ID); ok {
 		return p
 	}
-	if e.cfg.excluded(w.ID, w.Namespace) {
+	if e.s().cfg.excluded(w.ID, w.Namespace) {
 		sh.set(w.ID, nil, false)
 		return nil
 	}
-	if e.nProfiles.Load() >= int64(e.cfg.MaxWorkloads) {
+	if e.nProfiles.Load() >= int64(e.s().cfg.MaxWorkloads) {
 		// Remember the refusal, so that the workload's events do not
 		// take this lock again; it is tracked after a restart.
 		e.n.overLimit.Add(1)

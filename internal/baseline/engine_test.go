@@ -394,7 +394,7 @@ func TestChurnStaysBounded(t *testing.T) {
 	if n := s.Entries["files_written"]; n > 2 {
 		t.Errorf("10,000 random names left %d file patterns", n)
 	}
-	if n := s.Entries["outbound"]; n > h.e.cfg.Dimensions.Outbound.Cap {
+	if n := s.Entries["outbound"]; n > h.e.s().cfg.Dimensions.Outbound.Cap {
 		t.Errorf("10,000 random peers left %d entries", n)
 	}
 	t.Logf("entries: %v", s.Entries)

@@ -49,7 +49,7 @@ func (e *Engine) apply(p *profile, pend [NumDimensions][]Item, now int64) {
 			continue
 		}
 		var added, removed []Item
-		v, added, removed = v.with(d, pend[d], e.cfg.limits(d))
+		v, added, removed = v.with(d, pend[d], e.s().cfg.limits(d))
 		changes = appendItemChanges(changes, p.w.ID, added, removed, now)
 	}
 	if len(changes) == 0 {
@@ -79,7 +79,7 @@ func appendItemChanges(out []store.Change, id string, added, removed []Item, now
 // maybeLock moves a workload from learn to monitor once it has learned
 // for MinDuration and nothing new came for StableFor.
 func (e *Engine) maybeLock(p *profile, now int64) {
-	l := e.cfg.Learning
+	l := e.s().cfg.Learning
 	if !l.AutoMonitor || p.getMode() != Learn {
 		return
 	}
@@ -97,7 +97,7 @@ func (e *Engine) SetMode(id string, m Mode) error {
 	if m > Protect {
 		return fmt.Errorf("unknown mode %d", m)
 	}
-	if m == Protect && !e.cfg.ProtectAllowed {
+	if m == Protect && !e.s().cfg.ProtectAllowed {
 		return ErrProtectNotAllowed
 	}
 	p := e.lookup(id)
@@ -138,7 +138,7 @@ func (e *Engine) Reset(id string) error {
 	p.wmu.Lock()
 	p.dropPending()
 	p.view.Store(emptyView)
-	p.mode.Store(uint32(e.defMode))
+	p.mode.Store(uint32(e.s().defMode))
 	p.learnSince.Store(now)
 	p.modeChanged.Store(now)
 	p.lastChange.Store(now)
@@ -208,13 +208,13 @@ func (e *Engine) Restore(recs []store.Record) error {
 		}
 		w.Inferred = r.Inferred
 		m, ok := ParseMode(r.Mode)
-		if !ok || m == Protect && !e.cfg.ProtectAllowed {
+		if !ok || m == Protect && !e.s().cfg.ProtectAllowed {
 			if ok {
 				e.log.Warn("baseline was in protect mode, which is not allowed now; monitoring", "workload", r.ID)
 			}
 			m = Monitor
 		}
-		if e.cfg.excluded(w.ID, w.Namespace) {
+		if e.s().cfg.excluded(w.ID, w.Namespace) {
 			continue
 		}
 		p := newProfile(w, m, r.Created)
@@ -235,7 +235,7 @@ func (e *Engine) Restore(recs []store.Record) error {
 		}
 		v := emptyView
 		for d := range NumDimensions {
-			v, _, _ = v.with(d, pend[d], e.cfg.limits(d))
+			v, _, _ = v.with(d, pend[d], e.s().cfg.limits(d))
 		}
 		p.view.Store(v)
 		e.rewriteDiff(r.ID, stored, v.items())

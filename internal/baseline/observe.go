@@ -86,58 +86,83 @@ const (
 // HandleContext observes the event of a context that was Reset for it,
 // for a caller that has one already (the rule evaluator's). For what the
 // baseline already holds it allocates nothing.
+//
+// One event raises at most one drift alert: the syscall and capability
+// an event proves are observed only when the operation itself (the
+// program, the file, the connection) was no departure, since the alert
+// for the operation already says all of it; likewise a new program's
+// edge from its parent and its user.
 func (o *Observer) HandleContext(c *fields.Context) {
 	ev := c.Event
 	if ev.Kind == event.KindFork || ev.Kind == event.KindExit {
 		return
 	}
-	cg := ev.CgroupID
-	if cg == 0 {
-		cg = c.Proc.CgroupID
-	}
-	w, ok := o.res.Resolve(cg, ev.PID)
-	if !ok {
+	w := o.workloadOf(c)
+	if w == nil {
 		o.unattributed.Add(1)
 		return
 	}
 	e := o.eng
 	var f Fact
+	res := Ignored
+	switch ev.Kind {
+	case event.KindExec:
+		if ev.Ret == 0 {
+			res = o.exec(w, c)
+		}
+	case event.KindOpen:
+		if ev.Ret >= 0 && ev.Open.Path != "" {
+			acc := ev.Open.Flags & oAccMode
+			if acc == oWronly || acc == oRdwr {
+				f = Fact{Dim: DimFileWrite, Path: ev.Open.Path}
+				res = e.Observe(w, &f, c)
+			}
+			if acc != oWronly && res != Drift && e.Sensitive(ev.Open.Path) {
+				f = Fact{Dim: DimFileRead, Path: ev.Open.Path}
+				res = e.Observe(w, &f, c)
+			}
+		}
+	case event.KindSocket:
+		res = o.socket(w, c)
+	}
+	if res == Drift {
+		return
+	}
 	if ev.Syscall >= 0 {
 		f = Fact{Dim: DimSyscall, Num: uint32(ev.Syscall)}
-		e.Observe(w, &f, c)
+		if e.Observe(w, &f, c) == Drift {
+			return
+		}
 	}
 	if capNum, ok := InferCapability(ev, c.Proc.EUID); ok {
 		f = Fact{Dim: DimCapability, Num: capNum}
 		e.Observe(w, &f, c)
 	}
-	switch ev.Kind {
-	case event.KindExec:
-		if ev.Ret == 0 {
-			o.exec(w, c)
-		}
-	case event.KindOpen:
-		if ev.Ret < 0 || ev.Open.Path == "" {
-			return
-		}
-		acc := ev.Open.Flags & oAccMode
-		if acc == oWronly || acc == oRdwr {
-			f = Fact{Dim: DimFileWrite, Path: ev.Open.Path}
-			e.Observe(w, &f, c)
-		}
-		if acc != oWronly && e.Sensitive(ev.Open.Path) {
-			f = Fact{Dim: DimFileRead, Path: ev.Open.Path}
-			e.Observe(w, &f, c)
-		}
-	case event.KindSocket:
-		o.socket(w, c)
-	}
 }
 
-func (o *Observer) socket(w *workload.Workload, c *fields.Context) {
+// workloadOf names the event's workload: through the context (which
+// caches it for the rules and the alert too) when the environment has a
+// resolver, else through the observer's own.
+func (o *Observer) workloadOf(c *fields.Context) *workload.Workload {
+	if c.Env != nil && c.Env.Workloads != nil {
+		return c.Workload()
+	}
+	if o.res == nil {
+		return nil
+	}
+	cg := c.Event.CgroupID
+	if cg == 0 {
+		cg = c.Proc.CgroupID
+	}
+	w, _ := o.res.Resolve(cg, c.Event.PID)
+	return w
+}
+
+func (o *Observer) socket(w *workload.Workload, c *fields.Context) Result {
 	ev := c.Event
 	s := &ev.Socket
 	if s.Family != afInet && s.Family != afInet6 {
-		return
+		return Ignored
 	}
 	proto := ProtoAny
 	switch s.Type {
@@ -146,85 +171,99 @@ func (o *Observer) socket(w *workload.Workload, c *fields.Context) {
 	case sockDgram:
 		proto = ProtoUDP
 	default:
-		return
+		return Ignored
 	}
 	var f Fact
 	switch s.Op {
 	case event.OpConnect:
 		if (ev.Ret != 0 && ev.Ret != eInProgress) || !s.Remote.IsValid() || s.Remote.Port() == 0 {
-			return
+			return Ignored
 		}
 		f = Fact{Dim: DimOutbound, Addr: s.Remote.Addr(), Port: s.Remote.Port(), Proto: proto}
 	case event.OpListen:
 		if ev.Ret != 0 || s.Local.Port() == 0 {
-			return
+			return Ignored
 		}
 		f = Fact{Dim: DimListen, Port: s.Local.Port(), Proto: proto}
 	case event.OpBind:
 		// A bound UDP socket receives: it listens. TCP waits for listen.
 		if ev.Ret != 0 || proto != ProtoUDP || s.Local.Port() == 0 {
-			return
+			return Ignored
 		}
 		f = Fact{Dim: DimListen, Port: s.Local.Port(), Proto: proto}
 	case event.OpAccept:
 		if ev.Ret < 0 || !s.Remote.IsValid() {
-			return
+			return Ignored
 		}
 		f = Fact{Dim: DimInbound, Addr: s.Remote.Addr(), Port: s.Local.Port(), Proto: proto}
 	default:
-		return
+		return Ignored
 	}
-	o.eng.Observe(w, &f, c)
+	return o.eng.Observe(w, &f, c)
 }
 
-// exec observes a successful exec: the program, the edge from the
-// parent's program, and the user it runs as.
-func (o *Observer) exec(w *workload.Workload, c *fields.Context) {
+// exec observes a successful exec: the program, then (when the program
+// is no departure) the edge from the parent's program and the user it
+// runs as. It returns the program's result.
+func (o *Observer) exec(w *workload.Workload, c *fields.Context) Result {
 	ev := c.Event
 	exe := ev.Exec.Exe
 	if exe == "" {
 		exe = c.Proc.Exe
 	}
 	if exe == "" {
-		return
+		return Ignored
 	}
 	e := o.eng
-	f := Fact{Dim: DimUser, Num: ev.Exec.EUID}
-	e.Observe(w, &f, c)
-	if parent := o.parentExe(c); parent != "" {
-		f = Fact{Dim: DimExecEdge, Parent: parent, Path: exe}
-		e.Observe(w, &f, c)
+	parent := o.parentExe(c)
+	f := Fact{Dim: DimExec, Path: exe}
+	if o.ids != nil && e.s().enabled[DimExec] {
+		// Most execs are of files hashed before; a new file is hashed off
+		// the event path and observed when its identity is known.
+		id, pending, st := o.ids.OfProcess(ev.PID)
+		switch st {
+		case IDCached:
+			f.Identity = id
+		case IDPending:
+			if o.observeLater(w, f, parent, ev.Exec.EUID, c, pending) {
+				return Learned // decided later; nothing to say about it now
+			}
+			o.noIdentity.Add(1)
+		default:
+			o.noIdentity.Add(1)
+		}
 	}
-	f = Fact{Dim: DimExec, Path: exe}
-	if o.ids == nil || !e.enabled[DimExec] {
-		e.Observe(w, &f, c)
+	res := e.Observe(w, &f, c)
+	if res != Drift {
+		o.execRest(w, parent, exe, ev.Exec.EUID, c, nil)
+	}
+	return res
+}
+
+// execRest observes what an exec says besides the program: the edge
+// from the parent's program and the effective user.
+func (o *Observer) execRest(w *workload.Workload, parent, exe string, euid uint32, c *fields.Context, snap *captured) {
+	f := Fact{Dim: DimUser, Num: euid}
+	if o.eng.observe(w, &f, c, snap) == Drift {
 		return
 	}
-	// Most execs are of files hashed before; a new file is hashed off
-	// the event path and observed when its identity is known.
-	id, pending, st := o.ids.OfProcess(ev.PID)
-	switch st {
-	case IDCached:
-		f.Identity = id
-	case IDPending:
-		if o.observeLater(w, f, c, pending) {
-			return
-		}
-		o.noIdentity.Add(1)
-	default:
-		o.noIdentity.Add(1)
+	if parent != "" {
+		f = Fact{Dim: DimExecEdge, Parent: parent, Path: exe}
+		o.eng.observe(w, &f, c, snap)
 	}
-	e.Observe(w, &f, c)
 }
 
 // observeLater observes an exec once its file is hashed. What the drift alert
 // needs from the event is captured now, since the event is gone by then.
-func (o *Observer) observeLater(w *workload.Workload, f Fact, c *fields.Context, p Pending) bool {
+func (o *Observer) observeLater(w *workload.Workload, f Fact, parent string, euid uint32, c *fields.Context, p Pending) bool {
 	f.Path = strings.Clone(f.Path)
+	parent = strings.Clone(parent)
 	snap := capture(c)
 	ok := o.ids.Hash(p, func(id string) {
 		f.Identity = id
-		o.eng.observe(w, &f, nil, snap)
+		if o.eng.observe(w, &f, nil, snap) != Drift {
+			o.execRest(w, parent, f.Path, euid, nil, snap)
+		}
 	})
 	if ok {
 		o.deferred.Add(1)

@@ -19,10 +19,10 @@ import (
 )
 
 // podLookup answers every cgroup with one pod's container.
-type podLookup struct{ info *container.Info }
+type podLookup struct{ Info *container.Info }
 
 func (p podLookup) Lookup(uint64) (*container.Info, container.State) {
-	return p.info, container.StateComplete
+	return p.Info, container.StateComplete
 }
 
 var webPod = &container.Info{ID: strings.Repeat("c", 64), Name: "app", Pod: &container.Pod{
@@ -151,7 +151,8 @@ func TestObserverLearnsFromEvents(t *testing.T) {
 		}
 	}
 
-	// In monitor, a new program raises an alert that names the process.
+	// In monitor, a new program raises one alert that names the process:
+	// its edge from the parent is part of that departure, not another.
 	if err := h.e.SetMode(w.ID, Monitor); err != nil {
 		t.Fatal(err)
 	}
@@ -166,8 +167,30 @@ func TestObserverLearnsFromEvents(t *testing.T) {
 			}
 		}
 	}
-	if !slices.Contains(drift, "Baseline drift: new executable") || !slices.Contains(drift, "Baseline drift: new parent process") {
-		t.Errorf("drift alerts: %q", drift)
+	if !slices.Equal(drift, []string{"Baseline drift: new executable"}) {
+		t.Errorf("drift alerts for a new program: %q, want the new executable only", drift)
+	}
+	// A known program from a new parent is a departure of the edge.
+	h.handle(execEvent(1<<30+1, 1<<30, "/bin/sh"))
+	drift = drift[:0]
+	for _, a := range h.sink.take() {
+		drift = append(drift, a.Rule)
+	}
+	if !slices.Equal(drift, []string{"Baseline drift: new parent process"}) {
+		t.Errorf("drift alerts for a known program from a new parent: %q", drift)
+	}
+	// A new connection raises its own alert only, even when its syscall
+	// is new too.
+	sendNR, _ := syscalls.Number("sendto")
+	ev := socketEvent(self, "connect", event.OpConnect, sockStream, "", "10.0.0.7:25", 0)
+	ev.Syscall = sendNR
+	h.handle(ev)
+	drift = drift[:0]
+	for _, a := range h.sink.take() {
+		drift = append(drift, a.Rule)
+	}
+	if !slices.Equal(drift, []string{"Baseline drift: new outbound connection"}) {
+		t.Errorf("drift alerts for a new connection with a new syscall: %q", drift)
 	}
 	if s := h.obs.Stats(); s.Deferred != 1 || s.NoIdentity == 0 {
 		t.Errorf("observer stats: %+v", s)

@@ -21,7 +21,7 @@ import (
 // reported by Observe, never blocked.
 func (e *Engine) AllowExec(w *workload.Workload, path, id string) bool {
 	p := e.protected(w)
-	if p == nil || !e.enabled[DimExec] {
+	if p == nil || !e.s().enabled[DimExec] {
 		return true
 	}
 	return p.view.Load().exec.Known(path, id)
@@ -35,7 +35,7 @@ func (e *Engine) AllowExec(w *workload.Workload, path, id string) bool {
 // policy decides.
 func (e *Engine) AllowExecWith(w *workload.Workload, path string, identity func() (string, error)) (bool, error) {
 	p := e.protected(w)
-	if p == nil || !e.enabled[DimExec] {
+	if p == nil || !e.s().enabled[DimExec] {
 		return true, nil
 	}
 	s := p.view.Load().exec
@@ -53,7 +53,7 @@ func (e *Engine) AllowExecWith(w *workload.Workload, path string, identity func(
 // proto.
 func (e *Engine) AllowConnect(w *workload.Workload, addr netip.Addr, port uint16, proto Proto) bool {
 	p := e.protected(w)
-	if p == nil || !e.enabled[DimOutbound] {
+	if p == nil || !e.s().enabled[DimOutbound] {
 		return true
 	}
 	return p.view.Load().out.Known(addr, port, proto, "")

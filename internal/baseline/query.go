@@ -15,7 +15,7 @@ func (e *Engine) KnownPeer(id string, inbound bool, addr netip.Addr, port uint16
 		d = DimInbound
 	}
 	p := e.lookup(id)
-	if p == nil || !e.enabled[d] {
+	if p == nil || !e.s().enabled[d] {
 		return false, 0, false
 	}
 	v := p.view.Load()

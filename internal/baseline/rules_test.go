@@ -1,4 +1,4 @@
-package baseline
+package baseline_test
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigilsec/vigil/internal/baseline"
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/detect"
 	"github.com/vigilsec/vigil/internal/event"
@@ -36,7 +37,7 @@ func loadRules(t *testing.T, data []byte) *detect.RuleSet {
 }
 
 func TestRulesExportLoadsAndMatches(t *testing.T) {
-	_, d := learnedDocument(t, Protect)
+	_, d := baseline.LearnedDocument(t, baseline.Protect)
 	data, err := d.Rules(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -55,8 +56,8 @@ func TestRulesExportLoadsAndMatches(t *testing.T) {
 	}
 
 	table := proc.New()
-	table.Apply(execEvent(100, 1, "/bin/sh"))
-	det := detect.New(detect.Config{Program: rs.Program, Env: &fields.Env{Table: table, Containers: podLookup{webPod}}, Shards: 1})
+	table.Apply(baseline.ExecEvent(100, 1, "/bin/sh"))
+	det := detect.New(detect.Config{Program: rs.Program, Env: &fields.Env{Table: table, Containers: baseline.PodLookup{Info: baseline.WebPod}}, Shards: 1})
 	rulesFor := func(ev *event.Event) []string {
 		var out []string
 		for _, a := range det.Evaluate(ev) {
@@ -64,32 +65,32 @@ func TestRulesExportLoadsAndMatches(t *testing.T) {
 		}
 		return out
 	}
-	newExec := execEvent(101, 100, "/usr/bin/nc")
+	newExec := baseline.ExecEvent(101, 100, "/usr/bin/nc")
 	newExec.Exec.EUID = 101
-	knownExec := execEvent(102, 100, "/usr/bin/curl")
+	knownExec := baseline.ExecEvent(102, 100, "/usr/bin/curl")
 	knownExec.Exec.EUID = 101
 	for _, tc := range []struct {
 		name string
 		ev   *event.Event
 		want []string
 	}{
-		{"new executable", newExec, []string{"Baseline drift: new executable (" + web.ID + ")", "Baseline drift: new parent process (" + web.ID + ")"}},
+		{"new executable", newExec, []string{"Baseline drift: new executable (" + baseline.Web.ID + ")", "Baseline drift: new parent process (" + baseline.Web.ID + ")"}},
 		{"known executable", knownExec, nil},
-		{"known write", openEvent(100, "/var/log/nginx/access.log", oWronly), nil},
-		{"write under a learned pattern", openEvent(100, "/tmp/tmp.Q2wE4rT6yU", oWronly), nil},
-		{"new write", openEvent(100, "/etc/passwd", oWronly), []string{"Baseline drift: new file written (" + web.ID + ")"}},
-		{"new sensitive read", openEvent(100, "/etc/shadow", 0), []string{"Baseline drift: new sensitive file read (" + web.ID + ")"}},
-		{"known sensitive read", openEvent(100, "/var/run/secrets/kubernetes.io/serviceaccount/token", 0), nil},
-		{"other read", openEvent(100, "/etc/hosts", 0), nil},
-		{"known connect", socketEvent(100, "connect", event.OpConnect, sockStream, "10.244.0.9:40000", "10.0.0.5:443", 0), nil},
-		{"new connect", socketEvent(100, "connect", event.OpConnect, sockStream, "10.244.0.9:40000", "10.0.0.5:22", 0),
-			[]string{"Baseline drift: new outbound connection (" + web.ID + ")"}},
-		{"known listen", socketEvent(100, "listen", event.OpListen, sockStream, "0.0.0.0:8080", "", 0), nil},
-		{"new listen", socketEvent(100, "listen", event.OpListen, sockStream, "0.0.0.0:9999", "", 0),
-			[]string{"Baseline drift: new listening port (" + web.ID + ")"}},
-		{"known accept", socketEvent(100, "accept4", event.OpAccept, sockStream, "10.244.0.9:8080", "10.244.1.7:5000", 5), nil},
-		{"new accept", socketEvent(100, "accept4", event.OpAccept, sockStream, "10.244.0.9:8080", "192.0.2.1:5000", 5),
-			[]string{"Baseline drift: new inbound connection (" + web.ID + ")"}},
+		{"known write", baseline.OpenEvent(100, "/var/log/nginx/access.log", baseline.OWronly), nil},
+		{"write under a learned pattern", baseline.OpenEvent(100, "/tmp/tmp.Q2wE4rT6yU", baseline.OWronly), nil},
+		{"new write", baseline.OpenEvent(100, "/etc/passwd", baseline.OWronly), []string{"Baseline drift: new file written (" + baseline.Web.ID + ")"}},
+		{"new sensitive read", baseline.OpenEvent(100, "/etc/shadow", 0), []string{"Baseline drift: new sensitive file read (" + baseline.Web.ID + ")"}},
+		{"known sensitive read", baseline.OpenEvent(100, "/var/run/secrets/kubernetes.io/serviceaccount/token", 0), nil},
+		{"other read", baseline.OpenEvent(100, "/etc/hosts", 0), nil},
+		{"known connect", baseline.SocketEvent(100, "connect", event.OpConnect, baseline.SockStream, "10.244.0.9:40000", "10.0.0.5:443", 0), nil},
+		{"new connect", baseline.SocketEvent(100, "connect", event.OpConnect, baseline.SockStream, "10.244.0.9:40000", "10.0.0.5:22", 0),
+			[]string{"Baseline drift: new outbound connection (" + baseline.Web.ID + ")"}},
+		{"known listen", baseline.SocketEvent(100, "listen", event.OpListen, baseline.SockStream, "0.0.0.0:8080", "", 0), nil},
+		{"new listen", baseline.SocketEvent(100, "listen", event.OpListen, baseline.SockStream, "0.0.0.0:9999", "", 0),
+			[]string{"Baseline drift: new listening port (" + baseline.Web.ID + ")"}},
+		{"known accept", baseline.SocketEvent(100, "accept4", event.OpAccept, baseline.SockStream, "10.244.0.9:8080", "10.244.1.7:5000", 5), nil},
+		{"new accept", baseline.SocketEvent(100, "accept4", event.OpAccept, baseline.SockStream, "10.244.0.9:8080", "192.0.2.1:5000", 5),
+			[]string{"Baseline drift: new inbound connection (" + baseline.Web.ID + ")"}},
 	} {
 		table.Apply(tc.ev)
 		got := rulesFor(tc.ev)
@@ -103,7 +104,7 @@ func TestRulesExportLoadsAndMatches(t *testing.T) {
 	// Another workload's events are out of scope.
 	other := &container.Info{ID: strings.Repeat("d", 64), Name: "app", Pod: &container.Pod{Name: "api-x", Namespace: "shop",
 		ContainerName: "app", FromAPI: true, Owner: container.Owner{Deployment: "api"}}}
-	det = detect.New(detect.Config{Program: rs.Program, Env: &fields.Env{Table: table, Containers: podLookup{other}}, Shards: 1})
+	det = detect.New(detect.Config{Program: rs.Program, Env: &fields.Env{Table: table, Containers: baseline.PodLookup{Info: other}}, Shards: 1})
 	if got := rulesFor(newExec); len(got) != 0 {
 		t.Errorf("another workload matched: %q", got)
 	}
@@ -120,7 +121,7 @@ func TestRulesScopes(t *testing.T) {
 		{workload.NewImage("registry:5000/app:1.2", "web"), `container.image.repository = "registry:5000/app" and container.image.tag = "1.2"`},
 		{workload.NewExe("/usr/sbin/a-very-long-daemon-name"), `proc.sname = "a-very-long-dae"`},
 	} {
-		d := newDocument(tc.w, Monitor, 1, 1, 1, 1, []Item{{Dim: DimExec, A: "/bin/sh"}, {Dim: DimUser, A: "*"}})
+		d := baseline.NewDocument(tc.w, baseline.Monitor, 1, 1, 1, 1, []baseline.Item{{Dim: baseline.DimExec, A: "/bin/sh"}, {Dim: baseline.DimUser, A: "*"}})
 		data, err := d.Rules(nil)
 		if err != nil {
 			t.Fatal(err)
@@ -130,8 +131,8 @@ func TestRulesScopes(t *testing.T) {
 		}
 		loadRules(t, data)
 	}
-	d := newDocument(workload.NewUnit("nginx.service"), Monitor, 1, 1, 1, 1, nil)
-	if _, err := d.Rules(nil); !errors.Is(err, ErrNoRuleScope) {
+	d := baseline.NewDocument(workload.NewUnit("nginx.service"), baseline.Monitor, 1, 1, 1, 1, nil)
+	if _, err := d.Rules(nil); !errors.Is(err, baseline.ErrNoRuleScope) {
 		t.Errorf("a systemd unit: %v", err)
 	}
 }

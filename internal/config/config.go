@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigilsec/vigil/internal/alert"
+	"github.com/vigilsec/vigil/internal/baseline"
 )
 
 // DefaultPath is read when no --config is given; it may be absent.
@@ -45,6 +46,8 @@ type Config struct {
 	Kubernetes      Kubernetes      `yaml:"kubernetes"`
 	Host            Host            `yaml:"host"`
 	Transport       Transport       `yaml:"transport"`
+	// Baselines are the learned baselines (docs/baselines.md).
+	Baselines baseline.Config `yaml:"baselines"`
 }
 
 // Reload is how the agent notices changed rules and configuration (it
@@ -261,6 +264,7 @@ func Default() *Config {
 		VulnWatch:       defaultVulnWatch(),
 		Host:            defaultHost(),
 		Transport:       defaultTransport(),
+		Baselines:       baseline.Default(),
 		Outputs: Outputs{
 			JSON: JSON{IncludeOutputProperty: true, IncludeTagsProperty: true, IncludeOutputFieldsProperty: true,
 				IncludeVigilProperties: true, VigilOutputFields: true},

@@ -24,7 +24,11 @@ func Changed(a, b *Config) []string {
 // restartKeys are the keys (or key prefixes, ending in ".") a running
 // agent cannot change: they size kernel objects or the pipeline, or set up
 // things made once at start.
-var restartKeys = []string{"ring_buffer_size", "shards", "metrics_addr", "log_format", "log_level", "reload.", "kernel_drop_alert.", "vuln_watch.", "kubernetes.", "host.", "transport."}
+var restartKeys = []string{"ring_buffer_size", "shards", "metrics_addr", "log_format", "log_level", "reload.", "kernel_drop_alert.", "vuln_watch.", "kubernetes.", "host.", "transport.",
+	// Baselines: turning them on or off changes the pipeline and the
+	// kernel's learning map, the data directory holds the open store and
+	// the command socket, and the store's writer is sized at start.
+	"baselines.enabled", "baselines.data_dir", "baselines.store."}
 
 // NeedsRestart reports whether a change to key takes effect only when
 // the agent restarts; the other keys (rules, rate_limit.*, outputs.*) are

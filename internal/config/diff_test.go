@@ -34,7 +34,8 @@ func TestChangedAndNeedsRestart(t *testing.T) {
 	for _, k := range Keys() {
 		if NeedsRestart(k) != (k == "ring_buffer_size" || k == "shards" || k == "metrics_addr" || k == "log_format" ||
 			k == "log_level" || strings.HasPrefix(k, "reload.") || strings.HasPrefix(k, "kernel_drop_alert.") || strings.HasPrefix(k, "vuln_watch.") || strings.HasPrefix(k, "kubernetes.") ||
-			strings.HasPrefix(k, "host.") || strings.HasPrefix(k, "transport.")) {
+			strings.HasPrefix(k, "host.") || strings.HasPrefix(k, "transport.") ||
+			k == "baselines.enabled" || k == "baselines.data_dir" || strings.HasPrefix(k, "baselines.store.")) {
 			t.Errorf("NeedsRestart(%s) = %v", k, NeedsRestart(k))
 		}
 	}

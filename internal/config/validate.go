@@ -159,6 +159,9 @@ func (c *Config) Validate() error {
 	c.Kubernetes.validate(bad)
 	c.Host.validate(bad)
 	c.Transport.validate(bad)
+	if err := c.Baselines.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

@@ -113,7 +113,17 @@ func (b *alertBuilder) context(c *fields.Context) alert.Context {
 			}
 		}
 	}
-	return alert.Context{Process: pc, Identity: id}
+	return alert.Context{Process: pc, Identity: id, Workload: WorkloadOf(c)}
+}
+
+// WorkloadOf returns the context block's workload for the event in c,
+// nil when none can be named. The strings are the resolver's, immutable
+// and shared, so they need no copy.
+func WorkloadOf(c *fields.Context) *alert.Workload {
+	if w := c.Workload(); w != nil {
+		return &alert.Workload{ID: w.ID, Name: w.Name}
+	}
+	return nil
 }
 
 // value returns a placeholder's value for JSON with its type: nil when

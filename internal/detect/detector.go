@@ -41,6 +41,8 @@ type Detector struct {
 	alerts  *alertBuilder
 	counts  matchCounts
 	reactor atomic.Pointer[reactorBox] // see react.go
+	// observer sees every handled event's context (see observe.go).
+	observer atomic.Pointer[observerBox]
 
 	// spare serves shard numbers beyond Shards and Evaluate, under a lock.
 	spareMu sync.Mutex
@@ -101,9 +103,17 @@ func (d *Detector) Handle(shard int, ev *event.Event) {
 }
 
 func (d *Detector) handle(w *worker, id int, ev *event.Event) {
-	if !d.match(w, id, ev) {
-		return
+	if d.match(w, id, ev) {
+		d.alert(w, ev)
 	}
+	if box := d.observer.Load(); box != nil {
+		box.o.HandleContext(&w.ctx)
+	}
+}
+
+// alert builds, hands to the reactor and emits the alert of each rule
+// match has left in w.matched.
+func (d *Detector) alert(w *worker, ev *event.Event) {
 	for _, r := range w.matched {
 		var a *alert.Alert
 		a, w.buf = d.alerts.build(&w.ctx, r, w.buf)

@@ -17,6 +17,7 @@ import (
 	"github.com/vigilsec/vigil/internal/ktime"
 	"github.com/vigilsec/vigil/internal/proc"
 	"github.com/vigilsec/vigil/internal/syscalls"
+	"github.com/vigilsec/vigil/internal/workload"
 )
 
 // Event is the JSON shape of one event in `vigil events`, documented in
@@ -40,6 +41,28 @@ type Event struct {
 	Syscall   *Syscall   `json:"syscall,omitempty"`
 	Process   *Process   `json:"process,omitempty"`
 	Container *Container `json:"container,omitempty"`
+	Workload  *Workload  `json:"workload,omitempty"`
+}
+
+// Workload names the workload of the event's process, the identity
+// learned baselines are kept under: replicas and restarts share it.
+type Workload struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// WorkloadResolver names the workload of a process
+// (*workload.Resolver implements it).
+type WorkloadResolver interface {
+	Resolve(cgroupID uint64, pid uint32) (*workload.Workload, bool)
+}
+
+func workloadJSON(ev *event.Event, r WorkloadResolver) *Workload {
+	w, ok := r.Resolve(ev.CgroupID, ev.PID)
+	if !ok {
+		return nil
+	}
+	return &Workload{ID: w.ID, Name: w.Name}
 }
 
 // Container names the workload of a process in a container: the id and
@@ -258,6 +281,8 @@ type Writer struct {
 	// Containers, when set, adds the container block to events of
 	// processes in containers.
 	Containers container.Lookuper
+	// Workloads, when set, adds the workload block.
+	Workloads WorkloadResolver
 }
 
 // NewWriter returns a writer that enriches events from table (which
@@ -273,6 +298,9 @@ func (w *Writer) Write(ev *event.Event) error {
 	j := New(ev, w.table, w.clock)
 	if w.Containers != nil {
 		j.Container = containerJSON(ev, w.Containers)
+	}
+	if w.Workloads != nil {
+		j.Workload = workloadJSON(ev, w.Workloads)
 	}
 	return w.enc.Encode(j)
 }

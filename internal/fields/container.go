@@ -12,11 +12,11 @@ import (
 // process that runs on the host.
 const hostID = "host"
 
-// workload returns the container of the event's process. Without a
+// containerInfo returns the container of the event's process. Without a
 // resolver every process counts as a host process, as Falco reports it.
 // The lookup never blocks: before the runtime has answered, the id and
 // runtime from the cgroup path are known and the rest is missing.
-func (c *Context) workload() (*container.Info, container.State) {
+func (c *Context) containerInfo() (*container.Info, container.State) {
 	if c.contDone {
 		return c.cont, c.contState
 	}
@@ -35,7 +35,7 @@ func (c *Context) workload() (*container.Info, container.State) {
 // meta returns the container's Info when its metadata is complete (or it
 // is the host); fields other than id, name and type are missing otherwise.
 func (c *Context) meta() (*container.Info, bool) {
-	info, st := c.workload()
+	info, st := c.containerInfo()
 	return info, st == container.StateComplete || st == container.StateHost
 }
 
@@ -65,16 +65,16 @@ func podStr(get func(*container.Pod) string) Field {
 // resolver in Env (see internal/container and docs/containers.md).
 func registerContainer(r *Registry) {
 	r.add("container.id", "the short (12 character) container id; host for processes outside containers",
-		str(func(c *Context) (string, bool) { info, _ := c.workload(); return info.ShortID(), true }))
+		str(func(c *Context) (string, bool) { info, _ := c.containerInfo(); return info.ShortID(), true }))
 	r.add("container.full_id", "the full container id; host for processes outside containers",
-		str(func(c *Context) (string, bool) { info, _ := c.workload(); return info.ID, true }))
+		str(func(c *Context) (string, bool) { info, _ := c.containerInfo(); return info.ID, true }))
 	r.add("container.name", "the container name; host for processes outside containers",
 		str(func(c *Context) (string, bool) {
-			info, _ := c.workload()
+			info, _ := c.containerInfo()
 			return info.Name, info.Name != ""
 		}))
 	r.add("container.type", "the container runtime (docker, podman, containerd, cri-o, cri); host outside containers",
-		str(func(c *Context) (string, bool) { info, _ := c.workload(); return info.Type(), true }))
+		str(func(c *Context) (string, bool) { info, _ := c.containerInfo(); return info.Type(), true }))
 	r.add("container.image", "the image as the runtime names it", contStr(func(i *container.Info) string { return i.Image.Name }))
 	r.add("container.image.id", "the short image id", contStr(func(i *container.Info) string { return i.Image.ShortID() }))
 	r.add("container.image.repository", "the image repository", contStr(func(i *container.Info) string { return i.Image.Repository }))

@@ -5,6 +5,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/container"
 	"github.com/vigilsec/vigil/internal/ktime"
+	"github.com/vigilsec/vigil/internal/workload"
 
 	"github.com/vigilsec/vigil/internal/event"
 	"github.com/vigilsec/vigil/internal/proc"
@@ -25,6 +26,9 @@ type Env struct {
 	// Containers answers container.* and k8s.*; nil reports every process
 	// as a host process.
 	Containers container.Lookuper
+	// Workloads answers workload.* and Context.Workload; nil leaves them
+	// missing.
+	Workloads WorkloadResolver
 }
 
 var defaultEnv = &Env{}
@@ -92,6 +96,10 @@ type Context struct {
 	cont      *container.Info
 	contState container.State
 
+	// The event's workload, resolved once per event on first use.
+	wlDone bool
+	wl     *workload.Workload
+
 	fdDone   bool   // fdv is built for this event
 	fdv      fdView // see fd.go
 	setsDone uint8  // bit i: sets[i] is fetched (0: after the event, 1: before)
@@ -107,6 +115,7 @@ func (c *Context) Reset(env *Env, ev *event.Event, num uint64) {
 	c.Event, c.Env, c.Num = ev, env, num
 	c.done, c.shape, c.nAnc, c.ancDepth, c.ancCursor, c.fdCursor = 0, shapeUnknown, 0, 0, 0, 0
 	c.contDone, c.cont = false, nil
+	c.wlDone, c.wl = false, nil
 	c.fdDone, c.setsDone = false, 0
 	c.arena = c.arena[:0]
 	c.Found = false

@@ -57,6 +57,7 @@ func New() *Registry {
 	registerFD(r)
 	registerStdio(r)
 	registerContainer(r)
+	registerWorkload(r)
 	registerTarget(r)
 	registerLoaderEnv(r)
 	return r
