@@ -51,6 +51,12 @@ command -v su >/dev/null || need+=(login)
 command -v ip >/dev/null || need+=(iproute2)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
+# Defense-evasion attacks (coverage rules): firewall flushes, a security
+# service stopped (Debian's apparmor init script), SELinux switched off.
+command -v iptables >/dev/null || need+=(iptables)
+command -v nft >/dev/null || need+=(nftables)
+[ -x /etc/init.d/apparmor ] || need+=(apparmor)
+command -v setenforce >/dev/null || need+=(selinux-utils)
 if [ ${#need[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	# Installed for their programs only: no service may start (auditd
