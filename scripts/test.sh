@@ -35,6 +35,8 @@ command -v su >/dev/null || need+=(login)
 command -v ip >/dev/null || need+=(iproute2)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
+# Privilege escalation and container escape attacks (test/e2e/rules/attacks_coverage_escalation_test.go).
+command -v sudo >/dev/null || need+=(sudo)
 if [ ${#need[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	# Installed for their programs only: no service may start (auditd
