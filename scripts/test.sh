@@ -57,6 +57,8 @@ command -v iptables >/dev/null || need+=(iptables)
 command -v nft >/dev/null || need+=(nftables)
 [ -x /etc/init.d/apparmor ] || need+=(apparmor)
 command -v setenforce >/dev/null || need+=(selinux-utils)
+# Privilege escalation and container escape attacks (test/e2e/rules/attacks_coverage_escalation_test.go).
+command -v sudo >/dev/null || need+=(sudo)
 if [ ${#need[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	# Installed for their programs only: no service may start (auditd
