@@ -8,8 +8,6 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/vigilsec/vigil/internal/testutil"
 )
 
 // Helper modes for the fd-table and syscall-family end-to-end tests. They
@@ -93,6 +91,11 @@ func helperFamilies() error {
 	} else {
 		return err
 	}
-	testutil.KillAndWait(child)
+	// kill(2) itself, which the "E2E kill" rule watches: os.Process.Kill
+	// signals through a pidfd where it can.
+	if err := unix.Kill(pid, unix.SIGKILL); err != nil {
+		return err
+	}
+	_ = child.Wait() // "signal: killed", as intended
 	return nil
 }
