@@ -35,6 +35,14 @@ command -v su >/dev/null || need+=(login)
 command -v ip >/dev/null || need+=(iproute2)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
+# The execution, credential-access and persistence coverage attacks
+# (attacks_coverage_exec_test.go): java runs a source file, which needs the
+# JDK's compiler; pip builds a local sdist with setuptools.
+command -v crontab >/dev/null || need+=(cron)
+command -v gcc >/dev/null || need+=(gcc)
+command -v npm >/dev/null || need+=(npm)
+command -v javac >/dev/null || need+=(default-jdk-headless)
+/usr/bin/python3 -c 'import pip, setuptools' 2>/dev/null || need+=(python3-pip python3-setuptools)
 if [ ${#need[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	# Installed for their programs only: no service may start (auditd
