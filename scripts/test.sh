@@ -59,6 +59,14 @@ command -v nft >/dev/null || need+=(nftables)
 command -v setenforce >/dev/null || need+=(selinux-utils)
 # Privilege escalation and container escape attacks (test/e2e/rules/attacks_coverage_escalation_test.go).
 command -v sudo >/dev/null || need+=(sudo)
+# The execution, credential-access and persistence coverage attacks
+# (attacks_coverage_exec_test.go): java runs a source file, which needs the
+# JDK's compiler; pip builds a local sdist with setuptools.
+command -v crontab >/dev/null || need+=(cron)
+command -v gcc >/dev/null || need+=(gcc)
+command -v npm >/dev/null || need+=(npm)
+command -v javac >/dev/null || need+=(default-jdk-headless)
+/usr/bin/python3 -c 'import pip, setuptools' 2>/dev/null || need+=(python3-pip python3-setuptools)
 if [ ${#need[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	# Installed for their programs only: no service may start (auditd
