@@ -215,13 +215,21 @@ func checkAlert(t *testing.T, got *wireAlert, a attack, r result, fields []strin
 	if len(got.Tags) == 0 {
 		t.Error("no tags")
 	}
+	// output_fields: the rule's fields, the event time Falco always adds,
+	// and Vigil's own vigil.* fields (the context, for routers that keep
+	// only Falco's keys).
 	var keys []string
 	for k := range got.OutputFields {
-		keys = append(keys, k)
+		if !strings.HasPrefix(k, "vigil.") || slices.Contains(fields, k) {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
-	if !slices.Equal(keys, fields) {
-		t.Errorf("output_fields has %v, the rule's output names %v", keys, fields)
+	if want := slices.Sorted(slices.Values(append([]string{"evt.time"}, fields...))); !slices.Equal(keys, want) {
+		t.Errorf("output_fields has %v, want %v (the rule's output fields and evt.time)", keys, want)
+	}
+	if anc := fmt.Sprint(got.OutputFields["vigil.proc.ancestors"]); anc != fmt.Sprint(toAny(got.Context.Process.Ancestors)) {
+		t.Errorf("vigil.proc.ancestors %s, context.process.ancestors %v", anc, got.Context.Process.Ancestors)
 	}
 	want := map[string]string{"proc.name": r.name, "proc.cmdline": got.Context.Process.Cmdline,
 		"proc.pid": fmt.Sprint(got.Context.Process.PID), "user.name": orDefault(r.user, "root"), "container.id": "host"}
@@ -256,6 +264,15 @@ func checkAlert(t *testing.T, got *wireAlert, a attack, r result, fields []strin
 	if r.name == "" || r.exe == "" {
 		t.Errorf("the attack must say which process acts (name %q, exe %q)", r.name, r.exe)
 	}
+}
+
+// toAny is ss as JSON decodes a list of strings.
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // orDefault returns s, or def when s is empty.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigilsec/vigil/internal/alert/falcocheck"
 )
 
 // wireAlert is one line of `vigil run`'s stdout as docs/rules.md
@@ -29,8 +31,14 @@ type wireAlert struct {
 }
 
 type wireContext struct {
-	Process  wireProcess  `json:"process"`
-	Identity wireIdentity `json:"identity"`
+	Process  wireProcess   `json:"process"`
+	Identity wireIdentity  `json:"identity"`
+	Workload *wireWorkload `json:"workload"`
+}
+
+type wireWorkload struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 type wireProcess struct {
@@ -69,8 +77,13 @@ var (
 	identityKeys = []string{"user", "uid", "cgroup_id", "container_id"}
 )
 
-// decodeAlert decodes one stdout line strictly.
+// decodeAlert decodes one stdout line strictly: Falco's form (checked by
+// falcocheck, as falcosidekick and Falco's other consumers read it), and
+// the suite's copy of the whole shape.
 func decodeAlert(line []byte) (*wireAlert, error) {
+	if err := falcocheck.CheckFalco(line); err != nil {
+		return nil, fmt.Errorf("not in Falco's form: %w", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
@@ -129,7 +142,10 @@ func TestDocumentedAlertDecodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, after, ok := strings.Cut(string(doc), "`vigil run` prints one JSON object per alert:\n\n```json\n")
+	_, after, ok := strings.Cut(string(doc), "`vigil run` prints one JSON object per alert")
+	if ok {
+		_, after, ok = strings.Cut(after, "```json\n")
+	}
 	if !ok {
 		t.Fatal("docs/rules.md has no example alert")
 	}
