@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/vigilsec/vigil/internal/alert"
 	"github.com/vigilsec/vigil/internal/testutil"
 )
 
@@ -154,9 +155,9 @@ current-context: test
 	found := make(chan string, 1)
 	go func() {
 		for lines.Scan() {
-			var a struct{ Rule, Output string }
+			var a struct{ Rule, Priority, Output string }
 			if json.Unmarshal(lines.Bytes(), &a) == nil && a.Rule == "Marker read in a pod" {
-				found <- a.Output
+				found <- alert.StripPrefix(a.Output, a.Priority) // Falco's "time: Priority " prefix
 				return
 			}
 		}
