@@ -35,6 +35,10 @@ command -v su >/dev/null || need+=(login)
 command -v ip >/dev/null || need+=(iproute2)
 command -v unshare >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
+# Command and control, tampering and impact attacks of the coverage rules.
+command -v gawk >/dev/null || need+=(gawk)
+[ -x /usr/sbin/tor ] || need+=(tor)
+[ -x /usr/sbin/iodine ] || need+=(iodine)
 if [ ${#need[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	# Installed for their programs only: no service may start (auditd
