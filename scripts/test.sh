@@ -67,6 +67,10 @@ command -v gcc >/dev/null || need+=(gcc)
 command -v npm >/dev/null || need+=(npm)
 command -v javac >/dev/null || need+=(default-jdk-headless)
 /usr/bin/python3 -c 'import pip, setuptools' 2>/dev/null || need+=(python3-pip python3-setuptools)
+# Command and control, tampering and impact attacks of the coverage rules.
+command -v gawk >/dev/null || need+=(gawk)
+[ -x /usr/sbin/tor ] || need+=(tor)
+[ -x /usr/sbin/iodine ] || need+=(iodine)
 if [ ${#need[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	# Installed for their programs only: no service may start (auditd

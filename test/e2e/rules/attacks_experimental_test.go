@@ -2,7 +2,9 @@ package rules_test
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 )
@@ -41,4 +43,35 @@ var experimentalAttacks = []attack{
 			r.fields = map[string]string{"fd.sport": "3333"}
 			return r
 		}},
+	{"Python startup hook planted", "Warning", "", "python3 (Debian) writing a .pth file into a virtualenv's site-packages",
+		func(t *testing.T, ag *agent, m string) result {
+			python, exe := hostTool(t, "python3")
+			pth := filepath.Join(workDir(t), "venv-"+m, "lib", "python3", "site-packages", m+".pth")
+			os.MkdirAll(filepath.Dir(pth), 0o755)
+			pid := run(t, exec.Command(python, "-c", fmt.Sprintf("open(%q, 'w').write('import os\\n')", pth)))
+			return result{match: m, pid: pid, name: "python3", exe: exe, fields: map[string]string{"fd.name": pth}}
+		}},
+	{"Python startup hook planted", "Warning", "usercustomize", "bash redirection writing usercustomize.py into a site-packages directory",
+		func(t *testing.T, ag *agent, m string) result {
+			bash, exe := hostTool(t, "bash")
+			hook := filepath.Join(workDir(t), "venv-"+m, "lib", "python3", "site-packages", "usercustomize.py")
+			os.MkdirAll(filepath.Dir(hook), 0o755)
+			pid := run(t, exec.Command(bash, "-c", "echo 'import os' > "+hook))
+			return result{match: m, pid: pid, name: "bash", exe: exe, fields: map[string]string{"fd.name": hook}}
+		}},
+	{"Host file system accessed from a container", "Warning", "", "busybox cat of a host file through the host's root mounted at /host (docker run -v /:/host)",
+		func(t *testing.T, ag *agent, m string) result { return hostRootRead(t, m, "/host") }},
+	{"Host file system accessed from a container", "Warning", "rootfs", "busybox cat of a host file through the host's root mounted at /rootfs",
+		func(t *testing.T, ag *agent, m string) result { return hostRootRead(t, m, "/rootfs") }},
+}
+
+// hostRootRead starts a container with the host's root mounted read-only
+// at mount, whose entrypoint reads a host file planted for it there.
+func hostRootRead(t *testing.T, m, mount string) result {
+	t.Helper()
+	file := filepath.Join(workDir(t), m+".txt")
+	plant(t, file, m+"\n")
+	os.Chmod(file, 0o644)
+	w := runContainer(t, "vge2e-"+m, []string{"-v", "/:" + mount + ":ro"}, "/bin/busybox cat "+mount+file)
+	return result{match: m, name: "busybox", exe: busybox, in: w, fields: map[string]string{"fd.name": mount + file}}
 }
