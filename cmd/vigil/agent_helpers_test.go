@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigilsec/vigil/internal/testutil"
 	"github.com/vigilsec/vigil/internal/alert/falcocheck"
+	"github.com/vigilsec/vigil/internal/testutil"
 )
 
 // liveAgent is a `vigil run` process with its alerts parsed from stdout

@@ -30,7 +30,7 @@ type configFlags struct {
 	// skipFormat leaves --format out of the configuration, for commands
 	// where it names a report's format instead.
 	skipFormat bool
-	server       string
+	server     string
 }
 
 // register declares the flags with config.Default's values as their

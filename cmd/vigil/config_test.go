@@ -50,8 +50,10 @@ func TestConfigFromFalco(t *testing.T) {
 	bin := vigilBinary(t)
 	dir := t.TempDir()
 	falco := filepath.Join(dir, "falco.yaml")
-	os.WriteFile(falco, []byte("json_output: true\npriority: warning\nstdout_output:\n  enabled: true\n"+
-		"program_output:\n  enabled: true\n  program: cat\nload_plugins: [k8saudit]\nrules_files: [/nonexistent.yaml]\n"), 0o600)
+	if err := os.WriteFile(falco, []byte("json_output: true\npriority: warning\nstdout_output:\n  enabled: true\n"+
+		"program_output:\n  enabled: true\n  program: cat\nload_plugins: [k8saudit]\nrules_files: [/nonexistent.yaml]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	show := func(path string) string {
 		out, err := exec.Command(bin, "config", "show", "--config", path).CombinedOutput()
 		if err != nil {

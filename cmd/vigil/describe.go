@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -70,13 +69,13 @@ func describeRules(w io.Writer, rs *detect.RuleSet, name, format string) error {
 		}
 		return enc.Encode(map[string]any{"rules": out})
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "Rule\tDescription")
-	fmt.Fprintln(tw, "----\t-----------")
+	t := newTable(w)
+	t.println("Rule\tDescription")
+	t.println("----\t-----------")
 	for _, d := range out {
-		fmt.Fprintf(tw, "%s\t%s\n", d.Name, strings.Join(strings.Fields(d.Desc), " "))
+		t.printf("%s\t%s\n", d.Name, strings.Join(strings.Fields(d.Desc), " "))
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 // fieldInfo is one field as vigil fields lists it.
@@ -116,14 +115,15 @@ func listFields(w io.Writer, source, format string) error {
 		enc.SetEscapeHTML(false)
 		return enc.Encode(map[string]any{"source": "syscall", "fields": fs})
 	case "markdown":
-		fmt.Fprintln(w, "| field | type | argument | description |")
-		fmt.Fprintln(w, "| --- | --- | --- | --- |")
+		p := printer{w: w}
+		p.println("| field | type | argument | description |")
+		p.println("| --- | --- | --- | --- |")
 		for _, f := range fs {
-			fmt.Fprintf(w, "| `%s` | %s | %s | %s |\n", f.Name, f.Type, f.Arg, strings.ReplaceAll(f.Desc, "|", `\|`))
+			p.printf("| `%s` | %s | %s | %s |\n", f.Name, f.Type, f.Arg, strings.ReplaceAll(f.Desc, "|", `\|`))
 		}
-		return nil
+		return p.err
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	t := newTable(w)
 	for _, f := range fs {
 		name := f.Name
 		switch f.Arg {
@@ -132,9 +132,9 @@ func listFields(w io.Writer, source, format string) error {
 		case "optional":
 			name += "[[...]]"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, f.Type, f.Desc)
+		t.printf("%s\t%s\t%s\n", name, f.Type, f.Desc)
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 func newFieldsCmd() *cobra.Command {

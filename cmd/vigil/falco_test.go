@@ -35,7 +35,9 @@ func TestFalcoCommandLine(t *testing.T) {
 	bin := vigilBinary(t)
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules.yaml")
-	os.WriteFile(rules, []byte(strings.ReplaceAll(falcoCLIRules, "NAME", "clitest")), 0o644)
+	if err := os.WriteFile(rules, []byte(strings.ReplaceAll(falcoCLIRules, "NAME", "clitest")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	run := func(args ...string) string {
 		t.Helper()
 		out, err := exec.Command(bin, args...).Output()
@@ -85,7 +87,9 @@ func TestFalcoCommandLine(t *testing.T) {
 
 	// --dry-run on a falco.yaml, with -o in Falco's and Vigil's names.
 	falco := filepath.Join(dir, "falco.yaml")
-	os.WriteFile(falco, []byte("rules_files: ["+rules+"]\nstdout_output: {enabled: true}\nload_plugins: [json]\n"), 0o644)
+	if err := os.WriteFile(falco, []byte("rules_files: ["+rules+"]\nstdout_output: {enabled: true}\nload_plugins: [json]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(bin, "run", "-c", falco, "--dry-run", "-o", "json_output=true", "-o", "outputs.http.enabled=true",
 		"-o", "http_output.url=http://127.0.0.1:2801/")
 	out, err := cmd.CombinedOutput()
@@ -128,9 +132,13 @@ func TestRunFalcoConfigAndFlags(t *testing.T) {
 	name := fmt.Sprintf("vgfc%06d", rand.IntN(1000000))
 	prog := testutil.CopyExecutable(t, "/bin/true", filepath.Join(dir, name))
 	rules := filepath.Join(dir, "rules.yaml")
-	os.WriteFile(rules, []byte(strings.ReplaceAll(falcoCLIRules, "NAME", name)), 0o644)
+	if err := os.WriteFile(rules, []byte(strings.ReplaceAll(falcoCLIRules, "NAME", name)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	falco := filepath.Join(dir, "falco.yaml")
-	os.WriteFile(falco, []byte("json_output: true\nstdout_output:\n  enabled: true\nwatch_config_files: false\n"), 0o644)
+	if err := os.WriteFile(falco, []byte("json_output: true\nstdout_output:\n  enabled: true\nwatch_config_files: false\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	pidfile := filepath.Join(dir, "vigil.pid")
 	a := startAgent(t, nil, "-c", falco, "-r", rules, "-o", "json_include_message_property=true", "-P", pidfile)
 	b, err := os.ReadFile(pidfile)
@@ -146,12 +154,16 @@ func TestRunFalcoConfigAndFlags(t *testing.T) {
 		t.Errorf("alert %v", al)
 	}
 	// Only the first matching rule: no second alert for the same exec.
-	exec.Command(prog).Run()
+	if err := exec.Command(prog).Run(); err != nil {
+		t.Fatal(err)
+	}
 	if al := a.nextAlert(); al["rule"] != "CLI marker ran" {
 		t.Errorf("second alert %v: rule_matching first let another rule through", al)
 	}
 	a.signal(syscall.SIGTERM)
-	a.cmd.Wait()
+	if err := a.cmd.Wait(); err != nil {
+		t.Errorf("vigil run after SIGTERM: %v", err)
+	}
 	if _, err := os.Stat(pidfile); !os.IsNotExist(err) {
 		t.Errorf("pidfile left behind: %v", err)
 	}

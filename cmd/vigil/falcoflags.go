@@ -91,13 +91,18 @@ func (f *falcoFlags) check(cfg *config.Config, log *slog.Logger) error {
 	return nil
 }
 
-// writePidfile writes the process id to path, and returns what removes it.
-func writePidfile(path string) (func(), error) {
+// writePidfile writes the process id to path, and returns what removes
+// it; a pidfile that cannot be removed is logged, as it is left stale.
+func writePidfile(path string, log *slog.Logger) (func(), error) {
 	if path == "" {
 		return func() {}, nil
 	}
 	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 		return nil, fmt.Errorf("pidfile: %w", err)
 	}
-	return func() { os.Remove(path) }, nil
+	return func() {
+		if err := os.Remove(path); err != nil {
+			log.Warn("pidfile: cannot remove it", "path", path, "error", err.Error())
+		}
+	}, nil
 }

@@ -71,7 +71,7 @@ func runRules(cmd *cobra.Command, o runOptions) error {
 	if o.falco.dryRun {
 		return o.falco.check(cfg, log)
 	}
-	removePidfile, err := writePidfile(o.falco.pidfile)
+	removePidfile, err := writePidfile(o.falco.pidfile, log)
 	if err != nil {
 		return err
 	}

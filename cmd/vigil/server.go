@@ -64,7 +64,7 @@ func newServerCmd() *cobra.Command {
 			if stats {
 				enc := json.NewEncoder(cmd.ErrOrStderr())
 				enc.SetIndent("", "  ")
-				enc.Encode(s.Stats())
+				return enc.Encode(s.Stats())
 			}
 			return nil
 		},

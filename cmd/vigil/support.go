@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/url"
@@ -86,13 +87,18 @@ func printSupport(w io.Writer, path string, cfg *config.Config, info *config.Fil
 	if data, err := os.ReadFile(path); err == nil {
 		s.Config.SHA256 = digest(data)
 	}
-	if y, err := redacted(cfg).Marshal(); err == nil {
-		yaml.Unmarshal(y, &s.Config.Effective)
+	// Both steps work on our own types: a failure is a bug, reported.
+	y, err := redacted(cfg).Marshal()
+	if err != nil {
+		return fmt.Errorf("support: the configuration: %w", err)
+	}
+	if err := yaml.Unmarshal(y, &s.Config.Effective); err != nil {
+		return fmt.Errorf("support: the configuration: %w", err)
 	}
 	s.Rules.Files = ruleDigests(cfg)
 	h := sha256.New()
 	for _, f := range s.Rules.Files {
-		io.WriteString(h, f.Name+"\x00"+f.SHA256+"\n")
+		h.Write([]byte(f.Name + "\x00" + f.SHA256 + "\n")) // a hash's Write never fails
 	}
 	s.Rules.Digest = hex.EncodeToString(h.Sum(nil))
 	if rs, err := detect.Load(detect.LoadOptionsFrom(cfg)); err == nil {

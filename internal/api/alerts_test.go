@@ -208,7 +208,10 @@ func TestAlertStream(t *testing.T) {
 		var a struct {
 			Alert alert.Alert `json:"alert"`
 		}
-		json.Unmarshal([]byte(data), &a)
+		if err := json.Unmarshal([]byte(data), &a); err != nil {
+			done <- err.Error()
+			return
+		}
 		done <- ev + " " + id + " " + a.Alert.Rule
 	}()
 	select {

@@ -145,9 +145,8 @@ func writeExclusive(path string, data []byte) error {
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
+		// A half-written file must not be taken for a whole one later.
+		return errors.Join(err, f.Close(), os.Remove(path))
 	}
 	return f.Close()
 }

@@ -41,7 +41,7 @@ func newNetns(t *testing.T) *netns {
 		}
 	}
 	run("netns", "add", name)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	testutil.RunOnCleanup(t, "ip", "netns", "del", name)
 	run("-n", name, "link", "add", "va0", "type", "veth", "peer", "name", "va1")
 	run("-n", name, "addr", "add", "10.206.0.1/24", "dev", "va0")
 	run("-n", name, "link", "set", "va0", "up")
@@ -56,7 +56,7 @@ func newNetns(t *testing.T) *netns {
 		f, err := os.Open("/run/netns/" + name)
 		if err == nil {
 			err = unix.Setns(int(f.Fd()), unix.CLONE_NEWNET)
-			f.Close()
+			_ = f.Close() // a namespace handle: closing loses nothing
 		}
 		ready <- err
 		if err != nil {
@@ -114,7 +114,12 @@ func TestExposedListener(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- srv.ServeListener(ctx, ln) }()
-	defer func() { cancel(); <-served }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}()
 
 	pem, err := os.ReadFile(filepath.Join(dir, api.CertFile))
 	if err != nil {

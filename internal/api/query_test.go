@@ -74,7 +74,9 @@ func TestTokenFiles(t *testing.T) {
 	if b, err := ensureToken(path); err != nil || b != a {
 		t.Errorf("second read %q %v", b, err)
 	}
-	os.Chmod(path, 0o644)
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ensureToken(path); err == nil {
 		t.Error("a world-readable token was accepted")
 	}
@@ -105,15 +107,21 @@ func TestGeneratedCert(t *testing.T) {
 	if c1.PublicKeyAlgorithm != x509.ECDSA || c1.VerifyHostname("192.0.2.7") != nil || c1.VerifyHostname("localhost") != nil {
 		t.Errorf("certificate: %v %v", c1.PublicKeyAlgorithm, c1.IPAddresses)
 	}
-	ensureCert(crt, key, "192.0.2.7:8443", now.Add(24*time.Hour))
+	if err := ensureCert(crt, key, "192.0.2.7:8443", now.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	if read().SerialNumber.Cmp(c1.SerialNumber) != 0 {
 		t.Error("a good certificate was replaced")
 	}
-	ensureCert(crt, key, "192.0.2.8:8443", now)
+	if err := ensureCert(crt, key, "192.0.2.8:8443", now); err != nil {
+		t.Fatal(err)
+	}
 	if c := read(); c.VerifyHostname("192.0.2.8") != nil {
 		t.Error("not regenerated for a new address")
 	}
-	ensureCert(crt, key, "192.0.2.8:8443", now.Add(380*24*time.Hour))
+	if err := ensureCert(crt, key, "192.0.2.8:8443", now.Add(380*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	if c := read(); !c.NotAfter.After(now.Add(400 * 24 * time.Hour)) {
 		t.Error("not renewed before expiry")
 	}

@@ -143,7 +143,10 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 		s.doneOnce.Do(func() { close(s.done) })
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		hs.Shutdown(sctx)
+		if err := hs.Shutdown(sctx); err != nil {
+			// Connections still open after the grace period are cut.
+			s.log.Warn("ui: shutdown", "err", err)
+		}
 		return nil
 	case err := <-errc:
 		s.doneOnce.Do(func() { close(s.done) })
@@ -217,7 +220,7 @@ func (s *Server) apiHandler(rs []route) http.Handler {
 		var methods []string
 		for _, rt := range rs {
 			methods = append(methods, rt.method)
-			if rt.method != r.Method && !(rt.method == http.MethodGet && r.Method == http.MethodHead) {
+			if rt.method != r.Method && (rt.method != http.MethodGet || r.Method != http.MethodHead) {
 				continue
 			}
 			if !allowed(who, rt.need) {

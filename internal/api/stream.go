@@ -64,7 +64,11 @@ func (s *Server) streamAlerts(w http.ResponseWriter, r *http.Request, _ principa
 	}
 	// A stream outlives the server's write timeout; the keep-alives
 	// notice a client that went away.
-	http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	if err := http.NewResponseController(w).SetWriteDeadline(time.Time{}); err != nil {
+		// The stream still works until the write timeout cuts it; the
+		// client reconnects with Last-Event-ID.
+		s.log.Warn("ui: alert stream keeps the write timeout", "err", err)
+	}
 	sub := &subscriber{q: q, ch: make(chan *stored, streamQueue)}
 	var backlog []*stored
 	st := s.alerts
@@ -100,7 +104,9 @@ func (s *Server) streamAlerts(w http.ResponseWriter, r *http.Request, _ principa
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	fmt.Fprintf(w, "retry: 2000\n\n")
+	if _, err := fmt.Fprintf(w, "retry: 2000\n\n"); err != nil {
+		return nil // the client went away
+	}
 	for i := len(backlog) - 1; i >= 0; i-- {
 		if err := writeEvent(w, backlog[i]); err != nil {
 			return nil
@@ -125,7 +131,9 @@ func (s *Server) streamAlerts(w http.ResponseWriter, r *http.Request, _ principa
 			}
 		}
 		if m := sub.takeMissed(); m > 0 {
-			fmt.Fprintf(w, "event: missed\ndata: {\"missed\":%d}\n\n", m)
+			if _, err := fmt.Fprintf(w, "event: missed\ndata: {\"missed\":%d}\n\n", m); err != nil {
+				return nil
+			}
 		}
 		fl.Flush()
 	}

@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"net"
 	"net/netip"
@@ -102,7 +103,11 @@ func ensureCert(certFile, keyFile, addr string, now time.Time) error {
 		der  []byte
 	}{{keyFile, "PRIVATE KEY", kb}, {certFile, "CERTIFICATE", der}} {
 		tmp := f.path + ".tmp"
-		os.Remove(tmp)
+		// A temporary file left by an interrupted run would make
+		// writeExclusive fail.
+		if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 		if err := writeExclusive(tmp, pem.EncodeToMemory(&pem.Block{Type: f.typ, Bytes: f.der})); err != nil {
 			return err
 		}

@@ -67,7 +67,9 @@ func BenchmarkObserveKnown(b *testing.B) {
 		h.e.Observe(web, f, nil)
 	}
 	h.e.Flush()
-	h.e.SetMode(web.ID, Monitor)
+	if err := h.e.SetMode(web.ID, Monitor); err != nil {
+		b.Fatal(err)
+	}
 	seen := map[Dimension]bool{}
 	for _, f := range facts {
 		if seen[f.Dim] {
@@ -99,7 +101,9 @@ func BenchmarkObserveNewInMonitor(b *testing.B) {
 	h := newHarness(b, nil)
 	h.e.Observe(web, execFact("/bin/sh", ""), nil)
 	h.e.Flush()
-	h.e.SetMode(web.ID, Monitor)
+	if err := h.e.SetMode(web.ID, Monitor); err != nil {
+		b.Fatal(err)
+	}
 	f := execFact("/usr/bin/nc", "")
 	b.ReportAllocs()
 	for b.Loop() {
@@ -163,7 +167,9 @@ func BenchmarkStore1000Workloads(b *testing.B) {
 		}
 		written := time.Since(start)
 		w.Close()
-		st.Close()
+		if err := st.Close(); err != nil {
+			b.Fatal(err)
+		}
 		size := int64(0)
 		for _, suffix := range []string{"", "-wal"} {
 			if fi, err := os.Stat(dir + "/" + store.FileName + suffix); err == nil {
@@ -181,7 +187,9 @@ func BenchmarkStore1000Workloads(b *testing.B) {
 			b.Fatal(err)
 		}
 		loaded := time.Since(start)
-		st.Close()
+		if err := st.Close(); err != nil {
+			b.Fatal(err)
+		}
 		b.ReportMetric(float64(size)/(1<<20), "MiB-on-disk")
 		b.ReportMetric(written.Seconds(), "s-first-write")
 		b.ReportMetric(loaded.Seconds(), "s-load")

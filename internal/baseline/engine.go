@@ -247,7 +247,7 @@ func (e *Engine) create(w *workload.Workload, m Mode) *profile {
 	p := newProfile(w, m, e.opts.Now().UnixNano())
 	sh.set(w.ID, p, false)
 	e.nProfiles.Add(1)
-	e.persist(p, false)
+	_ = e.persist(p, false) // queued, not waited for: always nil
 	return p
 }
 

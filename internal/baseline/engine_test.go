@@ -149,7 +149,9 @@ func TestDriftBudgetAndRandomNames(t *testing.T) {
 	e := h.e
 	e.Observe(web, &Fact{Dim: DimFileWrite, Path: "/var/log/app.log"}, nil)
 	e.Flush()
-	e.SetMode(web.ID, Monitor)
+	if err := e.SetMode(web.ID, Monitor); err != nil {
+		t.Fatal(err)
+	}
 	// Random temporary names are one departure.
 	for _, name := range []string{"tmp.Xy3kPq9ZaB", "tmp.Q2wE4rT6yU", "tmp.Zx9Cv8Bn7M"} {
 		e.Observe(web, &Fact{Dim: DimFileWrite, Path: "/tmp/" + name}, nil)
@@ -191,7 +193,9 @@ func TestAutoMonitor(t *testing.T) {
 		t.Fatalf("still %v after 30 stable minutes and 80 of learning", m)
 	}
 	// Back to learn by command restarts the clock.
-	e.SetMode(web.ID, Learn)
+	if err := e.SetMode(web.ID, Learn); err != nil {
+		t.Fatal(err)
+	}
 	h.clock.advance(40 * time.Minute)
 	e.Flush()
 	if m, _ := e.Mode(web.ID); m != Learn {
@@ -320,7 +324,9 @@ func TestResetAndMerge(t *testing.T) {
 	if r := e.Observe(real, execFact("/bin/sh", "sha256:1"), nil); r != Known {
 		t.Fatalf("merged item: %v", r)
 	}
-	e.SetMode(real.ID, Monitor)
+	if err := e.SetMode(real.ID, Monitor); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.Reset(real.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -165,7 +165,7 @@ type Pending struct {
 // Close releases a Pending that is not handed to Hash.
 func (p Pending) Close() {
 	if p.f != nil {
-		p.f.Close()
+		_ = p.f.Close() // read-only: closing loses nothing
 	}
 }
 
@@ -192,7 +192,7 @@ func (id *Identifier) OfProcess(pid uint32) (string, Pending, IDState) {
 	// The process may have exec'd again since the stat: key the digest
 	// by the file that is open.
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		f.Close()
+		_ = f.Close() // read-only: closing loses nothing
 		return "", Pending{}, IDUnavailable
 	}
 	return "", Pending{f: f, key: keyOf(&st)}, IDPending
@@ -238,7 +238,7 @@ func (id *Identifier) work() {
 				id.store(j.key, v)
 			}
 		}
-		j.f.Close()
+		_ = j.f.Close() // read-only: closing loses nothing
 		j.done(v)
 	}
 }

@@ -30,8 +30,11 @@ func TestIdentity(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	content := []byte("#!/bin/sh\necho hello\n")
-	os.WriteFile(a, content, 0o755)
-	os.WriteFile(b, content, 0o755)
+	for _, path := range []string{a, b} {
+		if err := os.WriteFile(path, content, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	want := fmt.Sprintf("sha256:%x", sha256.Sum256(content))
 	// Copies (replicas on other mounts) agree.
 	if ia, ib := identityOf(t, id, a), identityOf(t, id, b); ia != want || ib != want {
@@ -43,8 +46,12 @@ func TestIdentity(t *testing.T) {
 	// Same size, same mtime, other content: a new identity, because the
 	// ctime moved.
 	st, _ := os.Stat(a)
-	os.WriteFile(a, []byte("#!/bin/sh\necho HELLO\n"), 0o755)
-	os.Chtimes(a, st.ModTime(), st.ModTime())
+	if err := os.WriteFile(a, []byte("#!/bin/sh\necho HELLO\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(a, st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
 	if got := identityOf(t, id, a); got == want {
 		t.Fatal("a replaced file kept its identity")
 	}
@@ -56,11 +63,15 @@ func TestIdentityOfLargeFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.WriteString("ELF")
+	if _, err := f.WriteString("ELF"); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.Truncate(MaxHashSize + 1); err != nil { // sparse: nothing is written
 		t.Fatal(err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 	id := NewIdentifier("", 0, 1, 0)
 	defer id.Close()
 	got := identityOf(t, id, path)

@@ -57,7 +57,7 @@ func (e *Engine) apply(p *profile, pend [NumDimensions][]Item, now int64) {
 	}
 	p.view.Store(v)
 	p.lastChange.Store(now)
-	e.persist(p, false)
+	_ = e.persist(p, false) // queued, not waited for: always nil
 	for _, c := range changes {
 		e.enqueue(c)
 	}
@@ -86,7 +86,7 @@ func (e *Engine) maybeLock(p *profile, now int64) {
 	if now-p.learnSince.Load() < int64(l.MinDuration) || now-p.lastChange.Load() < int64(l.StableFor) {
 		return
 	}
-	e.setMode(p, Monitor, false)
+	_ = e.setMode(p, Monitor, false) // queued, not waited for: always nil
 	e.log.Info("baseline learned; monitoring", "workload", p.w.ID,
 		"learned_for", time.Duration(now-p.learnSince.Load()).Round(time.Second))
 }
@@ -271,7 +271,9 @@ func (e *Engine) row(p *profile) store.Workload {
 		ModeChanged: p.modeChanged.Load(), LastChange: p.lastChange.Load()}
 }
 
-// persist writes a profile's row; wait makes sure it is not dropped.
+// persist writes a profile's row; wait makes sure it is not dropped and
+// returns the store's error. Without wait the row is only queued and the
+// error is always nil.
 func (e *Engine) persist(p *profile, wait bool) error {
 	c := store.Change{Op: store.OpPutWorkload, Workload: e.row(p)}
 	if wait {

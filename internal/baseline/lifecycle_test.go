@@ -38,7 +38,9 @@ func TestRestartKeepsBaselinesAndModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	st.Close()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	st, err = store.Open(dir)
 	if err != nil {
@@ -70,7 +72,9 @@ func TestRestartKeepsBaselinesAndModes(t *testing.T) {
 	// Protect is refused when the configuration no longer allows it.
 	cfg.ProtectAllowed = false
 	e3, _ := New(cfg, Options{})
-	e3.Restore(recs)
+	if err := e3.Restore(recs); err != nil {
+		t.Fatal(err)
+	}
 	if m, _ := e3.Mode(web.ID); m != Monitor {
 		t.Errorf("protect without protect_allowed restored as %v", m)
 	}

@@ -13,7 +13,9 @@ func TestAllowExecWithHashesOnlyWhenNeeded(t *testing.T) {
 	e.Observe(web, execFact("/usr/bin/curl", "sha256:aa"), nil)
 	e.Observe(web, execFact("/usr/lib/app/plugin", ""), nil)
 	e.Flush()
-	e.SetMode(web.ID, Protect)
+	if err := e.SetMode(web.ID, Protect); err != nil {
+		t.Fatal(err)
+	}
 	calls := 0
 	id := func(v string, err error) func() (string, error) {
 		return func() (string, error) { calls++; return v, err }

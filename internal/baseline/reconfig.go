@@ -39,7 +39,7 @@ func (e *Engine) SetConfig(cfg Config) error {
 		}
 		if p.getMode() == Protect && !cfg.ProtectAllowed {
 			e.log.Warn("protect mode is no longer allowed (baselines.protect_allowed); monitoring", "workload", p.w.ID)
-			e.setMode(p, Monitor, false)
+			_ = e.setMode(p, Monitor, false) // queued, not waited for: always nil
 		}
 		if relimit {
 			e.regeneralise(p)

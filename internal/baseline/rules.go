@@ -12,9 +12,10 @@ import (
 	"github.com/vigilsec/vigil/internal/workload"
 )
 
-// ErrNoRuleScope: no Falco field identifies the workload, so its
-// baseline cannot be written as rules (a systemd unit: the syscall source
-// has no field for it). Export it as json or seccomp instead.
+// ErrNoRuleScope is returned when no Falco field identifies the
+// workload, so its baseline cannot be written as rules (a systemd unit:
+// the syscall source has no field for it). Export it as json or seccomp
+// instead.
 var ErrNoRuleScope = errors.New("no rule field identifies this workload (a systemd unit); export json or seccomp instead")
 
 // ruleItem is one item of a rules file, in the order of its keys.

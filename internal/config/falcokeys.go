@@ -336,7 +336,9 @@ func (fc *falcoCtx) finishDrops() {
 	}
 	if n, ok := fc.seen[p+"actions"]; ok {
 		var actions []string
-		n.Decode(&actions)
+		if err := n.Decode(&actions); err != nil {
+			noteAt(p+"actions", true, "want a list of actions")
+		}
 		d.Enabled = false
 		for _, a := range actions {
 			switch a {

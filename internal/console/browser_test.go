@@ -44,7 +44,12 @@ func newBrowser(t *testing.T, srv *api.Server) *browser {
 	sctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- srv.ServeListener(sctx, ln) }()
-	t.Cleanup(func() { stop(); <-served })
+	t.Cleanup(func() {
+		stop()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	})
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1440, 900), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-quic", true),

@@ -48,7 +48,7 @@ func Handler() http.Handler {
 		panic(err) // the embedded tree is part of the binary: only a broken build gets here
 	}
 	table := map[string]file{}
-	fs.WalkDir(static, ".", func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(static, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -64,6 +64,9 @@ func Handler() http.Handler {
 		table[p] = file{data: data, ctype: ct, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
 		return nil
 	})
+	if err != nil {
+		panic(err) // as above: the embedded tree cannot fail to read
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", CSP)

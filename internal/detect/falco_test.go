@@ -55,7 +55,9 @@ func fired(t *testing.T, cfg *config.Config) []string {
 func TestFalcoPriorityAndRuleMatching(t *testing.T) {
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules.yaml")
-	os.WriteFile(rules, []byte(ladderRules), 0o644)
+	if err := os.WriteFile(rules, []byte(ladderRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		falco string
 		want  []string
@@ -67,7 +69,9 @@ func TestFalcoPriorityAndRuleMatching(t *testing.T) {
 		{"rules_files: [" + rules + "]\npriority: critical\nrule_matching: all\n", nil},
 	} {
 		path := filepath.Join(dir, "falco.yaml")
-		os.WriteFile(path, []byte(tc.falco), 0o644)
+		if err := os.WriteFile(path, []byte(tc.falco), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		c, info, err := config.LoadFile(path, true, nil, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -90,7 +94,9 @@ func TestFalcoPriorityAndRuleMatching(t *testing.T) {
 			t.Fatal(err)
 		}
 		vigil := filepath.Join(dir, "vigil.yaml")
-		os.WriteFile(vigil, out, 0o644)
+		if err := os.WriteFile(vigil, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		v, vinfo, err := config.LoadFile(vigil, true, nil, nil)
 		if err != nil || vinfo.Kind != config.KindVigil {
 			t.Fatalf("translated: %v %v\n%s", vinfo, err, out)

@@ -6,7 +6,11 @@ import (
 )
 
 func TestPath(t *testing.T) {
-	t.Cleanup(func() { SetRoot("/") })
+	t.Cleanup(func() {
+		if err := SetRoot("/"); err != nil {
+			t.Error(err)
+		}
+	})
 	if got := Path("/etc/passwd"); got != "/etc/passwd" || !OnHost() {
 		t.Fatalf("default root: Path = %q, OnHost %v", got, OnHost())
 	}
@@ -30,7 +34,11 @@ func TestPath(t *testing.T) {
 }
 
 func TestSetRootRejects(t *testing.T) {
-	t.Cleanup(func() { SetRoot("/") })
+	t.Cleanup(func() {
+		if err := SetRoot("/"); err != nil {
+			t.Error(err)
+		}
+	})
 	for _, bad := range []string{"host", filepath.Join(t.TempDir(), "missing")} {
 		if err := SetRoot(bad); err == nil {
 			t.Errorf("SetRoot(%q) accepted", bad)

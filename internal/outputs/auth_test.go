@@ -47,9 +47,13 @@ func TestExpandTemplate(t *testing.T) {
 func TestSecretFilesOwnerOnly(t *testing.T) {
 	dir := t.TempDir()
 	open := filepath.Join(dir, "open")
-	os.WriteFile(open, []byte("s3cret\n"), 0o644)
+	if err := os.WriteFile(open, []byte("s3cret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	closed := filepath.Join(dir, "closed")
-	os.WriteFile(closed, []byte("s3cret\n"), 0o600)
+	if err := os.WriteFile(closed, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := CheckSecretFile(open); err == nil || !strings.Contains(err.Error(), "0644") {
 		t.Errorf("0644 file: %v", err)
 	}
@@ -194,7 +198,9 @@ func TestNATSAuth(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(content), 0o600)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		return p
 	}
 	userKey, _ := nkeys.CreateUser()
@@ -230,7 +236,9 @@ func TestNATSAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	resolver := &server.MemAccResolver{}
-	resolver.Store(accPub, accJWT)
+	if err := resolver.Store(accPub, accJWT); err != nil {
+		t.Fatal(err)
+	}
 	nkeyFile, credsFile := write("user.nk", string(userSeed)), write("user.creds", string(creds))
 	nkeySub, err := nats.NkeyOptionFromSeed(nkeyFile)
 	if err != nil {
@@ -265,7 +273,9 @@ func TestNATSAuth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sub.Flush()
+			if err := sub.Flush(); err != nil {
+				t.Fatal(err)
+			}
 			s, err := NewNATSSink(NATSConfig{URL: srv.ClientURL(), Subject: FalcosidekickSubject, Auth: mode.good, Timeout: 5 * time.Second})
 			if err != nil {
 				t.Fatal(err)
@@ -293,7 +303,9 @@ func TestNATSAuth(t *testing.T) {
 		})
 	}
 	loose := filepath.Join(dir, "loose.creds")
-	os.WriteFile(loose, []byte(creds), 0o644)
+	if err := os.WriteFile(loose, []byte(creds), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := NewNATSSink(NATSConfig{URL: "nats://127.0.0.1:1", Auth: NATSAuth{CredentialsFile: loose}}); err == nil {
 		t.Error("a world-readable credentials file was accepted")
 	}

@@ -140,7 +140,9 @@ func (s *HTTPSink) Send(ctx context.Context, a *alert.Alert) error {
 		} else {
 			s.zw.Reset(&s.zbuf)
 		}
-		s.zw.Write(body)
+		if _, err := s.zw.Write(body); err != nil {
+			return fmt.Errorf("http output: gzip: %w", err)
+		}
 		if err := s.zw.Close(); err != nil {
 			return fmt.Errorf("http output: gzip: %w", err)
 		}
@@ -167,7 +169,9 @@ func (s *HTTPSink) Send(ctx context.Context, a *alert.Alert) error {
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
 	resp.Body.Close()
 	if s.cfg.Echo != nil && len(answer) > 0 {
-		s.cfg.Echo.Write(append(bytes.TrimRight(answer, "\n"), '\n'))
+		// The echo is for a person watching; the alert was delivered
+		// whether or not it could be shown.
+		_, _ = s.cfg.Echo.Write(append(bytes.TrimRight(answer, "\n"), '\n'))
 	}
 	if resp.StatusCode/100 == 2 {
 		return nil

@@ -203,13 +203,17 @@ func TestHTTPRefusedNotRetried(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var a alert.Alert
 		body, _ := io.ReadAll(r.Body)
-		json.Unmarshal(body, &a)
+		if err := json.Unmarshal(body, &a); err != nil {
+			t.Errorf("%v: %s", err, body)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		seen[a.Output]++
 		if code := status[a.Output]; code != 0 && seen[a.Output] == 1 {
 			w.WriteHeader(code)
-			io.WriteString(w, "Please send a valid request body\n")
+			if _, err := io.WriteString(w, "Please send a valid request body\n"); err != nil {
+				t.Error(err)
+			}
 		}
 	}))
 	defer srv.Close()
@@ -257,7 +261,9 @@ func TestHTTPGzipEchoUserAgent(t *testing.T) {
 		if err := falcocheck.CheckFalco(body); err != nil {
 			t.Errorf("%v: %s", err, body)
 		}
-		io.WriteString(w, `{"status":"ok"}`)
+		if _, err := io.WriteString(w, `{"status":"ok"}`); err != nil {
+			t.Error(err)
+		}
 	}))
 	defer srv.Close()
 	var echo bytes.Buffer

@@ -188,11 +188,15 @@ func TestManagerMinimumPriority(t *testing.T) {
 	if err != nil || p == nil {
 		t.Fatalf("prepare %v %v", p, err)
 	}
-	p.Commit()
+	if err := p.Commit(); err != nil {
+		t.Fatal(err)
+	}
 	d = testAlert(6)
 	d.Priority = "Debug"
 	m.Emit(d)
-	m.Close()
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if got := readOutputs(t, path); !reflect.DeepEqual(got, []string{"alert 1", "alert 2", "alert 6"}) {
 		t.Errorf("delivered %v", got)
 	}

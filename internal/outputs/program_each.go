@@ -80,9 +80,9 @@ func (s *EachProgramSink) Send(ctx context.Context, a *alert.Alert) error {
 		defer s.wg.Done()
 		t := time.AfterFunc(s.cfg.Timeout, func() {
 			s.killed.Add(1)
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // fails only if the group is gone already
 		})
-		cmd.Wait()
+		_ = cmd.Wait() // reaps it: like Falco, the sink does not judge how the program exits
 		t.Stop()
 		s.exits.Add(1)
 		<-s.slots

@@ -104,7 +104,9 @@ func TestProgramPerAlertTimeout(t *testing.T) {
 	if err := s.Send(t.Context(), testAlert(0)); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if s.Killed() != 1 || s.Exits() != 1 {
 		t.Errorf("killed %d exits %d", s.Killed(), s.Exits())
 	}

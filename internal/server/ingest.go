@@ -87,7 +87,7 @@ func (s *Server) storeBatch(ctx context.Context, msgs []jetstream.Msg) {
 			s.log.Warn("server: database write failed; the batch will be redelivered", "messages", len(rows), "error", err.Error())
 		}
 		for _, m := range good {
-			m.NakWithDelay(time.Second)
+			s.settled(m.NakWithDelay(time.Second))
 		}
 		if ctx.Err() == nil {
 			select {
@@ -99,16 +99,25 @@ func (s *Server) storeBatch(ctx context.Context, msgs []jetstream.Msg) {
 	}
 	s.stats.observeBatch(time.Since(start))
 	for _, m := range good {
-		m.Ack()
+		s.settled(m.Ack())
 	}
 	s.stats.stored.Add(uint64(n))
 	s.stats.duplicates.Add(uint64(int64(len(rows)) - n))
 }
 
+// settled logs a failed ack, nak or term. Nothing is lost: JetStream
+// redelivers the message after its ack wait, and the store drops a
+// duplicate by its id.
+func (s *Server) settled(err error) {
+	if err != nil {
+		s.log.Debug("server: a message could not be settled; it will be redelivered", "error", err.Error())
+	}
+}
+
 // reject terminates a refused message, so that it is never redelivered,
 // and counts and logs why.
 func (s *Server) reject(ctx context.Context, m jetstream.Msg, r *transport.Reject) {
-	m.Term()
+	s.settled(m.Term())
 	s.stats.rejected(r.Reason)
 	s.rejects.log(r, m.Subject(), len(m.Data()))
 	if err := s.store.CountReject(ctx, r.Reason, r.Err.Error()); err != nil && ctx.Err() == nil {

@@ -161,11 +161,16 @@ func (s *Server) Stop() {
 	s.wg.Wait()
 	if s.api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		s.api.Shutdown(ctx)
+		if err := s.api.Shutdown(ctx); err != nil {
+			// Connections still open after the grace period are cut.
+			s.log.Warn("server: API shutdown", "error", err.Error())
+		}
 		cancel()
 	}
 	if s.metrics != nil {
-		s.metrics.Close()
+		if err := s.metrics.Close(); err != nil {
+			s.log.Warn("server: metrics server", "error", err.Error())
+		}
 	}
 	if s.nc != nil {
 		s.nc.Close()

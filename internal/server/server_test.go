@@ -213,7 +213,9 @@ func TestAPI(t *testing.T) {
 	}
 	// With a token, requests without it are refused.
 	tok := t.TempDir() + "/token"
-	os.WriteFile(tok, []byte("s3cret\n"), 0o600)
+	if err := os.WriteFile(tok, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	c = e.config()
 	c.API.TokenFile = tok
 	s2 := e.start(t, c)

@@ -37,16 +37,29 @@ func Postgres(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("postgres: %v", err)
 	}
-	defer conn.Close(ctx)
+	defer func() {
+		if err := conn.Close(ctx); err != nil {
+			t.Logf("postgres: %v", err)
+		}
+	}()
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("postgres: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if c, err := pgx.Connect(ctx, admin); err == nil {
-			c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			c.Close(ctx)
+		// Logged, not failed: the verdict is made, and a database left
+		// behind only takes space on the test server.
+		c, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			t.Logf("cleanup: postgres: %v", err)
+			return
+		}
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Logf("cleanup: drop database %s: %v", name, err)
+		}
+		if err := c.Close(ctx); err != nil {
+			t.Logf("cleanup: postgres: %v", err)
 		}
 	})
 	u, _ := url.Parse(admin)

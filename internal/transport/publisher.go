@@ -144,14 +144,12 @@ func Start(cfg Config) (*Publisher, error) {
 	}, cfg.Options...)
 	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
-		p.closeSpool()
-		return nil, fmt.Errorf("transport: %w", err)
+		return nil, errors.Join(fmt.Errorf("transport: %w", err), p.closeSpool())
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
-		p.closeSpool()
-		return nil, fmt.Errorf("transport: %w", err)
+		return nil, errors.Join(fmt.Errorf("transport: %w", err), p.closeSpool())
 	}
 	p.nc, p.js = nc, js
 	go p.run()
@@ -303,7 +301,11 @@ func (p *Publisher) send(msgs [][]byte) int {
 			ID   string `json:"id"`
 			Kind Kind   `json:"kind"`
 		}{}
-		json.Unmarshal(b, &e)
+		if err := json.Unmarshal(b, &e); err != nil {
+			// Only this process encodes envelopes: a bug, not the
+			// network. It is still sent, so that nothing is lost.
+			p.log.Warn("transport: an envelope without a readable id and kind", "error", err.Error())
+		}
 		m := nats.NewMsg(Subject(p.cfg.SubjectPrefix, e.Kind, p.cfg.Node))
 		m.Data = b
 		f, err := p.js.PublishMsgAsync(m, jetstream.WithMsgID(e.ID))

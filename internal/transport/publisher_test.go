@@ -29,7 +29,9 @@ func received(t *testing.T, js jetstream.JetStream, want int) []Envelope {
 		if err != nil {
 			t.Fatalf("after %d of %d messages: %v", len(out), want, err)
 		}
-		m.Ack()
+		if err := m.Ack(); err != nil {
+			t.Fatal(err)
+		}
 		var e Envelope
 		if err := json.Unmarshal(m.Data(), &e); err != nil {
 			t.Fatal(err)
@@ -80,12 +82,14 @@ func TestPublisherSpoolsAndDrains(t *testing.T) {
 
 	_, portStr, _ := strings.Cut(port, ":")
 	pn, _ := strconv.Atoi(portStr)
-	ns = testutil.NATS(t, storeDir, pn)
+	testutil.NATS(t, storeDir, pn)
 	publish(300, 50) // while the spool drains: behind it, in order
 	waitFor(t, func() bool { st := p.Stats(); return st.Spool.Records == 0 && st.Queued == 0 && st.Sent >= 350 }, "spool drained")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p.Close(ctx)
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
 
 	nc, _ = nats.Connect(url)
 	defer nc.Close()
@@ -94,7 +98,9 @@ func TestPublisherSpoolsAndDrains(t *testing.T) {
 	prevSeq := 0
 	for i, e := range got {
 		var pl struct{ N int }
-		json.Unmarshal(e.Payload, &pl)
+		if err := json.Unmarshal(e.Payload, &pl); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
 		seq, err := strconv.Atoi(strings.TrimPrefix(e.ID, p.Instance()+"-"))
 		if pl.N != i || e.Node != "node-a" || e.Kind != KindAlert || err != nil || seq <= prevSeq {
 			t.Fatalf("message %d: %+v (payload %d)", i, e, pl.N)

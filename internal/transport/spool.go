@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -37,6 +38,11 @@ type Spool struct {
 	bytes   int64  // bytes in all segments, read or not
 	records int64  // unread records
 	dropped uint64 // unread records dropped for space or corruption
+
+	// fileErr is the first failure to remove a segment, close one or
+	// save the cursor. None stops the spool (at worst messages are sent
+	// again or a file is left behind); Close reports it.
+	fileErr error
 }
 
 type segment struct {
@@ -97,7 +103,6 @@ func (s *Spool) scan(seg *segment) error {
 	if err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
-	defer f.Close()
 	r := bufio.NewReader(f)
 	var off int64
 	for {
@@ -109,7 +114,18 @@ func (s *Spool) scan(seg *segment) error {
 		seg.records++
 	}
 	seg.size = off
-	return f.Truncate(off)
+	if err := errors.Join(f.Truncate(off), f.Close()); err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	return nil
+}
+
+// note keeps the first failed file operation for Close. A file that is
+// already gone is no failure: removing it was the point.
+func (s *Spool) note(err error) {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && s.fileErr == nil {
+		s.fileErr = err
+	}
 }
 
 // loadCursor applies the saved read position, if it names a segment.
@@ -127,7 +143,7 @@ func (s *Spool) loadCursor() {
 	for _, seg := range s.segs {
 		switch {
 		case seg.seq < seq: // fully sent before the restart
-			os.Remove(s.path(seg.seq))
+			s.note(os.Remove(s.path(seg.seq)))
 			continue
 		case seg.seq == seq && off <= seg.size && read <= seg.records:
 			seg.readOff, seg.read = off, read
@@ -183,7 +199,7 @@ func (s *Spool) Append(msgs [][]byte) (dropped int64, err error) {
 		dropped += n
 		s.records -= n
 		s.bytes -= seg.size
-		os.Remove(s.path(seg.seq))
+		s.note(os.Remove(s.path(seg.seq)))
 		s.segs = s.segs[1:]
 	}
 	return dropped, nil
@@ -200,7 +216,7 @@ func (s *Spool) writeTail(buf []byte, n int64) error {
 	if _, err := s.w.Write(buf); err != nil {
 		// A partial write leaves a torn record that ends the segment; start
 		// a new one for what comes next.
-		s.w.Close()
+		err = errors.Join(err, s.w.Close())
 		s.w = nil
 		return fmt.Errorf("spool: %w", err)
 	}
@@ -222,7 +238,7 @@ func (s *Spool) tail() *segment {
 
 func (s *Spool) rotate() error {
 	if s.w != nil {
-		s.w.Close()
+		s.note(s.w.Close())
 		s.w = nil
 	}
 	seq := uint64(1)
@@ -262,7 +278,7 @@ func (s *Spool) readFrom(seg *segment, n int) ([][]byte, error) {
 		s.dropHead(seg)
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: closing loses nothing
 	if _, err := f.Seek(seg.readOff, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
@@ -313,7 +329,7 @@ func (s *Spool) Commit(msgs [][]byte) {
 		s.removeHead()
 	} else if seg.read >= seg.records && seg == s.tail() {
 		// All sent: start afresh, so the spool does not keep sent bytes.
-		s.w.Close()
+		s.note(s.w.Close())
 		s.w = nil
 		s.removeHead()
 	}
@@ -322,7 +338,7 @@ func (s *Spool) Commit(msgs [][]byte) {
 
 func (s *Spool) removeHead() {
 	seg := s.segs[0]
-	os.Remove(s.path(seg.seq))
+	s.note(os.Remove(s.path(seg.seq)))
 	s.mu.Lock()
 	s.bytes -= seg.size
 	s.segs = s.segs[1:]
@@ -334,13 +350,15 @@ func (s *Spool) saveCursor() {
 	if len(s.segs) > 0 {
 		seq, off, read = s.segs[0].seq, s.segs[0].readOff, s.segs[0].read
 	} else if s.w == nil {
-		os.Remove(filepath.Join(s.dir, cursorFile))
+		s.note(os.Remove(filepath.Join(s.dir, cursorFile)))
 		return
 	}
 	tmp := filepath.Join(s.dir, cursorFile+".tmp")
-	if os.WriteFile(tmp, []byte(fmt.Sprintf("%d %d %d\n", seq, off, read)), 0o600) == nil {
-		os.Rename(tmp, filepath.Join(s.dir, cursorFile))
+	err := os.WriteFile(tmp, []byte(fmt.Sprintf("%d %d %d\n", seq, off, read)), 0o600)
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(s.dir, cursorFile))
 	}
+	s.note(err)
 }
 
 // SpoolStats are a spool's counters.
@@ -360,11 +378,15 @@ func (s *Spool) Stats() SpoolStats {
 // Len is the number of unread messages.
 func (s *Spool) Len() int64 { return s.Stats().Records }
 
-// Close closes the tail file; what is unread stays for the next run.
+// Close closes the tail file and reports the first file operation that
+// failed while the spool was open; what is unread stays for the next run.
 func (s *Spool) Close() error {
 	s.saveCursor()
 	if s.w != nil {
-		return s.w.Close()
+		s.note(s.w.Close())
+	}
+	if s.fileErr != nil {
+		return fmt.Errorf("spool: %w", s.fileErr)
 	}
 	return nil
 }

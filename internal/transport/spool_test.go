@@ -56,7 +56,9 @@ func TestSpoolOrderAndReopen(t *testing.T) {
 		s.Commit(m)
 		got += len(m)
 	}
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	s, err = OpenSpool(dir, 1<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +66,9 @@ func TestSpoolOrderAndReopen(t *testing.T) {
 	if s.Len() != 65 {
 		t.Fatalf("after reopen %d unread, want 65", s.Len())
 	}
-	s.Append(msgs(100, 5, 1000))
+	if _, err := s.Append(msgs(100, 5, 1000)); err != nil {
+		t.Fatal(err)
+	}
 	rest := drainAll(t, s, 9)
 	if len(rest) != 70 || rest[0] != "00000035" || rest[69] != "00000104" {
 		t.Fatalf("drained %d: first %v last %v", len(rest), rest[:1], rest[len(rest)-1:])
@@ -77,7 +81,9 @@ func TestSpoolOrderAndReopen(t *testing.T) {
 	if st := s.Stats(); st.Records != 0 || st.Dropped != 0 {
 		t.Errorf("stats after drain %+v", st)
 	}
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestSpoolBound: past the bound the oldest go first, are counted, and
@@ -110,12 +116,20 @@ func TestSpoolBound(t *testing.T) {
 func TestSpoolTornTail(t *testing.T) {
 	dir := t.TempDir()
 	s, _ := OpenSpool(dir, 1<<20)
-	s.Append(msgs(0, 10, 100))
-	s.Close()
+	if _, err := s.Append(msgs(0, 10, 100)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	segs, _ := filepath.Glob(filepath.Join(dir, "seg-*"))
 	f, _ := os.OpenFile(segs[0], os.O_WRONLY|os.O_APPEND, 0)
-	f.Write([]byte{200, 0, 0, 0, 1, 2, 3}) // a header promising 200 bytes, then nothing
-	f.Close()
+	if _, err := f.Write([]byte{200, 0, 0, 0, 1, 2, 3}); err != nil { // a header promising 200 bytes, then nothing
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 	s, err := OpenSpool(dir, 1<<20)
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,11 @@ func FuzzImportZip(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(func() { db.Close() })
+	f.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			f.Error(err)
+		}
+	})
 	db.bolt.NoSync = true // the store's durability is not under test
 	file := filepath.Join(f.TempDir(), "all.zip")
 	f.Fuzz(func(t *testing.T, archive []byte) { checkImportZip(t, db, file, archive) })
@@ -39,10 +43,17 @@ func TestImportZipUnkeyablePackage(t *testing.T) {
 	defer db.Close()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	w, _ := zw.Create("long.json")
-	fmt.Fprintf(w, `{"id": "X-1", "modified": "2024-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "npm", "name": %q}, "versions": ["1.0.0"]}]}`,
-		strings.Repeat("n", 40_000))
-	zw.Close()
+	w, err := zw.Create("long.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fmt.Fprintf(w, `{"id": "X-1", "modified": "2024-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "npm", "name": %q}, "versions": ["1.0.0"]}]}`,
+		strings.Repeat("n", 40_000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	st := checkImportZip(t, db, filepath.Join(t.TempDir(), "dump.zip"), buf.Bytes())
 	if st.Bad != 1 || st.Records != 0 {
 		t.Errorf("stats %+v", st)

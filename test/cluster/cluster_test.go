@@ -6,6 +6,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -50,7 +51,7 @@ func (d *db) query(q string, args ...any) (map[string]int, error) {
 	}
 	rows, err := d.conn.Query(ctx, q, args...)
 	if err != nil {
-		d.conn.Close(ctx)
+		err = errors.Join(err, d.conn.Close(ctx))
 		d.conn = nil
 		return nil, err
 	}
@@ -134,12 +135,14 @@ func TestCluster(t *testing.T) {
 	// count) and to the central service.
 	trig := filepath.Join(tmp, "trigger-")
 	rules := filepath.Join(tmp, "rules.yaml")
-	os.WriteFile(rules, []byte(fmt.Sprintf(`- rule: Cluster trigger
+	if err := os.WriteFile(rules, []byte(fmt.Sprintf(`- rule: Cluster trigger
   desc: t
   condition: evt.type in (open, openat, openat2) and fd.name startswith %s
   output: trigger %%fd.name
   priority: WARNING
-`, trig)), 0o644)
+`, trig)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	real1 := start(t, "real-1", []string{"VIGIL_HOST_HOSTNAME=real-1", "VIGIL_TRANSPORT_SPOOL_DIR=" + filepath.Join(tmp, "spool-real"),
 		"VIGIL_TRANSPORT_HEARTBEAT_INTERVAL=" + heartbeat.String(), "VIGIL_KERNEL_DROP_ALERT_ENABLED=false"},
 		vigil, "run", "--rules", rules, "--server", natsURL)
@@ -147,7 +150,9 @@ func TestCluster(t *testing.T) {
 	triggers := 0
 	trigger := func(n int) {
 		for range n {
-			os.WriteFile(fmt.Sprintf("%s%d", trig, triggers), []byte("x"), 0o600)
+			if err := os.WriteFile(fmt.Sprintf("%s%d", trig, triggers), []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
 			triggers++
 		}
 	}
@@ -174,7 +179,7 @@ func TestCluster(t *testing.T) {
 		time.Sleep(5 * time.Second)
 		trigger(5)
 	}
-	ns = testutil.NATS(t, natsDir, natsPort)
+	testutil.NATS(t, natsDir, natsPort)
 	phase("NATS back")
 
 	time.Sleep(2 * time.Second)
@@ -185,7 +190,7 @@ func TestCluster(t *testing.T) {
 	time.Sleep(3 * time.Second)
 
 	phase("stopping production")
-	s1.signal(syscall.SIGUSR1)
+	s1.signal(t, syscall.SIGUSR1)
 	p1, d1 := s1.report(t, 1)
 	s2Stopped := time.Now()
 	s2.stop(t, 15*time.Second)

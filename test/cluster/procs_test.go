@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,7 +18,8 @@ import (
 func build(t *testing.T, dir, pkg, name string) string {
 	t.Helper()
 	bin := filepath.Join(dir, name)
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-tags", "grpcnotrace", "-o", bin, pkg)
+	// go test puts its own GOROOT/bin first in the test's PATH.
+	cmd := exec.Command("go", "build", "-tags", "grpcnotrace", "-o", bin, pkg)
 	cmd.Dir = filepath.Join("..", "..")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -58,7 +58,12 @@ func start(t *testing.T, name string, env []string, bin string, args ...string) 
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	go func() { p.cmd.Wait(); close(p.done) }()
+	go func() {
+		// Not judged: most end by kill, and the tests judge a process by
+		// what it wrote.
+		_ = p.cmd.Wait()
+		close(p.done)
+	}()
 	t.Cleanup(func() {
 		p.kill()
 		if t.Failed() {
@@ -80,17 +85,24 @@ func (p *proc) stderr() string { p.mu.Lock(); defer p.mu.Unlock(); return p.log.
 
 // kill sends SIGKILL and waits.
 func (p *proc) kill() {
-	p.cmd.Process.Signal(syscall.SIGKILL)
+	_ = p.cmd.Process.Signal(syscall.SIGKILL) // fails only if it has exited, which done tells
 	<-p.done
 }
 
-// signal sends sig.
-func (p *proc) signal(sig os.Signal) { p.cmd.Process.Signal(sig) }
+// signal sends sig, failing the test if the process is gone.
+func (p *proc) signal(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("%s: %v: %v", p.name, sig, err)
+	}
+}
 
 // stop sends SIGTERM and waits up to d.
 func (p *proc) stop(t *testing.T, d time.Duration) {
 	t.Helper()
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("%s: SIGTERM: %v", p.name, err)
+	}
 	select {
 	case <-p.done:
 	case <-time.After(d):
@@ -135,4 +147,3 @@ func (p *proc) waitLog(t *testing.T, s string, d time.Duration) {
 		}
 	}
 }
-

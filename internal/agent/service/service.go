@@ -172,8 +172,7 @@ func Start(sc Config) (*Agent, error) {
 		Kernel: a.pipeline.Sensor, FDs: a.pipeline.Table, Outputs: a.outputs, Enforcement: a.enforcement}, cfg, rs, rs.NeedsFDTable)
 	a.drops = startDropAlert(cfg.KernelDropAlert, a.pipeline, a.outputs, host)
 	if a.transport, err = startTransport(cfg.Transport, host, a.outputs, heartbeatCounters(a.pipeline, a.det, a.outputs), log); err != nil {
-		a.pipeline.Stop()
-		a.outputs.Close()
+		err = errors.Join(err, a.pipeline.Stop(), a.outputs.Close())
 		a.stopDropAlert()
 		a.enforcement.Close()
 		a.containers.Close()
@@ -183,8 +182,7 @@ func Start(sc Config) (*Agent, error) {
 	a.stopVulnWatch = startVulnWatch(cfg.VulnWatch, sources, a.outputs.Emit, host, log)
 	if addr := cfg.MetricsAddr; addr != "" {
 		if err := a.serveMetrics(addr, latency, reloader); err != nil {
-			err = errors.Join(fmt.Errorf("metrics_addr: %w", err), a.pipeline.Stop(), a.outputs.Close())
-			stopTransport(a.transport)
+			err = errors.Join(fmt.Errorf("metrics_addr: %w", err), a.pipeline.Stop(), a.outputs.Close(), stopTransport(a.transport))
 			a.stopVulnWatch()
 			a.stopDropAlert()
 			a.enforcement.Close()
@@ -211,7 +209,7 @@ func Start(sc Config) (*Agent, error) {
 // hold and close; the metrics server, the vulnerability watch and the
 // container resolver go last. It returns the counters as they were once
 // the outputs closed, and the errors of the sensor's reading, of the
-// outputs and of the metrics server, joined. Call it once.
+// outputs, of the transport and of the metrics server, joined. Call it once.
 func (a *Agent) Stop() (Stats, error) {
 	a.stopReloads()
 	<-a.reloads
@@ -219,7 +217,7 @@ func (a *Agent) Stop() (Stats, error) {
 	runErr := a.pipeline.Stop() // drains the pipeline, so every alert is emitted before the outputs close
 	a.enforcement.Close()       // container kills still queued report before the outputs close
 	writeErr := a.outputs.Close()
-	stopTransport(a.transport) // after the outputs: their last alerts are forwarded too
+	transportErr := stopTransport(a.transport) // after the outputs: their last alerts are forwarded too
 	st := Stats{Detector: a.det.Stats(), Delivery: a.outputs.EmitterStats(), Outputs: a.outputs.Stats(),
 		Suppressed: a.outputs.Suppressed(), Agent: a.pipeline.Stats()}
 	if a.transport != nil {
@@ -233,7 +231,7 @@ func (a *Agent) Stop() (Stats, error) {
 	a.stopVulnWatch()
 	a.containers.Close()
 	a.stopPods()
-	return st, errors.Join(runErr, writeErr, metricsErr)
+	return st, errors.Join(runErr, writeErr, transportErr, metricsErr)
 }
 
 // serveMetrics serves every part's collector on addr, and the enforcer's

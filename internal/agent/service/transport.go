@@ -94,12 +94,12 @@ func (s *spoolDropAlert) dropped(n, total uint64) {
 }
 
 // stopTransport sends what is queued, spooling what it cannot, within
-// the shutdown deadline.
-func stopTransport(p *transport.Publisher) {
+// the shutdown deadline, and returns what failed (the spool's files).
+func stopTransport(p *transport.Publisher) error {
 	if p == nil {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	p.Close(ctx)
+	return p.Close(ctx)
 }

@@ -138,7 +138,9 @@ func CheckFalco(data []byte) error {
 		Output   string `json:"output"`
 		Source   string `json:"source"`
 	}
-	json.Unmarshal(data, &raw)
+	if err := json.Unmarshal(data, &raw); err != nil {
+		bad("time, priority, output or source is not a string: %v", err)
+	}
 	if !timeRE.MatchString(raw.Time) {
 		bad("time %q is not UTC with nine fractional digits", raw.Time)
 	}

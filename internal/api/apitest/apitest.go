@@ -38,6 +38,7 @@ type Env struct {
 	Table     *proc.Table
 	Resolver  *workload.Resolver
 
+	t        testing.TB // fails the test when a setup step fails
 	procRoot string
 	pods     *podTable
 	flowObs  *flows.Observer
@@ -80,7 +81,7 @@ func New(t testing.TB) *Env {
 	cfg.ProtectAllowed = true
 	cfg.DataDir = t.TempDir()
 	cfg.Learning.AutoMonitor = false
-	e := &Env{procRoot: t.TempDir(), pods: &podTable{m: map[uint64]*container.Info{}}, pids: map[uint32]bool{},
+	e := &Env{t: t, procRoot: t.TempDir(), pods: &podTable{m: map[uint64]*container.Info{}}, pids: map[uint32]bool{},
 		labels: map[string]map[string]string{}}
 	var err error
 	e.Baselines, err = baseline.New(cfg, baseline.Options{Emit: e.emit, Hostname: "node-1"})
@@ -138,8 +139,12 @@ func (e *Env) Pod(cg uint64, ns, deployment, cname string, labels map[string]str
 // HostUnit makes pid a host process of systemd unit unit.
 func (e *Env) HostUnit(pid uint32, unit string) *workload.Workload {
 	dir := filepath.Join(e.procRoot, strconv.FormatUint(uint64(pid), 10))
-	os.MkdirAll(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, "cgroup"), []byte("0::/system.slice/"+unit+"\n"), 0o644)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cgroup"), []byte("0::/system.slice/"+unit+"\n"), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
 	return workload.NewUnit(unit)
 }
 

@@ -18,9 +18,18 @@ import (
 // The basic pair: a client pod calls a server pod, which also listens on
 // a port nobody uses.
 const (
-	ClientCG, ServerCG   = 10, 20
-	ClientPID, ServerPID = 100, 200
-	ClientIP, ServerIP   = "10.244.0.5", "10.244.0.9"
+	// ClientCG is the client pod's cgroup id.
+	ClientCG = 10
+	// ServerCG is the server pod's cgroup id.
+	ServerCG = 20
+	// ClientPID is the client's process id.
+	ClientPID = 100
+	// ServerPID is the server's process id.
+	ServerPID = 200
+	// ClientIP is the client pod's address.
+	ClientIP = "10.244.0.5"
+	// ServerIP is the server pod's address.
+	ServerIP = "10.244.0.9"
 )
 
 // Pair holds the workloads Basic creates.
@@ -48,7 +57,7 @@ func (e *Env) Basic() Pair {
 		e.Accept(ServerPID, ServerCG, ServerIP+":8080", cli)
 	}
 	e.Baselines.Flush()
-	e.Baselines.SetMode(p.Client.ID, baseline.Monitor)
+	e.setMode(p.Client.ID, baseline.Monitor)
 	return p
 }
 
@@ -70,11 +79,11 @@ func (e *Env) Demo() Pair {
 	e.Connect(300, 0, "10.244.0.1:51000", ServerIP+":8080")
 	e.Accept(ServerPID, ServerCG, ServerIP+":8080", "10.244.0.1:51000")
 
-	e.Baselines.SetMode(p.Client.ID, baseline.Learn)
+	e.setMode(p.Client.ID, baseline.Learn)
 	e.SendUDP(ClientPID, ClientCG, ClientIP+":41000", "10.96.0.10:53")
 	e.Connect(ClientPID, ClientCG, ClientIP+":41001", "93.184.216.34:443")
 	e.Baselines.Flush()
-	e.Baselines.SetMode(p.Client.ID, baseline.Monitor)
+	e.setMode(p.Client.ID, baseline.Monitor)
 	// Past the baseline: a drift alert, and an edge outside it.
 	e.Connect(ClientPID, ClientCG, ClientIP+":41002", "203.0.113.50:4444")
 	e.SetExtras(Extras{Vulnerabilities: []api.WorkloadFindings{{Workload: p.Server.ID, Scanned: time.Now(),
@@ -150,5 +159,13 @@ func (enforcementState) Enforcement() enforce.Status {
 			{Name: "fanotify", Available: true, Active: false},
 			{Name: "bpf-send-signal", Available: true, Active: true},
 		},
+	}
+}
+
+// setMode puts workload id in mode m, failing the test if it cannot.
+func (e *Env) setMode(id string, m baseline.Mode) {
+	e.t.Helper()
+	if err := e.Baselines.SetMode(id, m); err != nil {
+		e.t.Fatal(err)
 	}
 }

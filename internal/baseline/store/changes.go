@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -67,8 +68,7 @@ func (s *Store) Apply(changes []Change) error {
 		return err
 	}
 	if err := apply(tx, changes); err != nil {
-		tx.Rollback()
-		return err
+		return errors.Join(err, tx.Rollback())
 	}
 	return tx.Commit()
 }
@@ -87,7 +87,7 @@ func apply(tx *sql.Tx, changes []Change) error {
 	prepared := map[Op]*sql.Stmt{}
 	defer func() {
 		for _, st := range prepared {
-			st.Close()
+			_ = st.Close() // a statement holds no data: Commit reports what was written
 		}
 	}()
 	stmt := func(op Op) (*sql.Stmt, error) {
@@ -171,13 +171,13 @@ func (s *Store) load(only string) ([]Record, error) {
 		var r Record
 		w := &r.Workload
 		if err := rows.Scan(&w.ID, &w.Name, &w.Kind, &w.Inferred, &w.Mode, &w.Created, &w.LearnSince, &w.ModeChanged, &w.LastChange); err != nil {
-			rows.Close()
+			_ = rows.Close() // read-only: the scan error is the one to report
 			return nil, err
 		}
 		index[w.ID] = len(recs)
 		recs = append(recs, r)
 	}
-	rows.Close()
+	_ = rows.Close() // read-only; rows.Err reports what reading found
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (s *Store) load(only string) ([]Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer rows.Close() //nolint:errcheck // read-only; rows.Err reports what reading found
 	for rows.Next() {
 		var id string
 		var it Item

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -39,8 +40,10 @@ func crashWriter(dir string) {
 	for i := 0; ; i++ {
 		w.Enqueue(Change{Op: OpAddItem, Workload: Workload{ID: "w"},
 			Item: Item{Dim: "files_written", A: fmt.Sprintf("/data/%08d", i), FirstSeen: time.Now().UnixNano()}})
-		fmt.Fprintf(out, "%d %d\n", i, time.Now().UnixNano())
-		out.Flush()
+		_, _ = fmt.Fprintf(out, "%d %d\n", i, time.Now().UnixNano()) // out keeps a failed write for Flush
+		if err := out.Flush(); err != nil {
+			os.Exit(2) // the test stopped reading
+		}
 		time.Sleep(time.Millisecond)
 	}
 }
@@ -89,11 +92,18 @@ func TestCrashLosesAtMostOneSecond(t *testing.T) {
 					queued[i] = at
 				case <-timer:
 					killedAt = time.Now().UnixNano()
-					cmd.Process.Signal(syscall.SIGKILL)
+					if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+						t.Fatalf("kill the helper: %v", err)
+					}
 					timer = nil
 				}
 			}
-			cmd.Wait()
+			// Wait reports the kill ("signal: killed"), or the helper's own
+			// exit, which killedAt tells apart.
+			var exit *exec.ExitError
+			if err := cmd.Wait(); err != nil && !errors.As(err, &exit) {
+				t.Fatal(err)
+			}
 			if killedAt == 0 {
 				t.Fatal("the helper exited before it was killed")
 			}

@@ -120,7 +120,9 @@ func open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("baseline store: %w", err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("baseline store: %w", err)
+	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		return nil, fmt.Errorf("baseline store: %w", err)
 	}
@@ -137,12 +139,10 @@ func open(path string) (*Store, error) {
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, path: path}
 	if err := s.check(); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	if err := s.migrate(); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	return s, nil
 }
@@ -155,7 +155,7 @@ func (s *Store) check() error {
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
+	defer rows.Close() //nolint:errcheck // read-only; rows.Err reports what reading found
 	var problems []string
 	for rows.Next() {
 		var line string
@@ -201,12 +201,10 @@ func (s *Store) migrate() error {
 			return err
 		}
 		if _, err := tx.Exec(migrations[v]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate the baseline store to version %d: %w", v+1, err)
+			return errors.Join(fmt.Errorf("migrate the baseline store to version %d: %w", v+1, err), tx.Rollback())
 		}
 		if _, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
-			tx.Rollback()
-			return err
+			return errors.Join(err, tx.Rollback())
 		}
 		if err := tx.Commit(); err != nil {
 			return err

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,8 +89,7 @@ func TestTightensPermissions(t *testing.T) {
 func TestCorruptFileIsMovedAside(t *testing.T) {
 	for name, damage := range map[string]func(t *testing.T, path string){
 		"garbage": func(t *testing.T, path string) {
-			os.Remove(path + "-wal")
-			os.Remove(path + "-shm")
+			removeJournal(t, path)
 			if err := os.WriteFile(path, []byte(strings.Repeat("not a database ", 500)), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -99,8 +99,7 @@ func TestCorruptFileIsMovedAside(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			os.Remove(path + "-wal")
-			os.Remove(path + "-shm")
+			removeJournal(t, path)
 			if err := os.WriteFile(path, data[:len(data)*2/3], 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -111,10 +110,13 @@ func TestCorruptFileIsMovedAside(t *testing.T) {
 				t.Fatal(err)
 			}
 			st, _ := f.Stat()
-			f.WriteAt([]byte(strings.Repeat("\xff", int(st.Size())-4096)), 4096)
-			f.Close()
-			os.Remove(path + "-wal")
-			os.Remove(path + "-shm")
+			if _, err := f.WriteAt([]byte(strings.Repeat("\xff", int(st.Size())-4096)), 4096); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			removeJournal(t, path)
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -133,7 +135,9 @@ func TestCorruptFileIsMovedAside(t *testing.T) {
 				t.Fatal(err)
 			}
 			path := s.Path()
-			s.Close()
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
 			damage(t, path)
 
 			s, err = Open(dir)
@@ -159,13 +163,26 @@ func TestCorruptFileIsMovedAside(t *testing.T) {
 	}
 }
 
+// removeJournal removes the store's WAL and shared-memory files, which a
+// clean close may already have removed.
+func removeJournal(t *testing.T, path string) {
+	t.Helper()
+	for _, p := range []string{path + "-wal", path + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestNewerSchemaIsLeftAlone(t *testing.T) {
 	dir := t.TempDir()
 	s := openT(t, dir)
 	if _, err := s.db.Exec("PRAGMA user_version = 99"); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	_, err := Open(dir)
 	if !errors.Is(err, ErrNewerSchema) {
 		t.Fatalf("Open: %v, want ErrNewerSchema", err)
@@ -179,15 +196,24 @@ func TestUnreadableDirectoryIsNotCorruption(t *testing.T) {
 	if os.Geteuid() == 0 {
 		// Root reads anything; use a path under a file instead.
 		f := filepath.Join(t.TempDir(), "file")
-		os.WriteFile(f, nil, 0o600)
+		if err := os.WriteFile(f, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := Open(filepath.Join(f, "sub")); err == nil || errors.As(err, new(*CorruptError)) {
 			t.Fatalf("Open under a file: %v", err)
 		}
 		return
 	}
 	dir := t.TempDir()
-	os.Chmod(dir, 0)
-	defer os.Chmod(dir, 0o700)
+	if err := os.Chmod(dir, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		// Restored so that t.TempDir can remove it.
+		if err := os.Chmod(dir, 0o700); err != nil {
+			t.Error(err)
+		}
+	}()
 	if _, err := Open(filepath.Join(dir, "sub")); err == nil || errors.As(err, new(*CorruptError)) {
 		t.Fatalf("Open in an unreadable directory: %v", err)
 	}

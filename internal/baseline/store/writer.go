@@ -129,16 +129,16 @@ func (w *Writer) loop() {
 		select {
 		case c, ok := <-w.ch:
 			if !ok {
-				w.commit(batch)
+				_ = w.commit(batch) // counted and logged by commit
 				return
 			}
 			batch = append(batch, c)
 			if len(batch) >= maxBatch {
-				w.commit(batch)
+				_ = w.commit(batch) // counted and logged by commit
 				batch = batch[:0]
 			}
 		case <-tick.C:
-			w.commit(batch)
+			_ = w.commit(batch) // counted and logged by commit
 			batch = batch[:0]
 		case reply := <-w.syncReq:
 			batch = w.drain(batch)
@@ -158,7 +158,7 @@ func (w *Writer) drain(batch []Change) []Change {
 			}
 			batch = append(batch, c)
 			if len(batch) >= maxBatch {
-				w.commit(batch)
+				_ = w.commit(batch) // counted and logged by commit
 				batch = batch[:0]
 			}
 		default:

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -23,7 +24,7 @@ const migrationLock = 0x766967696c
 // Migrate applies the embedded migrations not yet applied, each in its
 // own transaction, under an advisory lock, so two replicas starting at
 // once apply each migration once. It returns the schema version.
-func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
+func Migrate(ctx context.Context, pool *pgxpool.Pool) (_ int, err error) {
 	files, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return 0, err
@@ -37,7 +38,13 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(migrationLock)); err != nil {
 		return 0, fmt.Errorf("migrations: lock: %w", err)
 	}
-	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", int64(migrationLock))
+	defer func() {
+		// The lock belongs to the session, which goes back to the pool:
+		// left held, it would stop every later migration.
+		if _, uerr := conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", int64(migrationLock)); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("migrations: unlock: %w", uerr))
+		}
+	}()
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version int PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return 0, fmt.Errorf("migrations: %w", err)

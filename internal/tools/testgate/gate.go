@@ -46,6 +46,7 @@ type Gate struct {
 	failed   []testID
 	packages map[string]string // import path: its final action
 	passed   int
+	writeErr error // the first failed write to Out or Log
 }
 
 // NewGate returns a gate that writes the readable output to out.
@@ -69,6 +70,11 @@ func (g *Gate) Read(r io.Reader) error {
 		}
 	}
 }
+
+// WriteErr returns the first write to Out or Log that failed. The gate
+// keeps reading after one, so that go test is not stopped half way, but
+// what it printed or logged is incomplete.
+func (g *Gate) WriteErr() error { return g.writeErr }
 
 // Line consumes one line. Lines that are not test events (what the go
 // command prints to stderr, if it was merged in) pass through unchanged.
@@ -162,13 +168,19 @@ func (g *Gate) flushUnfinished(pkg string) {
 
 func (g *Gate) print(s string) {
 	if s != "" {
-		io.WriteString(g.Out, s)
+		g.write(g.Out, s)
 	}
 }
 
 func (g *Gate) log(s string) {
 	if g.Log != nil && s != "" {
-		io.WriteString(g.Log, s)
+		g.write(g.Log, s)
+	}
+}
+
+func (g *Gate) write(w io.Writer, s string) {
+	if _, err := io.WriteString(w, s); err != nil && g.writeErr == nil {
+		g.writeErr = err
 	}
 }
 
@@ -250,7 +262,9 @@ func (g *Gate) Decide(allowed []AllowedSkip) Verdict {
 
 // Report writes the verdict for people: every skip with its message, the
 // entries of the allowed list that no longer skip, and a summary line.
-func (v Verdict) Report(w io.Writer, allowedFile string) {
+// It returns the error of the write.
+func (v Verdict) Report(out io.Writer, allowedFile string) error {
+	w := &strings.Builder{}
 	if len(v.Allowed) > 0 {
 		fmt.Fprintf(w, "\nallowed skips (%s):\n", allowedFile)
 		for _, s := range v.Allowed {
@@ -286,4 +300,6 @@ func (v Verdict) Report(w io.Writer, allowedFile string) {
 	}
 	fmt.Fprintf(w, "\ntestgate: %s: %d packages, %d tests passed, %d failures, %d skipped (%d allowed)\n",
 		verdict, v.Packages, v.Passed, len(v.Failed), len(v.Skipped)+len(v.Allowed), len(v.Allowed))
+	_, err := io.WriteString(out, w.String())
+	return err
 }

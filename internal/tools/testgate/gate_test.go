@@ -205,3 +205,18 @@ func TestGateFailsOnRealGoTest(t *testing.T) {
 		t.Fatalf("with the prerequisite present: exit %d:\n%s", code, out.String())
 	}
 }
+
+// TestFailedLogWriteFailsTheGate: a log that cannot be written (a full
+// disk) fails the gate with status 2, once the verdict is reported.
+func TestFailedLogWriteFailsTheGate(t *testing.T) {
+	in, err := os.Open("testdata/streams/skips.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var out bytes.Buffer
+	if code := run(in, &out, "", "/dev/full"); code != 2 {
+		t.Errorf("status %d, want 2", code)
+	}
+	wantLines(t, out.String(), "testgate: FAIL", "testgate: writing the output, the log or the report:")
+}

@@ -11,6 +11,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,39 +25,50 @@ func main() {
 	os.Exit(run(os.Stdin, os.Stdout, *allowedFile, *logFile))
 }
 
-func run(in io.Reader, out io.Writer, allowedFile, logFile string) int {
+func run(in io.Reader, out io.Writer, allowedFile, logFile string) (code int) {
 	var allowed []AllowedSkip
 	if allowedFile != "" {
 		f, err := os.Open(allowedFile)
 		if err != nil {
-			fmt.Fprintln(out, "testgate:", err)
-			return 2
+			return complain(out, err)
 		}
 		allowed, err = ParseAllowed(f, allowedFile)
-		f.Close()
+		_ = f.Close() // read-only: closing loses nothing
 		if err != nil {
-			fmt.Fprintln(out, "testgate:", err)
-			return 2
+			return complain(out, err)
 		}
 	}
 	g := NewGate(out)
 	if logFile != "" {
 		f, err := os.Create(logFile)
 		if err != nil {
-			fmt.Fprintln(out, "testgate:", err)
-			return 2
+			return complain(out, err)
 		}
-		defer f.Close()
+		defer func() {
+			if err := f.Close(); err != nil {
+				code = complain(out, "writing the log:", err)
+			}
+		}()
 		g.Log = f
 	}
 	if err := g.Read(in); err != nil {
-		fmt.Fprintln(out, "testgate: reading the test stream:", err)
-		return 2
+		return complain(out, "reading the test stream:", err)
 	}
+	// The verdict is reported even when the output or the log lost a
+	// write; the status then says the gate's record is incomplete.
 	v := g.Decide(allowed)
-	v.Report(out, allowedFile)
+	if err := errors.Join(g.WriteErr(), v.Report(out, allowedFile)); err != nil {
+		return complain(out, "writing the output, the log or the report:", err)
+	}
 	if !v.OK() {
 		return 1
 	}
 	return 0
+}
+
+// complain prints a failure of the gate itself and returns its exit
+// status, 2. A failed print loses nothing more: the status says it too.
+func complain(out io.Writer, what ...any) int {
+	_, _ = fmt.Fprintln(out, append([]any{"testgate:"}, what...)...)
+	return 2
 }

@@ -65,10 +65,14 @@ func main() {
 				continue
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			p.Close(ctx)
+			err := p.Close(ctx)
 			cancel()
 			if producing {
 				report()
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "simagent:", err)
+				os.Exit(1)
 			}
 			return
 		case now := <-tick.C:

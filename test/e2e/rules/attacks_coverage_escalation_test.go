@@ -5,11 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/vigilsec/vigil/internal/testutil"
 )
 
 // escapeTool is where containers get the suite's escape helper.
@@ -96,7 +97,7 @@ var coverageEscalationAttacks = []attack{
 			if err := victim.Start(); err != nil {
 				t.Fatal(err)
 			}
-			defer func() { victim.Process.Kill(); victim.Wait() }()
+			defer testutil.KillAndWait(victim)
 			path := fmt.Sprintf("/proc/%d/exe", victim.Process.Pid)
 			script := fmt.Sprintf("import sys\ntry:\n    open(%q, 'r+b')\nexcept OSError as e:\n    print(e)\n# %s", path, m)
 			pid := run(t, exec.Command(python, "-c", script))
@@ -166,7 +167,8 @@ func escapeProgram(t *testing.T) string {
 	dir := workDir(t)
 	escapeBuild.once.Do(func() {
 		out := filepath.Join(dir, "bin", "escape")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-ldflags", "-s -w",
+		// go test puts its own GOROOT/bin first in the test's PATH.
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w",
 			"-o", out, "github.com/vigilsec/vigil/test/e2e/rules/escape")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
@@ -193,7 +195,7 @@ func startContainer(t *testing.T, name string, args []string) *workload {
 		t.Fatalf("docker run: %v: %s", err, out)
 	}
 	w := &workload{id: strings.TrimSpace(string(out)), name: name}
-	t.Cleanup(func() { exec.Command(docker, "rm", "-f", w.id).Run() })
+	testutil.RunOnCleanup(t, docker, "rm", "-f", w.id)
 	return w
 }
 
@@ -209,7 +211,7 @@ func loopDevice(t *testing.T, m string) string {
 		t.Fatalf("losetup: %v: %s", err, out)
 	}
 	dev := strings.TrimSpace(string(out))
-	t.Cleanup(func() { exec.Command(losetup, "-d", dev).Run() })
+	testutil.RunOnCleanup(t, losetup, "-d", dev)
 	return dev
 }
 

@@ -211,7 +211,11 @@ func hostLog(t *testing.T, m string) string {
 	t.Helper()
 	log := "/var/log/vge2e-" + m + ".log"
 	plant(t, log, "sshd[42]: Accepted publickey for root\n")
-	t.Cleanup(func() { os.Remove(log) })
+	t.Cleanup(func() {
+		if err := os.Remove(log); err != nil {
+			t.Logf("cleanup: %v", err)
+		}
+	})
 	return log
 }
 
@@ -223,6 +227,6 @@ func victimProcDir(t *testing.T) string {
 	if err := victim.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { victim.Process.Kill(); victim.Wait() })
+	t.Cleanup(func() { testutil.KillAndWait(victim) })
 	return "/proc/" + strconv.Itoa(victim.Process.Pid)
 }

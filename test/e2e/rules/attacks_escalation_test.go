@@ -26,7 +26,7 @@ func runContainer(t *testing.T, name string, args []string, script string) *work
 		t.Fatalf("docker create: %v: %s", err, out)
 	}
 	w := &workload{id: strings.TrimSpace(string(out)), name: name}
-	t.Cleanup(func() { exec.Command(docker, "rm", "-f", w.id).Run() })
+	testutil.RunOnCleanup(t, docker, "rm", "-f", w.id)
 	mustRun(t, exec.Command(docker, "start", "-a", w.id))
 	return w
 }
@@ -64,7 +64,11 @@ var escalationAttacks = []attack{
 			if err := unix.Mount("cgroup", dir, "cgroup", 0, "none,name=vge2e"+m); err != nil {
 				t.Fatalf("mounting a cgroup v1 hierarchy: %v", err)
 			}
-			t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+			t.Cleanup(func() {
+				if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
+					t.Logf("cleanup: unmount %s: %v", dir, err)
+				}
+			})
 			mnt := "/mnt/" + m
 			w := runContainer(t, "vge2e-ra-"+m, []string{"--cap-add", "SYS_ADMIN", "--security-opt", "apparmor=unconfined",
 				"-v", dir + ":" + mnt}, "echo 1 > "+mnt+"/notify_on_release && echo /bin/true > "+mnt+"/release_agent")
@@ -170,7 +174,7 @@ var escalationAttacks = []attack{
 			if err := victim.Start(); err != nil {
 				t.Fatal(err)
 			}
-			defer func() { victim.Process.Kill(); victim.Wait() }()
+			defer testutil.KillAndWait(victim)
 			// Events of different processes are handled in parallel: the
 			// victim's own alert (its inline program) says the agent has
 			// handled its exec, so the attack names it.
@@ -250,7 +254,7 @@ func auditAttack(t *testing.T, m string) result {
 	if out, err := exec.Command(auditctl, "-w", watched, "-p", "wa", "-k", m).CombinedOutput(); err != nil {
 		t.Fatalf("auditctl -w: %v: %s", err, out)
 	}
-	t.Cleanup(func() { exec.Command(auditctl, "-W", watched, "-p", "wa", "-k", m).Run() })
+	testutil.RunOnCleanup(t, auditctl, "-W", watched, "-p", "wa", "-k", m)
 	pid := run(t, exec.Command(auditctl, "-D", "-k", m))
 	if out, _ := exec.Command(auditctl, "-l").CombinedOutput(); strings.Contains(string(out), m) {
 		t.Errorf("the audit rule is still there after auditctl -D:\n%s", out)

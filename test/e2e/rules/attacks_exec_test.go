@@ -93,7 +93,11 @@ var credentialAttacks = []attack{
 		func(t *testing.T, ag *agent, m string) result {
 			// The rule watches /home/*/.ssh: the key is planted in a real home.
 			dir := filepath.Join("/home", m)
-			t.Cleanup(func() { os.RemoveAll(dir) })
+			t.Cleanup(func() {
+				if err := os.RemoveAll(dir); err != nil {
+					t.Logf("cleanup: %v", err)
+				}
+			})
 			key := filepath.Join(dir, ".ssh", "id_ed25519")
 			plant(t, key, "-----BEGIN OPENSSH PRIVATE KEY-----\n")
 			cat, exe := hostTool(t, "cat")
@@ -117,7 +121,7 @@ var credentialAttacks = []attack{
 			if err := victim.Start(); err != nil {
 				t.Fatal(err)
 			}
-			defer func() { victim.Process.Kill(); victim.Wait() }()
+			defer testutil.KillAndWait(victim)
 			path := fmt.Sprintf("/proc/%d/environ", victim.Process.Pid)
 			cat, exe := hostTool(t, "cat")
 			return result{match: path, pid: run(t, exec.Command(cat, path)), name: "cat", exe: exe, fields: map[string]string{"fd.name": path}}
@@ -166,7 +170,7 @@ var persistenceAttacks = []attack{
 			useradd, exe := hostTool(t, "useradd")
 			userdel, _ := hostTool(t, "userdel")
 			pid := run(t, exec.Command(useradd, "--no-create-home", "--shell", "/usr/sbin/nologin", m))
-			t.Cleanup(func() { exec.Command(userdel, m).Run() })
+			testutil.RunOnCleanup(t, userdel, m)
 			if out, err := exec.Command("id", m).CombinedOutput(); err != nil {
 				t.Errorf("no account %s after useradd: %s", m, out)
 			}

@@ -112,7 +112,9 @@ func benignGoBuild(t *testing.T, e *benignEnv) {
 
 func benignGit(t *testing.T, e *benignEnv) {
 	repo := filepath.Join(e.dir, "repo")
-	os.MkdirAll(repo, 0o755)
+	if err := os.MkdirAll(repo, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	script := `set -e
 git init -q -b main .
 git config user.email dev@example.com
@@ -149,7 +151,9 @@ func benignContainers(t *testing.T, e *benignEnv) {
 		if out, err := exec.Command(docker, "start", "-a", id).CombinedOutput(); err != nil {
 			t.Fatalf("docker start: %v %s", err, out)
 		}
-		exec.Command(docker, "rm", id).Run()
+		if out, err := exec.Command(docker, "rm", id).CombinedOutput(); err != nil {
+			t.Logf("docker rm: %v %s", err, out)
+		}
 	}
 	out, err := exec.Command(docker, "run", "-d", image, "sleep", "60").Output()
 	if err != nil {
@@ -164,19 +168,25 @@ func benignContainers(t *testing.T, e *benignEnv) {
 
 func benignWebServer(t *testing.T, e *benignEnv) {
 	site := filepath.Join(e.dir, "www")
-	os.MkdirAll(site, 0o755)
-	os.WriteFile(filepath.Join(site, "index.html"), []byte("<h1>hello</h1>\n"), 0o644)
+	if err := os.MkdirAll(site, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(site, "index.html"), []byte("<h1>hello</h1>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close()
+	if err := ln.Close(); err != nil { // only picked a free port for httpd
+		t.Fatal(err)
+	}
 	srv := exec.Command("/bin/busybox", "httpd", "-f", "-p", addr, "-h", site)
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { srv.Process.Kill(); srv.Wait() }()
+	defer testutil.KillAndWait(srv)
 	client := &http.Client{Timeout: 5 * time.Second}
 	var ok int
 	for deadline := time.Now().Add(10 * time.Second); ok < 3000; {
@@ -205,8 +215,12 @@ func benignApt(t *testing.T, e *benignEnv) {
 
 func benignShellSession(t *testing.T, e *benignEnv) {
 	home := filepath.Join(e.dir, "home")
-	os.MkdirAll(home, 0o755)
-	os.Chown(home, 65534, 65534)
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(home, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
 	script := `cd ~
 echo "export EDITOR=vi" > notes.txt
 ls -la / /usr/bin | head -n 5

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -65,8 +68,16 @@ func startDockerProxy(t *testing.T) *dockerProxy {
 			ModifyResponse: p.modify,
 		}
 		srv := &http.Server{Handler: rp}
-		go srv.Serve(ln)
-		atExit(func() { srv.Close() })
+		go func() {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				fmt.Fprintln(os.Stderr, "docker proxy:", err)
+			}
+		}()
+		atExit(func() {
+			if err := srv.Close(); err != nil {
+				fmt.Fprintln(os.Stderr, "cleanup: docker proxy:", err)
+			}
+		})
 		proxy.p = p
 	})
 	if proxy.err != nil {

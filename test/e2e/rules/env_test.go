@@ -154,7 +154,7 @@ func startShared(t *testing.T) error {
 		return fmt.Errorf("docker run: %v: %s", err, out)
 	}
 	w.id = strings.TrimSpace(string(out))
-	atExit(func() { exec.Command(docker, "rm", "-f", w.id).Run() })
+	runAtExit(docker, "rm", "-f", w.id)
 	setup := "mkdir -p /usr/bin && /bin/busybox --install -s /usr/bin && " +
 		"ip addr add 169.254.169.254/32 dev lo && ip addr add 10.96.0.1/32 dev lo"
 	if out, err := exec.Command(docker, "exec", w.id, "/bin/sh", "-c", setup).CombinedOutput(); err != nil {
@@ -164,7 +164,9 @@ func startShared(t *testing.T) error {
 	if err != nil {
 		return fmt.Errorf("docker inspect: %v", err)
 	}
-	fmt.Sscan(string(out), &shared.pid)
+	if _, err := fmt.Sscan(string(out), &shared.pid); err != nil {
+		return fmt.Errorf("docker inspect: pid %q: %v", out, err)
+	}
 	shared.w, shared.token, shared.drop = w, k8sToken, drop
 	return startContainerServers(fmt.Sprintf("/proc/%d/ns/net", shared.pid), ca)
 }
@@ -237,10 +239,9 @@ func remoteHost(t *testing.T) string {
 			}
 		}
 		netns.path = "/run/netns/" + name
-		atExit(func() {
-			exec.Command("ip", "link", "del", host).Run()
-			exec.Command("ip", "netns", "del", name).Run()
-		})
+		// At exit in the reverse order: the link goes first.
+		runAtExit("ip", "netns", "del", name)
+		runAtExit("ip", "link", "del", host)
 	})
 	if netns.err != nil {
 		t.Fatal(netns.err)

@@ -9,11 +9,12 @@
 package rules_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,7 +61,11 @@ func build() error {
 	if err != nil {
 		return fmt.Errorf("work directory: %w", err)
 	}
-	atExit(func() { os.RemoveAll(dir) })
+	atExit(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "cleanup:", err)
+		}
+	})
 	built.dir = dir
 	bin := filepath.Join(dir, "bin")
 	for _, d := range []string{dir, bin} {
@@ -71,7 +76,8 @@ func build() error {
 			return err
 		}
 	}
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	// go test puts its own GOROOT/bin first in the test's PATH.
+	gobin := "go"
 	targets := []struct {
 		out *string
 		pkg string
@@ -121,6 +127,18 @@ func atExit(f func()) {
 	cleanupMu.Lock()
 	cleanups = append(cleanups, f)
 	cleanupMu.Unlock()
+}
+
+// runAtExit runs the command name with args when the run ends, to remove
+// what the suite made outside its work directory. A failure is printed,
+// not failed, as testutil.RunOnCleanup does for one test: the verdicts
+// are made, and the thing may be gone by itself.
+func runAtExit(name string, args ...string) {
+	atExit(func() {
+		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "cleanup: %s %s: %v: %s\n", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
+		}
+	})
 }
 
 func cleanup() {

@@ -17,11 +17,13 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -118,23 +120,35 @@ func startContainerServers(ns string, cert *certificate) error {
 			w.Header().Set("Content-Type", "application/json")
 			if !authorized {
 				w.WriteHeader(http.StatusUnauthorized)
-				io.WriteString(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Unauthorized","code":401}`)
+				w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Unauthorized","code":401}`))
 				return
 			}
-			io.WriteString(w, `{"kind":"SecretList","apiVersion":"v1","items":[{"metadata":{"name":"db-password"},"data":{"password":"aHVudGVyMg=="}}]}`)
+			w.Write([]byte(`{"kind":"SecretList","apiVersion":"v1","items":[{"metadata":{"name":"db-password"},"data":{"password":"aHVudGVyMg=="}}]}`))
 		}),
 	}
 	mdSrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		metadataRequests.add("%s %s", r.Method, r.URL.RequestURI())
 		if strings.HasPrefix(r.URL.Path, "/latest/meta-data/iam/security-credentials/") {
-			io.WriteString(w, `{"Code":"Success","AccessKeyId":"ASIAE2E","SecretAccessKey":"e2e","Token":"e2e"}`)
+			w.Write([]byte(`{"Code":"Success","AccessKeyId":"ASIAE2E","SecretAccessKey":"e2e","Token":"e2e"}`))
 			return
 		}
-		io.WriteString(w, "iam/\ninstance-id\n")
+		w.Write([]byte("iam/\ninstance-id\n"))
 	})}
-	go apiSrv.ServeTLS(api, "", "")
-	go mdSrv.Serve(md)
-	atExit(func() { apiSrv.Close(); mdSrv.Close() })
+	go func() {
+		if err := apiSrv.ServeTLS(api, "", ""); !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(os.Stderr, "fake API server:", err)
+		}
+	}()
+	go func() {
+		if err := mdSrv.Serve(md); !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(os.Stderr, "fake metadata server:", err)
+		}
+	}()
+	atExit(func() {
+		if err := errors.Join(apiSrv.Close(), mdSrv.Close()); err != nil {
+			fmt.Fprintln(os.Stderr, "cleanup: fake servers:", err)
+		}
+	})
 	return nil
 }
 
@@ -149,8 +163,15 @@ func newC2() *c2 { return &c2{replies: make(chan string, 4)} }
 
 func (s *c2) handle(m string) func(net.Conn) {
 	return func(c net.Conn) {
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		fmt.Fprintf(c, "echo %s-$((6*7))\nexit\n", m)
+		// A failure is told by the reply, which then lacks the answer.
+		if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			s.replies <- "set deadline: " + err.Error()
+			return
+		}
+		if _, err := fmt.Fprintf(c, "echo %s-$((6*7))\nexit\n", m); err != nil {
+			s.replies <- "write: " + err.Error()
+			return
+		}
 		out, _ := io.ReadAll(c)
 		s.replies <- string(out)
 	}
@@ -175,7 +196,9 @@ type stratumPool struct {
 }
 
 func (p *stratumPool) handle(c net.Conn) {
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		return // no login recorded: the attack's check fails
+	}
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {
 		return
@@ -191,5 +214,7 @@ func (p *stratumPool) handle(c net.Conn) {
 		return
 	}
 	p.logins.add("login=%s agent=%s", req.Params.Login, req.Params.Agent)
-	io.WriteString(c, `{"id":1,"jsonrpc":"2.0","error":null,"result":{"id":"e2e","job":{"blob":"0707","job_id":"e2e-1","target":"b88d0600","algo":"rx/0"},"status":"OK"}}`+"\n")
+	// The login is recorded, which is what is checked; a miner that
+	// went away needs no job.
+	_, _ = io.WriteString(c, `{"id":1,"jsonrpc":"2.0","error":null,"result":{"id":"e2e","job":{"blob":"0707","job_id":"e2e-1","target":"b88d0600","algo":"rx/0"},"status":"OK"}}`+"\n")
 }

@@ -53,7 +53,7 @@ func waitListening(t *testing.T, addr string, exited <-chan struct{}) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
+			_ = c.Close() // connected only to see that it listens
 			return
 		}
 		select {
@@ -95,7 +95,9 @@ func startNginx(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.Chmod(dir, 0o755)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	conf := fmt.Sprintf(`load_module %s;
 daemon off;
@@ -129,9 +131,15 @@ http {
 		t.Fatal(err)
 	}
 	exited := make(chan struct{})
-	go func() { srv.Wait(); close(exited) }()
+	go func() {
+		_ = srv.Wait() // stopped by the cleanup: its exit status is not the point
+		close(exited)
+	}()
 	t.Cleanup(func() {
-		srv.Process.Signal(syscall.SIGQUIT) // nginx's graceful shutdown
+		// nginx's graceful shutdown; a failure means it has exited already.
+		if err := srv.Process.Signal(syscall.SIGQUIT); err != nil {
+			t.Logf("cleanup: nginx: %v", err)
+		}
 		<-exited
 		if t.Failed() {
 			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
@@ -165,12 +173,14 @@ func httpGet(t *testing.T, url string) string {
 func startVigilTarget(t *testing.T) *exec.Cmd {
 	t.Helper()
 	rules := filepath.Join(workDir(t), "target-rules.yaml")
-	os.WriteFile(rules, []byte(`- rule: e2e target agent
+	if err := os.WriteFile(rules, []byte(`- rule: e2e target agent
   desc: a rule that never fires, so that this agent loads and idles
   condition: evt.type = init_module and proc.name = e2e-never
   output: never (proc=%proc.name)
   priority: INFO
-`), 0o644)
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(built.vigil, "run", "--rules", rules)
 	cmd.Env = agentEnv()
 	stderr, err := cmd.StderrPipe()
@@ -180,7 +190,7 @@ func startVigilTarget(t *testing.T) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() { testutil.KillAndWait(cmd) })
 	running := make(chan bool, 2)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -191,7 +201,7 @@ func startVigilTarget(t *testing.T) *exec.Cmd {
 			}
 		}
 		running <- false
-		io.Copy(io.Discard, stderr)
+		_, _ = io.Copy(io.Discard, stderr) // drained only, so that the agent never blocks on a full pipe
 	}()
 	select {
 	case ok := <-running:
@@ -218,12 +228,18 @@ func buildDeb(t *testing.T, name string) string {
 		"usr/share/doc/" + name + "/README": "installed by the attack suite\n",
 	} {
 		plant(t, filepath.Join(root, path), text)
-		os.Chmod(filepath.Join(root, path), 0o644)
+		if err := os.Chmod(filepath.Join(root, path), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	deb := filepath.Join(shared.drop, name+".deb")
 	if out, err := exec.Command(dpkgDeb, "-Zgzip", "--root-owner-group", "--build", root, deb).CombinedOutput(); err != nil {
 		t.Fatalf("dpkg-deb: %v: %s", err, out)
 	}
-	t.Cleanup(func() { os.Remove(deb) })
+	t.Cleanup(func() {
+		if err := os.Remove(deb); err != nil {
+			t.Logf("cleanup: %v", err)
+		}
+	})
 	return "/drop/" + name + ".deb"
 }

@@ -104,8 +104,15 @@ func decodeAlert(line []byte) (*wireAlert, error) {
 	if err := json.Unmarshal(line, &keys); err != nil {
 		return nil, err
 	}
-	json.Unmarshal(keys["context"], &context)
-	json.Unmarshal(line, &top)
+	// Without a context, the loop below names the keys it lacks.
+	if raw, ok := keys["context"]; ok {
+		if err := json.Unmarshal(raw, &context); err != nil {
+			return nil, fmt.Errorf("context: %w", err)
+		}
+	}
+	if err := json.Unmarshal(line, &top); err != nil {
+		return nil, err
+	}
 	for _, level := range []struct {
 		name string
 		m    map[string]json.RawMessage

@@ -58,8 +58,10 @@ func runtimeVersion(socket string) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	defer c.Close() //nolint:errcheck // what was written is checked by Fprint: closing loses nothing
+	if err := c.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		return err
+	}
 	if _, err := fmt.Fprint(c, "GET /version HTTP/1.0\r\nHost: docker\r\n\r\n"); err != nil {
 		return err
 	}
@@ -92,7 +94,7 @@ func openByHandle(file string) error {
 		return fmt.Errorf("open_by_handle_at: %w", err)
 	}
 	dir := os.NewFile(uintptr(fd), "handle")
-	defer dir.Close()
+	defer dir.Close() //nolint:errcheck // a directory handle: closing loses nothing
 	names, err := dir.Readdirnames(8)
 	if err != nil {
 		return err

@@ -48,8 +48,10 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	defer c.Close() //nolint:errcheck // what was written is checked by Write: closing loses nothing
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		return err
+	}
 	login := map[string]any{
 		"id": 1, "jsonrpc": "2.0", "method": "login",
 		"params": map[string]any{
