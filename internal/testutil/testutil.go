@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -119,6 +120,18 @@ func RunOnCleanup(t testing.TB, name string, args ...string) {
 	t.Cleanup(func() {
 		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 			t.Logf("cleanup: %s %s: %v: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
+		}
+	})
+}
+
+// RemoveOnCleanup removes path when the test ends, for files a test puts
+// outside its temporary directory. A file already gone is fine (the test
+// may have removed it); another failure is logged, as RunOnCleanup does.
+func RemoveOnCleanup(t testing.TB, path string) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Logf("cleanup: %v", err)
 		}
 	})
 }

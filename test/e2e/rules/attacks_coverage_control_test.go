@@ -85,9 +85,15 @@ var coverageControlAttacks = []attack{
 			var archive bytes.Buffer
 			tw := tar.NewWriter(&archive)
 			body := "dropped " + m + "\n"
-			tw.WriteHeader(&tar.Header{Name: "payload.sh", Mode: 0o755, Size: int64(len(body))})
-			tw.Write([]byte(body))
-			tw.Close()
+			if err := tw.WriteHeader(&tar.Header{Name: "payload.sh", Mode: 0o755, Size: int64(len(body))}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tw.Write([]byte(body)); err != nil {
+				t.Fatal(err)
+			}
+			if err := tw.Close(); err != nil {
+				t.Fatal(err)
+			}
 			w := inContainer(t, false, "mkdir -p /tmp/"+m)
 			cmd := exec.Command(docker, "exec", "-i", w.id, "/usr/bin/tar", "xf", "-", "-C", "/tmp/"+m)
 			cmd.Stdin = &archive

@@ -32,7 +32,7 @@ var coverageExecutionAttacks = []attack{
 		func(t *testing.T, ag *agent, m string) result {
 			bin := filepath.Join("/dev/shm", m)
 			testutil.CopyExecutable(t, "/bin/true", bin)
-			t.Cleanup(func() { os.Remove(bin) })
+			testutil.RemoveOnCleanup(t, bin)
 			const loader = "/lib64/ld-linux-x86-64.so.2"
 			return result{match: m, pid: run(t, exec.Command(loader, bin)), name: "ld-linux-x86-64", exe: realpath(t, loader),
 				fields: map[string]string{"proc.args": bin}}
@@ -173,7 +173,7 @@ var coverageExecutionAttacks = []attack{
 			file := filepath.Join(workDir(t), m+".cron")
 			plant(t, file, "* * * * * id\n")
 			pid := run(t, exec.Command(crontab, "-u", "nobody", file))
-			t.Cleanup(func() { exec.Command(crontab, "-u", "nobody", "-r").Run() })
+			testutil.RunOnCleanup(t, crontab, "-u", "nobody", "-r")
 			if out, err := exec.Command(crontab, "-u", "nobody", "-l").Output(); err != nil || !strings.Contains(string(out), "* * * * * id") {
 				t.Errorf("no crontab for nobody after crontab FILE: %v: %s", err, out)
 			}

@@ -47,7 +47,9 @@ var experimentalAttacks = []attack{
 		func(t *testing.T, ag *agent, m string) result {
 			python, exe := hostTool(t, "python3")
 			pth := filepath.Join(workDir(t), "venv-"+m, "lib", "python3", "site-packages", m+".pth")
-			os.MkdirAll(filepath.Dir(pth), 0o755)
+			if err := os.MkdirAll(filepath.Dir(pth), 0o755); err != nil {
+				t.Fatal(err)
+			}
 			pid := run(t, exec.Command(python, "-c", fmt.Sprintf("open(%q, 'w').write('import os\\n')", pth)))
 			return result{match: m, pid: pid, name: "python3", exe: exe, fields: map[string]string{"fd.name": pth}}
 		}},
@@ -55,7 +57,9 @@ var experimentalAttacks = []attack{
 		func(t *testing.T, ag *agent, m string) result {
 			bash, exe := hostTool(t, "bash")
 			hook := filepath.Join(workDir(t), "venv-"+m, "lib", "python3", "site-packages", "usercustomize.py")
-			os.MkdirAll(filepath.Dir(hook), 0o755)
+			if err := os.MkdirAll(filepath.Dir(hook), 0o755); err != nil {
+				t.Fatal(err)
+			}
 			pid := run(t, exec.Command(bash, "-c", "echo 'import os' > "+hook))
 			return result{match: m, pid: pid, name: "bash", exe: exe, fields: map[string]string{"fd.name": hook}}
 		}},
@@ -71,7 +75,9 @@ func hostRootRead(t *testing.T, m, mount string) result {
 	t.Helper()
 	file := filepath.Join(workDir(t), m+".txt")
 	plant(t, file, m+"\n")
-	os.Chmod(file, 0o644)
+	if err := os.Chmod(file, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	w := runContainer(t, "vge2e-"+m, []string{"-v", "/:" + mount + ":ro"}, "/bin/busybox cat "+mount+file)
 	return result{match: m, name: "busybox", exe: busybox, in: w, fields: map[string]string{"fd.name": mount + file}}
 }
