@@ -60,6 +60,13 @@ CONF
 fi
 touch "$LOG" && chown postgres:postgres "$LOG"
 log "starting PostgreSQL on 127.0.0.1:$PORT (log: $LOG)"
+# The server outlives this script: it must not inherit the caller's
+# descriptors beyond stdio (a lock file the caller holds, such as a flock
+# serialising kernel tests, would stay held as long as PostgreSQL runs).
+for fd in /proc/$$/fd/*; do
+	fd=${fd##*/}
+	[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true
+done
 su postgres -s /bin/sh -c "'$BIN/pg_ctl' -D '$DATA' -l '$LOG' -w -t 60 start" >&2
 ready || { log "PostgreSQL did not come up"; tail -n 20 "$LOG" >&2; exit 1; }
 echo "$URL"
