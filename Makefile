@@ -4,7 +4,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build generate vmlinux check-generated lint test fuzz bench man clean
+.PHONY: build generate vmlinux check-generated lint test fuzz bench man clean image
 
 ## build: the static vigil binary (no cgo, no clang needed)
 build:
@@ -55,5 +55,16 @@ bench:
 man:
 	$(GO) run ./cmd/vigil gendocs man
 
+## image: the container image $(IMAGE) with no registry at hand: the
+## binary is built here as by `make build`, then only the Dockerfile's
+## runtime stage runs (BuildKit skips the Go toolchain stage, which would
+## have to be pulled). With a registry, `docker build .` does it all.
+IMAGE  ?= vigil:$(VERSION)
+DOCKER ?= $(shell [ -x /usr/bin/docker ] && echo /usr/bin/docker || echo docker)
+image: build
+	rm -rf .image && mkdir -p .image/usr/bin && cp vigil .image/usr/bin/vigil && ./deploy/docker/rootfs.sh .image
+	DOCKER_BUILDKIT=1 $(DOCKER) build --build-arg BINARY_FROM=prebuilt --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE) .
+	rm -rf .image
+
 clean:
-	rm -rf vigil man
+	rm -rf vigil man .image
