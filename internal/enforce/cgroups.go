@@ -140,9 +140,9 @@ func (cc *containerCgroups) scan() {
 	}
 }
 
-// observe learns a cgroup seen on an event. It is cheap for cgroups
-// already known, which is nearly every event.
-func (cc *containerCgroups) observe(cgroupID uint64, info *container.Info) {
+// observe learns a cgroup seen on an event of process pid. It is cheap
+// for cgroups already known, which is nearly every event.
+func (cc *containerCgroups) observe(cgroupID uint64, pid uint32, info *container.Info) {
 	if cgroupID == 0 {
 		return
 	}
@@ -166,6 +166,11 @@ func (cc *containerCgroups) observe(cgroupID uint64, info *container.Info) {
 		cc.known[cgroupID] = ""
 		return
 	}
+	// The subscribers reach the container's mounts through one of its
+	// processes, and a cgroup learned from an event has no directory to
+	// list them from: without this pid a container started after Vigil
+	// would never be marked.
+	cc.pids[cgroupID] = pid
 	cc.addLocked(cgroupID, id)
 }
 

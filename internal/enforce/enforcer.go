@@ -91,6 +91,11 @@ type Enforcer struct {
 	heldMu    sync.Mutex
 	held      map[decisionKey]heldKill // see onKillRecord
 
+	// fanExec and fanOpen say what container marks are for; unmarked
+	// holds the container cgroups not marked yet (see markContainer).
+	fanExec, fanOpen bool
+	unmarked         sync.Map // cgroup id -> struct{}
+
 	// failDecisions makes every fanotify decision fail, for tests of the
 	// fail-open path.
 	failDecisions atomic.Bool
@@ -427,6 +432,11 @@ func (e *Enforcer) Observe(ev *event.Event, containers container.Lookuper) {
 	if containers != nil {
 		info, _ = containers.Lookup(ev.CgroupID)
 	}
-	e.cgroups.observe(ev.CgroupID, info)
+	e.cgroups.observe(ev.CgroupID, ev.PID, info)
 	e.cgroups.setPID(ev.CgroupID, ev.PID)
+	// A container whose mounts could not be marked yet is retried through
+	// the process that just ran a program in it.
+	if _, pending := e.unmarked.LoadAndDelete(ev.CgroupID); pending && !e.markContainer(ev.CgroupID, ev.PID) {
+		e.unmarked.Store(ev.CgroupID, struct{}{})
+	}
 }

@@ -50,7 +50,7 @@ func (e *Enforcer) startFanotify(ctx context.Context) error {
 	for _, pid := range e.cfg.Protected {
 		g.Protect(pid)
 	}
-	e.fan = g
+	e.fan, e.fanExec, e.fanOpen = g, needExec, needOpen
 	if needExec && e.cfg.HostExec {
 		mountinfo, under := hostMounts()
 		for _, m := range execMounts(mountinfo) {
@@ -67,8 +67,11 @@ func (e *Enforcer) startFanotify(ctx context.Context) error {
 		}
 	}
 	e.cgroups.subscribe(func(cg uint64, id string, added bool) {
-		if added {
-			e.markContainer(cg, needExec, needOpen)
+		switch {
+		case !added:
+			e.unmarked.Delete(cg)
+		case !e.markContainer(cg, 0):
+			e.unmarked.Store(cg, struct{}{})
 		}
 	})
 	e.wg.Add(1)
@@ -82,12 +85,20 @@ func (e *Enforcer) startFanotify(ctx context.Context) error {
 }
 
 // markContainer marks a container's mounts for exec decisions and its
-// protected files for open decisions, through one of its processes' view
-// of its own mount namespace.
-func (e *Enforcer) markContainer(cg uint64, exec, open bool) {
-	pid := e.cgroups.firstPID(cg)
+// protected files for open decisions, through one of its processes (pid,
+// or any known one when pid is 0) and its view of its own mount
+// namespace. It reports false, for a later attempt, when there is no such
+// process yet: a runtime's init process joins the container's cgroup
+// before it enters the container's mount namespace, and marking through
+// it would mark the host's mounts, so that every host exec would wait for
+// Vigil, which cannot safely start a program from a mount it watches.
+func (e *Enforcer) markContainer(cg uint64, pid uint32) bool {
+	exec, open := e.fanExec, e.fanOpen
 	if pid == 0 {
-		return
+		pid = e.cgroups.firstPID(cg)
+	}
+	if pid == 0 || !inOwnMountNS(pid) {
+		return false
 	}
 	root := hostfs.ProcPID(int(pid)) + "/root"
 	if exec {
@@ -105,6 +116,22 @@ func (e *Enforcer) markContainer(cg uint64, exec, open bool) {
 		}
 	}
 	e.stats.markedContainers.Add(1)
+	return true
+}
+
+// inOwnMountNS reports whether pid runs in a mount namespace other than
+// Vigil's own and the host's (pid 1's, where it can be read: some
+// sandboxes deny even root that), as a container's processes do.
+func inOwnMountNS(pid uint32) bool {
+	ns, err := os.Readlink(hostfs.ProcPID(int(pid)) + "/ns/mnt")
+	if err != nil {
+		return false
+	}
+	if self, err := os.Readlink("/proc/self/ns/mnt"); err != nil || self == ns {
+		return false
+	}
+	host, err := os.Readlink(hostfs.ProcPID(1) + "/ns/mnt")
+	return err != nil || host != ns
 }
 
 func (e *Enforcer) noteMarkError(what string, err error) {

@@ -60,7 +60,7 @@ func NewManager(cfg ManagerConfig) *Manager {
 
 // OptionsFrom turns the configuration into planning options.
 func OptionsFrom(c *config.Config) Options {
-	o := Options{NetFallbackAlert: c.Enforcement.NetFallback == "alert"}
+	o := Options{NetFallbackAlert: c.Enforcement.NetFallback == "alert", HostExec: c.Enforcement.HostExec}
 	if m, ok := loader.ParseMode(c.Enforcement.Mode); ok {
 		o.Mode = m
 	}

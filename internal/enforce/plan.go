@@ -44,6 +44,10 @@ type Options struct {
 	// cannot be compiled for the kernel only alert, instead of killing the
 	// process after detection.
 	NetFallbackAlert bool
+	// HostExec says exec blocking also covers the host's mounts
+	// (enforcement.host_exec). Without it, an exec block rule that can
+	// match a host process is told that those execs are not refused.
+	HostExec bool
 }
 
 // RulePlan is how one rule's action is carried out.
@@ -133,6 +137,11 @@ func planRule(r *detect.Rule, opts Options) *RulePlan {
 				break
 			}
 			rp.Pre = MechFanotifyExec
+			if !opts.HostExec {
+				if reach := hostReach(r.Expr); reach != hostNever {
+					note(lang.Pos{}, "%s", hostExecNote(reach))
+				}
+			}
 		case only(types, openTypes):
 			paths, err := openPaths(r.Expr)
 			if err != nil {

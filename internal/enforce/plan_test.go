@@ -205,13 +205,70 @@ func TestPlan(t *testing.T) {
 		`rules.yaml:55:14: warning: rule "Any open": cannot block before the open (the condition does not name the files it protects`,
 		`rules.yaml:79:14: warning: rule "Fileless named": killed after detection, not in the kernel: a test on both the program and proc.is_exe_from_memfd cannot be enforced in the kernel`,
 		`rules.yaml:67:55: warning: rule "Preload on setuid": proc.loader_env is known only once the exec has happened, so the exec cannot be refused; the process is killed after detection instead`,
+		`rules.yaml:40:11: warning: rule "Block netcat exec": host processes (those outside containers) are not protected before the exec: exec blocking marks only containers' mounts unless enforcement.host_exec is true`,
 	} {
 		if !strings.Contains(text, w) {
 			t.Errorf("diagnostics lack %q:\n%s", w, text)
 		}
 	}
-	if n := len(diags); n != 5 {
-		t.Errorf("%d diagnostics, want 5:\n%s", n, text)
+	if n := len(diags); n != 6 {
+		t.Errorf("%d diagnostics, want 6:\n%s", n, text)
+	}
+}
+
+// TestPlanHostExec: an exec block rule that can match a host process says,
+// at its action key, that those execs are not refused unless
+// enforcement.host_exec is on, and what happens instead; rules confined to
+// containers, and every rule with host_exec on, say nothing.
+func TestPlanHostExec(t *testing.T) {
+	for _, tc := range []struct {
+		scope string // the condition's container test, after "evt.type = execve and proc.name = nc"
+		want  string // "" for no note
+	}{
+		{"", "host processes (those outside containers) are not protected before the exec"},
+		{"and container.id != host", ""},
+		{"and in_container", ""},
+		{"and not container.id = host", ""},
+		{"and container.id in (0123456789ab, ba9876543210)", ""},
+		{"and container.id = 0123456789ab", ""},
+		{"and container.id = host", "the rule matches only host processes (container.id = host), and none of them is protected before the exec"},
+		{"and not in_container", "the rule matches only host processes"},
+		{"and container.id != 0123456789ab", "host processes (those outside containers) are not protected"},
+		{"and (container.id != host or user.uid = 0)", "host processes (those outside containers) are not protected"},
+		{"and (container.id != host or container.id = host)", "host processes (those outside containers) are not protected"},
+	} {
+		rules := `
+- macro: in_container
+  condition: container.id != host
+- rule: Block nc
+  desc: d
+  condition: evt.type = execve and proc.name = nc ` + tc.scope + `
+  output: o
+  priority: critical
+  action: block
+`
+		rs := loadRules(t, rules)
+		plans, diags := Plan(rs.Program, Options{})
+		if len(plans) != 1 || plans[0].Pre != MechFanotifyExec || plans[0].Post != MechPidfdKill {
+			t.Fatalf("%q: plans %+v", tc.scope, plans)
+		}
+		switch {
+		case tc.want == "" && len(diags) != 0:
+			t.Errorf("%q: unexpected notes %v", tc.scope, diags)
+		case tc.want != "" && (len(diags) != 1 || !strings.Contains(diags[0].String(), tc.want)):
+			t.Errorf("%q: notes %v, want one saying %q", tc.scope, diags, tc.want)
+		case tc.want != "":
+			if d := diags[0]; d.Pos.Line != 9 || d.Pos.Col != 11 || !strings.Contains(d.Message, "enforcement.host_exec: true") {
+				t.Errorf("%q: note at %s: %s", tc.scope, d.Pos, d.Message)
+			}
+			// vigil enforce status shows the plan's notes.
+			if notes := Describe(plans)[0].Notes; len(notes) != 1 || !strings.Contains(notes[0], tc.want) {
+				t.Errorf("%q: status notes %q", tc.scope, notes)
+			}
+		}
+		if _, diags := Plan(rs.Program, Options{HostExec: true}); len(diags) != 0 {
+			t.Errorf("%q with host_exec: notes %v", tc.scope, diags)
+		}
 	}
 }
 
