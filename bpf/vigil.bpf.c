@@ -36,6 +36,11 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
 #define AT_FDCWD -100
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
+#define S_IFREG 0100000
+#define S_IFBLK 0060000
+#define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define S_IFIFO 0010000
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
@@ -379,6 +384,72 @@ static __always_inline __u32 tty_nr(struct task_struct *task)
 	return (minor & 0xff) | (major << 8) | ((minor & ~0xffU) << 12);
 }
 
+/*
+ * The STDIO_* type of one standard fd. The first IP socket met also gives
+ * the body its ends; *addr remembers it so that fds sharing it are marked.
+ */
+static __always_inline __u8 stdio_type(struct exec_body *b, struct file *f, struct sock **addr)
+{
+	if (!f)
+		return STDIO_NONE;
+	switch (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) {
+	case S_IFREG:
+	case S_IFCHR:
+	case S_IFBLK:
+		return STDIO_FILE;
+	case S_IFDIR:
+		return STDIO_DIR;
+	case S_IFIFO:
+		return STDIO_PIPE;
+	case S_IFSOCK:
+		break;
+	default:
+		return STDIO_OTHER;
+	}
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return STDIO_OTHER;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family == AF_UNIX)
+		return STDIO_UNIX;
+	if (family != AF_INET && family != AF_INET6)
+		return STDIO_OTHER;
+	__u8 type = family == AF_INET ? STDIO_IPV4 : STDIO_IPV6;
+	if (!*addr) {
+		*addr = sk;
+		b->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		b->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (family == AF_INET) {
+			bpf_core_read(b->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+			bpf_core_read(b->raddr, 4, &sk->__sk_common.skc_daddr);
+		} else {
+			bpf_core_read(b->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+			bpf_core_read(b->raddr, 16, &sk->__sk_common.skc_v6_daddr);
+		}
+	}
+	return sk == *addr ? type | STDIO_ADDR : type;
+}
+
+/*
+ * What fds 0, 1 and 2 of task refer to. The fd table is read once and the
+ * three file pointers in one copy: every table has room for at least
+ * BITS_PER_LONG fds, so they are always there to read.
+ */
+static __always_inline void fill_stdio(struct exec_body *b, struct task_struct *task)
+{
+	__builtin_memset(b->stdio, 0, sizeof(*b) - __builtin_offsetof(struct exec_body, stdio));
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	struct file *f[3] = {};
+	if (!fds || bpf_probe_read_kernel(f, sizeof(f), fds) < 0)
+		return;
+	struct sock *addr = NULL;
+	b->stdio[0] = stdio_type(b, f[0], &addr);
+	b->stdio[1] = stdio_type(b, f[1], &addr);
+	b->stdio[2] = stdio_type(b, f[2], &addr);
+	b->flags |= EXEC_F_STDIO;
+}
+
 /* Fills the credential and namespace part of an exec body from task. */
 static __always_inline void fill_identity(struct exec_body *b, struct task_struct *task)
 {
@@ -401,6 +472,7 @@ static __always_inline void fill_identity(struct exec_body *b, struct task_struc
 	b->sid = BPF_CORE_READ(sig, pids[PIDTYPE_SID], numbers[0].nr);
 	b->pgid = BPF_CORE_READ(sig, pids[PIDTYPE_PGID], numbers[0].nr);
 	b->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	fill_stdio(b, task);
 }
 
 static __always_inline __u32 exe_flags(struct file *exe)

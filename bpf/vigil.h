@@ -53,6 +53,25 @@
 #define EXEC_F_ARGS_TRUNC (1 << 3)
 #define EXEC_F_SECURE     (1 << 4) /* secure exec (AT_SECURE): set-user-ID, set-group-ID or file capabilities */
 #define EXEC_F_ENV_TRUNC  (1 << 5) /* more loader variables than the capture limit */
+#define EXEC_F_STDIO      (1 << 6) /* exec_body.stdio and the socket ends are filled */
+
+/*
+ * What fds 0, 1 and 2 refer to when a program starts (exec_body.stdio), read
+ * from its fd table by the exec hook: a shell whose input and output are an
+ * IP socket is a reverse shell, and telling so at exec needs no tracking of
+ * dup2 or close. The low bits are one of STDIO_*; STDIO_ADDR marks the fd
+ * whose socket's ends the body holds (the first IP socket among the three).
+ */
+#define STDIO_NONE  0 /* not open */
+#define STDIO_FILE  1 /* a regular file or a device (a terminal) */
+#define STDIO_DIR   2
+#define STDIO_PIPE  3
+#define STDIO_IPV4  4
+#define STDIO_IPV6  5
+#define STDIO_UNIX  6
+#define STDIO_OTHER 7 /* another socket family, an anonymous inode */
+#define STDIO_TYPE  0x0f
+#define STDIO_ADDR  0x80
 
 #define FORK_F_THREAD (1 << 0)
 
@@ -94,6 +113,12 @@ struct exec_body {
 	__u64 cap_permitted;
 	__u32 mnt_ns;
 	__u32 flags;      /* EXEC_F_* */
+	__u8 stdio[3];    /* fds 0, 1, 2: STDIO_*, with STDIO_ADDR */
+	__u8 _pad;
+	__u16 lport;      /* the STDIO_ADDR socket's ends, host byte order */
+	__u16 rport;
+	__u8 laddr[16];   /* 4 bytes for IPv4 */
+	__u8 raddr[16];
 };
 
 struct exit_body {
@@ -139,7 +164,7 @@ struct syscall_body {
  * internal/decode/layout.go; its layout test checks them against this file. */
 _Static_assert(sizeof(struct event_header) == 64, "event_header layout");
 _Static_assert(sizeof(struct fork_body) == 16, "fork_body layout");
-_Static_assert(sizeof(struct exec_body) == 56, "exec_body layout");
+_Static_assert(sizeof(struct exec_body) == 96, "exec_body layout");
 _Static_assert(sizeof(struct exit_body) == 8, "exit_body layout");
 _Static_assert(sizeof(struct open_body) == 24, "open_body layout");
 _Static_assert(sizeof(struct socket_body) == 56, "socket_body layout");

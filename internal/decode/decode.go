@@ -161,6 +161,9 @@ func (r *reader) exec(ev *event.Event) error {
 	x.CapPermitted = le.Uint64(b[execCapPermitted:])
 	x.MntNS = le.Uint32(b[execMntNS:])
 	x.Flags = event.ExecFlags(le.Uint32(b[execFlags:]))
+	if x.Flags&event.ExecStdio != 0 {
+		stdio(&x.Stdio, b)
+	}
 	x.Filename = r.string()
 	x.Exe = r.string()
 	x.Cwd = r.string()
@@ -171,6 +174,31 @@ func (r *reader) exec(ev *event.Event) error {
 	x.Args = view(args)
 	x.LoaderEnv = r.string()
 	return r.err
+}
+
+// stdio decodes the standard fds of an exec body. The socket's ends are
+// kept only when some fd is an IP socket of the family they belong to.
+func stdio(s *event.Stdio, b []byte) {
+	var family event.StdioType
+	for i := range s.Type {
+		v := b[execStdio+i]
+		s.Type[i] = event.StdioType(v & stdioTypeMask)
+		s.Addr[i] = v&stdioAddr != 0
+		if s.Addr[i] {
+			family = s.Type[i]
+		}
+	}
+	lport, rport := le.Uint16(b[execLport:]), le.Uint16(b[execRport:])
+	switch family {
+	case event.StdioIPv4:
+		s.Local = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[execLaddr:])), lport)
+		s.Remote = netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[execRaddr:])), rport)
+	case event.StdioIPv6:
+		s.Local = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[execLaddr:])), lport)
+		s.Remote = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[execRaddr:])), rport)
+	default:
+		s.Addr = [3]bool{}
+	}
 }
 
 func (r *reader) exit(ev *event.Event) error {

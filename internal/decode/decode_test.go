@@ -44,7 +44,10 @@ func execRecord() []byte {
 	r.u32(1000).u32(1001).u32(0).u32(0) // uid gid euid egid
 	r.u32(1000).u32(34816).u32(90).u32(100)
 	r.u64(0x1ff).u64(0x3ff)
-	r.u32(4026531841).u32(uint32(event.ExecFromMemfd | event.ExecLoginUIDSet | event.ExecSecure))
+	r.u32(4026531841).u32(uint32(event.ExecFromMemfd | event.ExecLoginUIDSet | event.ExecSecure | event.ExecStdio))
+	// stdin and stdout one IPv4 socket, stderr a pipe.
+	r.raw(stdioAddr|4, stdioAddr|4, 3, 0).u16(51000).u16(4444)
+	r.raw(10, 0, 0, 5).raw(make([]byte, 12)...).raw(203, 0, 113, 7).raw(make([]byte, 12)...)
 	r.field("/bin/sh").field("/usr/bin/dash").field("/root").field("sh\x00-c\x00echo hi\x00")
 	r.field("LD_PRELOAD=/tmp/x.so\x00GLIBC_TUNABLES=a=b")
 	return r.done()
@@ -60,8 +63,14 @@ func TestDecodeExec(t *testing.T) {
 		Filename: "/bin/sh", Exe: "/usr/bin/dash", Cwd: "/root", Args: "sh\x00-c\x00echo hi",
 		UID: 1000, GID: 1001, LoginUID: 1000, TTY: 34816, SID: 90, PGID: 100,
 		CapEffective: 0x1ff, CapPermitted: 0x3ff, MntNS: 4026531841,
-		Flags:     event.ExecFromMemfd | event.ExecLoginUIDSet | event.ExecSecure,
+		Flags:     event.ExecFromMemfd | event.ExecLoginUIDSet | event.ExecSecure | event.ExecStdio,
 		LoaderEnv: "LD_PRELOAD=/tmp/x.so\x00GLIBC_TUNABLES=a=b",
+		Stdio: event.Stdio{
+			Type:   [3]event.StdioType{event.StdioIPv4, event.StdioIPv4, event.StdioPipe},
+			Addr:   [3]bool{true, true, false},
+			Local:  netip.MustParseAddrPort("10.0.0.5:51000"),
+			Remote: netip.MustParseAddrPort("203.0.113.7:4444"),
+		},
 	}
 	if ev.Kind != event.KindExec || ev.Exec != want || ev.Comm != "bash" || ev.PID != 100 || ev.TID != 101 ||
 		ev.PPID != 1 || ev.CgroupID != 42 || ev.Timestamp != 123456789 || ev.Syscall != 59 {
@@ -69,6 +78,46 @@ func TestDecodeExec(t *testing.T) {
 	}
 	if got := ev.Exec.Argv(); len(got) != 3 || got[2] != "echo hi" {
 		t.Fatalf("argv %q", got)
+	}
+}
+
+// TestDecodeStdio covers the standard fds the exec hook reads: an IPv6
+// socket's ends, none without the flag, and no ends for a marked fd that
+// is no IP socket.
+func TestDecodeStdio(t *testing.T) {
+	body := func(flags event.ExecFlags, stdio [3]byte, laddr, raddr []byte) []byte {
+		b := make([]byte, execSize)
+		le.PutUint32(b[execFlags:], uint32(flags))
+		copy(b[execStdio:], stdio[:])
+		le.PutUint16(b[execLport:], 22)
+		le.PutUint16(b[execRport:], 40000)
+		copy(b[execLaddr:], laddr)
+		copy(b[execRaddr:], raddr)
+		return b
+	}
+	v6 := func(s string) []byte { a := netip.MustParseAddr(s).As16(); return a[:] }
+	for _, c := range []struct {
+		name string
+		body []byte
+		want event.Stdio
+	}{
+		{"ipv6 socket on stdout only", body(event.ExecStdio, [3]byte{1, stdioAddr | 5, 0}, v6("2001:db8::1"), v6("2001:db8::2")),
+			event.Stdio{Type: [3]event.StdioType{event.StdioFile, event.StdioIPv6, event.StdioNone}, Addr: [3]bool{false, true, false},
+				Local: netip.MustParseAddrPort("[2001:db8::1]:22"), Remote: netip.MustParseAddrPort("[2001:db8::2]:40000")}},
+		{"no flag", body(0, [3]byte{stdioAddr | 4, 4, 4}, []byte{1, 2, 3, 4}, []byte{5, 6, 7, 8}), event.Stdio{}},
+		{"mark on a unix socket", body(event.ExecStdio, [3]byte{stdioAddr | 6, 7, 2}, []byte{1, 2, 3, 4}, []byte{5, 6, 7, 8}),
+			event.Stdio{Type: [3]event.StdioType{event.StdioUnix, event.StdioOther, event.StdioDir}}},
+	} {
+		r := newRecord(wireExec, 59, 100, "sh")
+		r.raw(c.body...).field("/bin/sh").field("/bin/sh").field("/").field("sh").field("")
+		ev := event.New()
+		if err := Decode(r.done(), ev); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if ev.Exec.Stdio != c.want {
+			t.Errorf("%s: stdio %+v, want %+v", c.name, ev.Exec.Stdio, c.want)
+		}
+		ev.Release()
 	}
 }
 

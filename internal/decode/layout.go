@@ -8,7 +8,7 @@ package decode
 const (
 	headerSize = 64
 	forkSize   = 16
-	execSize   = 56
+	execSize   = 96
 	exitSize   = 8
 	openSize   = 24
 	socketSize = 56
@@ -51,6 +51,17 @@ const (
 	execCapPermitted = 40
 	execMntNS        = 48
 	execFlags        = 52
+	execStdio        = 56 // three u8
+	execLport        = 60
+	execRport        = 62
+	execLaddr        = 64
+	execRaddr        = 80
+)
+
+// Standard fd bits of exec_body.stdio, as STDIO_TYPE and STDIO_ADDR.
+const (
+	stdioTypeMask = 0x0f
+	stdioAddr     = 0x80
 )
 
 // Offsets in struct exit_body.

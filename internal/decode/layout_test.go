@@ -55,6 +55,11 @@ func wireFields() []testutil.Field {
 		{Name: "exec_body.cap_permitted", Off: execCapPermitted, Size: 8, COff: unsafe.Offsetof(x.CapPermitted), CSize: unsafe.Sizeof(x.CapPermitted)},
 		{Name: "exec_body.mnt_ns", Off: execMntNS, Size: 4, COff: unsafe.Offsetof(x.MntNs), CSize: unsafe.Sizeof(x.MntNs)},
 		{Name: "exec_body.flags", Off: execFlags, Size: 4, COff: unsafe.Offsetof(x.Flags), CSize: unsafe.Sizeof(x.Flags)},
+		{Name: "exec_body.stdio", Off: execStdio, Size: 3, COff: unsafe.Offsetof(x.Stdio), CSize: unsafe.Sizeof(x.Stdio)},
+		{Name: "exec_body.lport", Off: execLport, Size: 2, COff: unsafe.Offsetof(x.Lport), CSize: unsafe.Sizeof(x.Lport)},
+		{Name: "exec_body.rport", Off: execRport, Size: 2, COff: unsafe.Offsetof(x.Rport), CSize: unsafe.Sizeof(x.Rport)},
+		{Name: "exec_body.laddr", Off: execLaddr, Size: 16, COff: unsafe.Offsetof(x.Laddr), CSize: unsafe.Sizeof(x.Laddr)},
+		{Name: "exec_body.raddr", Off: execRaddr, Size: 16, COff: unsafe.Offsetof(x.Raddr), CSize: unsafe.Sizeof(x.Raddr)},
 
 		{Name: "sizeof(exit_body)", Off: 0, Size: exitSize, CSize: unsafe.Sizeof(ex)},
 		{Name: "exit_body.exit_code", Off: exitCode, Size: 4, COff: unsafe.Offsetof(ex.ExitCode), CSize: unsafe.Sizeof(ex.ExitCode)},

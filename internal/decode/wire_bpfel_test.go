@@ -42,6 +42,12 @@ type wireExecBody struct {
 	CapPermitted uint64
 	MntNs        uint32
 	Flags        uint32
+	Stdio        [3]uint8
+	Pad          uint8
+	Lport        uint16
+	Rport        uint16
+	Laddr        [16]uint8
+	Raddr        [16]uint8
 }
 
 type wireExitBody struct {

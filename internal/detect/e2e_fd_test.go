@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"os"
@@ -103,42 +102,13 @@ func TestReverseShellStdin(t *testing.T) {
 		}
 	}
 
-	helper := exec.Command(os.Args[0])
-	helper.Env = append(os.Environ(), helperEnv+"=revshell", "VIGIL_DETECT_ADDR="+ln.Addr().String())
-	var stderr strings.Builder
-	helper.Stderr = &stderr
-	if err := helper.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := ln.Accept()
-	if err != nil {
-		t.Fatalf("accept: %v (helper: %s)", err, stderr.String())
-	}
-	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fmt.Fprintln(conn, "ping"); err != nil {
-		t.Fatal(err)
-	}
-	echo, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil || echo != "ping\n" {
-		t.Fatalf("the shell answered %q, %v", echo, err)
-	}
-	if err := conn.Close(); err != nil { // EOF on the shell's stdin ends it
-		t.Fatal(err)
-	}
-	if err := helper.Wait(); err != nil {
-		t.Fatalf("helper: %v: %s", err, stderr.String())
-	}
+	client := reverseShellSession(t, ln)
 
-	tuple := conn.RemoteAddr().String() + "->" + ln.Addr().String()
+	tuple := client.String() + "->" + ln.Addr().String()
 	got := col.waitFor(t, "E2E reverse shell", "E2E shell reads its socket", "E2E shell writes its socket", "E2E socket onto stdin")
 	want := map[string]string{
 		"E2E reverse shell":           fmt.Sprintf("shell stdin=ipv4 %s stdout=ipv4 %s stderr=ipv4 %s", tuple, tuple, tuple),
-		"E2E shell reads its socket":  fmt.Sprintf("read fd=0(<4t>%s) name=%s client=%s local=%d remote=%d", tuple, tuple, conn.RemoteAddr(), conn.RemoteAddr().(*net.TCPAddr).Port, port),
+		"E2E shell reads its socket":  fmt.Sprintf("read fd=0(<4t>%s) name=%s client=%s local=%d remote=%d", tuple, tuple, client, client.(*net.TCPAddr).Port, port),
 		"E2E shell writes its socket": fmt.Sprintf("write %s size=5", tuple),
 	}
 	col.mu.Lock()

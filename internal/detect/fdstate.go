@@ -26,13 +26,34 @@ var fdNamedArgs = map[string]bool{"fd": true, "oldfd": true, "newfd": true, "gro
 // argument (a SlotFD slot): ftruncate, fchmod and the like.
 var kernelNamedFields = map[string]bool{"fd.name": true, "fd.directory": true, "fd.filename": true}
 
+// stdioPrefixes start the fields of the standard fds.
+var stdioPrefixes = [...]string{"proc.stdin.", "proc.stdout.", "proc.stderr."}
+
+// stdioField returns what follows the prefix of a standard fd's field.
+func stdioField(name string) (string, bool) {
+	for _, p := range stdioPrefixes {
+		if rest, ok := strings.CutPrefix(name, p); ok {
+			return rest, true
+		}
+	}
+	return "", false
+}
+
 // needsFDTable reports whether r reads the fd table.
 func needsFDTable(r *Rule) bool {
-	var stdio, fd, named bool
+	var stdio, stdioAtExec, fd, named bool
 	visit := func(name string) {
+		if rest, ok := stdioField(name); ok {
+			// The exec record says what fds 0-2 are and where an IP
+			// socket among them leads; names come from the table.
+			if strings.HasPrefix(rest, "name") {
+				stdio = true
+			} else {
+				stdioAtExec = true
+			}
+			return
+		}
 		switch {
-		case strings.HasPrefix(name, "proc.stdin.") || strings.HasPrefix(name, "proc.stdout.") || strings.HasPrefix(name, "proc.stderr."):
-			stdio = true
 		case strings.HasPrefix(name, "evt.arg."):
 			// A named argument needs the table only if it renders an fd;
 			// request, sig, cmd, uid, mode and paths come with the event,
@@ -62,7 +83,7 @@ func needsFDTable(r *Rule) bool {
 			}
 		}
 	}
-	if stdio {
+	if stdio || (stdioAtExec && !onlyExecs(r)) {
 		return true
 	}
 	if !fd && !named {
@@ -80,6 +101,21 @@ func needsFDTable(r *Rule) bool {
 		}
 	}
 	return false
+}
+
+// onlyExecs reports whether r matches exec events alone, whose record
+// carries the standard fds.
+func onlyExecs(r *Rule) bool {
+	names := r.Types.Names()
+	if r.Types.Neg || len(names) == 0 {
+		return false
+	}
+	for _, name := range names {
+		if name != "execve" && name != "execveat" {
+			return false
+		}
+	}
+	return true
 }
 
 // kernelNamesFD reports whether a generic syscall's fd fields need no fd

@@ -52,7 +52,35 @@ const (
 	// capabilities, so the dynamic loader distrusts the environment.
 	ExecSecure       ExecFlags = 1 << 4
 	ExecEnvTruncated ExecFlags = 1 << 5 // the loader environment was longer than the capture limit
+	// ExecStdio marks an exec whose Stdio the kernel filled: the exec
+	// hook read the new program's fds 0, 1 and 2.
+	ExecStdio ExecFlags = 1 << 6
 )
+
+// StdioType is what a standard fd (0, 1 or 2) referred to when a program
+// started. The numbers match STDIO_* in bpf/vigil.h.
+type StdioType uint8
+
+// Standard fd types.
+const (
+	StdioNone  StdioType = 0 // not open
+	StdioFile  StdioType = 1 // a regular file or a device (a terminal)
+	StdioDir   StdioType = 2
+	StdioPipe  StdioType = 3
+	StdioIPv4  StdioType = 4
+	StdioIPv6  StdioType = 5
+	StdioUnix  StdioType = 6
+	StdioOther StdioType = 7 // a socket of another family, an anonymous inode
+)
+
+// Stdio describes fds 0, 1 and 2 as a program started. Local and Remote
+// are the ends of the first IP socket among them; Addr[i] says whether fd
+// i is that socket.
+type Stdio struct {
+	Type          [3]StdioType
+	Addr          [3]bool
+	Local, Remote netip.AddrPort
+}
 
 // Fork describes a new task. The event's own PID and TID are the parent's.
 type Fork struct {
@@ -82,6 +110,7 @@ type Exec struct {
 	CapPermitted uint64
 	MntNS        uint32 // mount namespace inode number
 	Flags        ExecFlags
+	Stdio        Stdio // the new program's fds 0, 1 and 2, when Flags has ExecStdio
 }
 
 // Argv splits Args into its elements. It allocates; the hot path should use

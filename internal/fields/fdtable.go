@@ -133,30 +133,3 @@ func appendEntryName(dst []byte, num int64, e *proc.FD) []byte {
 	v.fromEntry(num, e)
 	return appendTuple(dst, &v)
 }
-
-func registerStdio(r *Registry) {
-	r.add("proc.fdopencount", "the number of fds the process has open, as the fd table knows them",
-		num(func(c *Context) (uint64, bool) {
-			return uint64(c.fdsAt(false).Len()), c.Found && c.Proc.Files != nil
-		}))
-	for fd, name := range [...]string{"stdin", "stdout", "stderr"} {
-		fd := int32(fd)
-		r.add("proc."+name+".type", "the type of the process's "+name+" (fd "+string(rune('0'+fd))+"): file, pipe, ipv4, unix, ...",
-			str(func(c *Context) (string, bool) {
-				e, ok := c.stdFD(fd)
-				if !ok {
-					return "", false
-				}
-				t := e.Type.String()
-				return t, t != ""
-			}))
-		r.add("proc."+name+".name", "the name of the process's "+name+": a path, client:port->server:port, pipe:[INODE], ...",
-			str(func(c *Context) (string, bool) {
-				e, ok := c.stdFD(fd)
-				if !ok {
-					return "", false
-				}
-				return c.render(func(dst []byte) []byte { return appendEntryName(dst, int64(fd), e) }), true
-			}))
-	}
-}

@@ -129,6 +129,7 @@ func execOf(p *procSpec, ppid uint32, nr int32) *event.Event {
 		Filename: p.exepath, Exe: p.exepath, Args: strings.Join(append([]string{p.exe}, p.args...), "\x00"),
 		Cwd: p.cwd, LoaderEnv: strings.Join(p.loaderEnv, "\x00"), UID: p.uid, GID: p.gid, EUID: p.uid, EGID: p.gid, LoginUID: p.loginuid,
 		TTY: p.tty, SID: p.sid, PGID: p.pgid, CapEffective: p.capEff, CapPermitted: p.capPerm, Flags: p.flags,
+		Stdio: p.stdio,
 	}
 	return ev
 }
@@ -147,6 +148,9 @@ func (e *eventSpec) event(table *proc.Table, ppid uint32) (*event.Event, error) 
 		return nil, err
 	}
 	p := &e.proc
+	if p.flags&event.ExecStdio != 0 && h != syscalls.Execve && h != syscalls.ExecveAt {
+		return nil, fmt.Errorf("proc.stdin, proc.stdout and proc.stderr describe an exec's record: set them on execve or execveat")
+	}
 	if (h == syscalls.Execve || h == syscalls.ExecveAt) && e.res == 0 {
 		ev := execOf(p, ppid, nr)
 		if e.filename != "" {

@@ -83,9 +83,7 @@ func TestDefaultRulesFixture(t *testing.T) {
 
 // noFixture lists the default rules a fixture cannot express, and why;
 // test/e2e/rules proves them on real events.
-var noFixture = map[string]string{
-	"Reverse shell": "it reads the standard streams from the fd table, which fixtures do not fill",
-}
+var noFixture = map[string]string{}
 
 func TestFixtureFailuresAreReported(t *testing.T) {
 	rs := loadDefault(t)
@@ -255,11 +253,14 @@ tests:
 // value its table cannot read, fails the test at its position.
 func TestArgumentErrors(t *testing.T) {
 	for src, want := range map[string]string{
-		"tests:\n  - name: a\n    event: {evt.type: unlinkat, evt.arg.nope: x}\n    fire: [r]\n":               `f.yaml:3:47: evt.arg.nope: unlinkat has no argument "nope" a fixture can set (it can set: dirfd, flags, name)`,
-		"tests:\n  - name: a\n    event: {evt.type: unlinkat, evt.arg.flags: O_BOGUS}\n    fire: [r]\n":        `f.yaml:3:48: evt.arg.flags: "O_BOGUS" is not a value of unlinkat's flags`,
-		"tests:\n  - name: a\n    event: {evt.type: connect, evt.arg.flags: O_RDONLY}\n    fire: [r]\n":        `connect has no argument "flags" a fixture can set (it can set: none)`,
-		"tests:\n  - name: a\n    event: {evt.type: openat, evt.arg.flags: AT_REMOVEDIR}\n    fire: [r]\n":     `unknown open flag "AT_REMOVEDIR"`,
-		"tests:\n  - name: a\n    event: {evt.type: execve, container.mounts: [relative:/x]}\n    fire: [r]\n": `"relative:/x" is not SOURCE:DEST with absolute paths`,
+		"tests:\n  - name: a\n    event: {evt.type: unlinkat, evt.arg.nope: x}\n    fire: [r]\n":                                   `f.yaml:3:47: evt.arg.nope: unlinkat has no argument "nope" a fixture can set (it can set: dirfd, flags, name)`,
+		"tests:\n  - name: a\n    event: {evt.type: unlinkat, evt.arg.flags: O_BOGUS}\n    fire: [r]\n":                            `f.yaml:3:48: evt.arg.flags: "O_BOGUS" is not a value of unlinkat's flags`,
+		"tests:\n  - name: a\n    event: {evt.type: connect, evt.arg.flags: O_RDONLY}\n    fire: [r]\n":                            `connect has no argument "flags" a fixture can set (it can set: none)`,
+		"tests:\n  - name: a\n    event: {evt.type: openat, evt.arg.flags: AT_REMOVEDIR}\n    fire: [r]\n":                         `unknown open flag "AT_REMOVEDIR"`,
+		"tests:\n  - name: a\n    event: {evt.type: execve, container.mounts: [relative:/x]}\n    fire: [r]\n":                     `"relative:/x" is not SOURCE:DEST with absolute paths`,
+		"tests:\n  - name: a\n    event: {evt.type: connect, proc.stdin.type: ipv4}\n    fire: [r]\n":                              `describe an exec's record: set them on execve or execveat`,
+		"tests:\n  - name: a\n    event: {evt.type: execve, proc.stdout.type: tty}\n    fire: [r]\n":                               `proc.stdout.type: "tty" is not one of file, directory, pipe, ipv4, ipv6, unix`,
+		"tests:\n  - name: a\n    event: {evt.type: execve, proc.stdin.rip: 10.0.0.1, proc.stdout.rip: 10.0.0.2}\n    fire: [r]\n": `the exec record holds one socket's ends, and another fd has 10.0.0.1`,
 	} {
 		f, err := Parse("f.yaml", []byte(src))
 		if err == nil {

@@ -27,6 +27,9 @@ type procSpec struct {
 	loaderEnv           []string
 	capEff, capPerm     uint64
 	userName, groupName string
+	// stdio is what an exec's record says of fds 0-2 (flags has
+	// event.ExecStdio once a fixture sets any of it).
+	stdio event.Stdio
 }
 
 // eventSpec is a synthetic event: its process and what the event carries.
@@ -95,6 +98,56 @@ func capsSetter(set func(p *procSpec, caps uint64)) setter {
 		}
 		set(p, caps)
 		return nil
+	}
+}
+
+// stdioTypeNames are the proc.stdin.type values an exec record can carry.
+var stdioTypeNames = map[string]event.StdioType{
+	"file": event.StdioFile, "directory": event.StdioDir, "pipe": event.StdioPipe,
+	"ipv4": event.StdioIPv4, "ipv6": event.StdioIPv6, "unix": event.StdioUnix,
+}
+
+// stdioSetters set what an exec's record says of fds 0, 1 and 2. The
+// record holds one socket's ends: every fd given a remote end shares them.
+func stdioSetters(m map[string]setter) {
+	for fd, name := range [...]string{"stdin", "stdout", "stderr"} {
+		m["proc."+name+".type"] = func(_ *eventSpec, p *procSpec, s Setting) error {
+			t, ok := stdioTypeNames[s.Value]
+			if !ok {
+				return bad(s, "%q is not one of file, directory, pipe, ipv4, ipv6, unix", s.Value)
+			}
+			p.stdio.Type[fd] = t
+			p.flags |= event.ExecStdio
+			return nil
+		}
+		m["proc."+name+".rip"] = func(_ *eventSpec, p *procSpec, s Setting) error {
+			a, err := netip.ParseAddr(s.Value)
+			if err != nil {
+				return bad(s, "%q is not an IP address", s.Value)
+			}
+			r := &p.stdio.Remote
+			if r.Addr().IsValid() && r.Addr() != a {
+				return bad(s, "the exec record holds one socket's ends, and another fd has %s", r.Addr())
+			}
+			*r = netip.AddrPortFrom(a, r.Port())
+			p.stdio.Addr[fd] = true
+			p.flags |= event.ExecStdio
+			return nil
+		}
+		m["proc."+name+".rport"] = func(_ *eventSpec, p *procSpec, s Setting) error {
+			n, err := strconv.ParseUint(s.Value, 10, 16)
+			if err != nil {
+				return bad(s, "%q is not a port", s.Value)
+			}
+			r := &p.stdio.Remote
+			if r.Port() != 0 && r.Port() != uint16(n) {
+				return bad(s, "the exec record holds one socket's ends, and another fd has port %d", r.Port())
+			}
+			*r = netip.AddrPortFrom(r.Addr(), uint16(n))
+			p.stdio.Addr[fd] = true
+			p.flags |= event.ExecStdio
+			return nil
+		}
 	}
 }
 
@@ -232,6 +285,7 @@ var eventSetters = func() map[string]setter {
 	for k, v := range processSetters {
 		m[k] = v
 	}
+	stdioSetters(m)
 	for k, v := range containerSetters {
 		m[k] = v
 	}

