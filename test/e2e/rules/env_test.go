@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -189,6 +191,18 @@ func inContainer(t *testing.T, tty bool, script string) *workload {
 func mustRun(t *testing.T, cmd *exec.Cmd) *exec.Cmd {
 	t.Helper()
 	out, err := cmd.CombinedOutput()
+	// A program the attack has just copied can be busy for a moment: a
+	// child that a parallel attack forks at that instant holds the copy's
+	// write descriptor until it execs (golang.org/issue/22315). The exec
+	// is then tried again, as a new command.
+	for i := 0; errors.Is(err, syscall.ETXTBSY) && i < 50; i++ {
+		time.Sleep(20 * time.Millisecond)
+		retry := exec.Command(cmd.Path, cmd.Args[1:]...)
+		retry.Args[0] = cmd.Args[0]
+		retry.Env, retry.Dir, retry.Stdin, retry.SysProcAttr = cmd.Env, cmd.Dir, cmd.Stdin, cmd.SysProcAttr
+		cmd = retry
+		out, err = cmd.CombinedOutput()
+	}
 	if _, exited := err.(*exec.ExitError); err != nil && !exited {
 		t.Fatalf("%v: %v", cmd.Args, err)
 	}
